@@ -1,0 +1,1209 @@
+//! The schema: record types, fields, lookup lists and links, loaded from TOML.
+//!
+//! Loading is two steps. The TOML is first read into `raw` structs that keep the byte span of
+//! every table, then checked as a whole (`Schema::from_toml`) so that every broken reference
+//! is reported with its line, not only the first one. The checked `Schema` is immutable and
+//! cheap to share between threads.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use regex::Regex;
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+use crate::locale::{DateFormat, DateTimeFormat, Locale};
+
+/// Names reserved for the columns every record has.
+pub const RESERVED_FIELD_NAMES: &[&str] = &["uuid", "created_at", "updated_at", "id"];
+
+/// A field name: snake_case, unique within its record type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct FieldName(String);
+
+impl FieldName {
+    /// The name as written in the schema.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FieldName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The record types of one workspace, with their lookup lists and locale defaults.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    /// Short name of the workspace, e.g. `crm`.
+    pub name: String,
+    /// One paragraph for humans.
+    pub description: String,
+    /// Default delimiter, separators and formats of the workspace.
+    pub locale: Locale,
+    /// Lookup lists by name.
+    pub lists: BTreeMap<String, LookupList>,
+    /// Record types in the order the schema declares them.
+    pub types: Vec<RecordType>,
+}
+
+impl Schema {
+    /// The record type with this name.
+    pub fn record_type(&self, name: &str) -> Option<&RecordType> {
+        self.types.iter().find(|t| t.name == name)
+    }
+
+    /// The lookup list with this name.
+    pub fn list(&self, name: &str) -> Option<&LookupList> {
+        self.lists.get(name)
+    }
+}
+
+/// One kind of record, stored as one table: `account`, `contact`, ...
+#[derive(Debug, Clone)]
+pub struct RecordType {
+    /// snake_case name, used on the command line and as the table name.
+    pub name: String,
+    /// What users call one record, e.g. `Account`.
+    pub label: String,
+    /// One paragraph for humans.
+    pub description: String,
+    /// Fields in template order.
+    pub fields: Vec<Field>,
+    /// Natural keys: each a set of fields that identifies a record (besides its UUID).
+    pub natural_keys: Vec<Vec<FieldName>>,
+}
+
+impl RecordType {
+    /// The field with this name.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name.as_str() == name)
+    }
+
+    /// Index of the field with this name.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name.as_str() == name)
+    }
+
+    /// The header of the record's own UUID column in templates, e.g. `Account UUID`.
+    pub fn uuid_header(&self) -> String {
+        format!("{} UUID", self.label)
+    }
+}
+
+/// Whether a field's values must be unique, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unique {
+    /// Values may repeat.
+    No,
+    /// Unique among all records of the type.
+    InType,
+    /// Unique among the records that share the same value of this (link) field.
+    Within(FieldName),
+}
+
+/// A typed attribute of a record type.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// snake_case name, also the SQL column.
+    pub name: FieldName,
+    /// The template header, as users see it.
+    pub label: String,
+    /// The type with its constraints.
+    pub field_type: FieldType,
+    /// A new record must have a value.
+    pub required: bool,
+    /// Uniqueness constraint.
+    pub unique: Unique,
+    /// Help text shown in templates and descriptions.
+    pub help: String,
+    /// Other headers that mean this field (matched during mapping).
+    pub aliases: Vec<String>,
+    /// An example value for templates.
+    pub example: Option<String>,
+}
+
+/// Which characters a text field accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Charset {
+    /// Any character (control characters other than TAB, CR and LF are always rejected).
+    #[default]
+    Any,
+    /// Letters and digits only (Unicode letters and digits).
+    Alphanumeric,
+    /// Letters, digits and spaces.
+    AlphanumericSpace,
+    /// Printable ASCII only.
+    Ascii,
+}
+
+impl Charset {
+    /// How the charset is named in the schema.
+    pub fn name(self) -> &'static str {
+        match self {
+            Charset::Any => "any",
+            Charset::Alphanumeric => "alphanumeric",
+            Charset::AlphanumericSpace => "alphanumeric_space",
+            Charset::Ascii => "ascii",
+        }
+    }
+
+    /// What the charset accepts, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Charset::Any => "any characters",
+            Charset::Alphanumeric => "letters and digits only",
+            Charset::AlphanumericSpace => "letters, digits and spaces only",
+            Charset::Ascii => "plain ASCII characters only",
+        }
+    }
+}
+
+/// A compiled pattern with the text it came from.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// The regular expression as written in the schema (matched against the whole cell).
+    pub source: String,
+    /// Compiled, anchored at both ends.
+    pub regex: Regex,
+    /// Words for users, e.g. `two letters then digits`.
+    pub hint: Option<String>,
+}
+
+/// Constraints of a text field.
+#[derive(Debug, Clone, Default)]
+pub struct TextRules {
+    /// Minimum length in characters.
+    pub min_length: Option<usize>,
+    /// Maximum length in characters.
+    pub max_length: Option<usize>,
+    /// A pattern the whole value must match.
+    pub pattern: Option<Pattern>,
+    /// Allowed characters.
+    pub charset: Charset,
+    /// Characters that are never allowed.
+    pub forbidden: String,
+}
+
+/// How a link cell identifies its target.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// The target record type.
+    pub target: String,
+    /// `uuid` and/or unique fields of the target, tried in order.
+    pub by: Vec<String>,
+}
+
+/// The type of a field, with its type-specific constraints.
+#[derive(Debug, Clone)]
+pub enum FieldType {
+    /// Free text with optional length, pattern and charset rules.
+    Text(TextRules),
+    /// A whole number.
+    Integer {
+        /// Smallest accepted value.
+        min: Option<i64>,
+        /// Largest accepted value.
+        max: Option<i64>,
+    },
+    /// A decimal number with at most `scale` decimal places.
+    Decimal {
+        /// Maximum number of decimal places.
+        scale: u32,
+        /// Smallest accepted value.
+        min: Option<Decimal>,
+        /// Largest accepted value.
+        max: Option<Decimal>,
+    },
+    /// A calendar date.
+    Date,
+    /// A date and time.
+    DateTime,
+    /// true/false (empty means no value).
+    Boolean,
+    /// An e-mail address (no display name, domain with a dot).
+    Email,
+    /// A phone number, stored in E.164.
+    Phone {
+        /// Region for numbers written without a country code (ISO alpha-2).
+        region: Option<String>,
+    },
+    /// An absolute http(s) URL.
+    Url,
+    /// An ISO 3166-1 alpha-2 country code.
+    Country,
+    /// An ISO 3166-2 subdivision code, e.g. `US-CA` (or `CA` with a country field).
+    Subdivision {
+        /// A country field of the same record that qualifies short codes.
+        country_field: Option<FieldName>,
+    },
+    /// An ISO 4217 currency code.
+    Currency,
+    /// One option of a lookup list.
+    Select {
+        /// The list's name.
+        list: String,
+    },
+    /// Several options of a lookup list.
+    MultiSelect {
+        /// The list's name.
+        list: String,
+        /// Separator between options in a cell.
+        separator: char,
+    },
+    /// A hierarchical option such as `Administrator/Europe/France`.
+    Path {
+        /// The list of allowed paths.
+        list: String,
+    },
+    /// A reference to a record of another (or the same) type.
+    Link(Link),
+    /// A UUID value.
+    Uuid,
+}
+
+impl FieldType {
+    /// The type's name in the schema.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldType::Text(_) => "text",
+            FieldType::Integer { .. } => "integer",
+            FieldType::Decimal { .. } => "decimal",
+            FieldType::Date => "date",
+            FieldType::DateTime => "datetime",
+            FieldType::Boolean => "boolean",
+            FieldType::Email => "email",
+            FieldType::Phone { .. } => "phone",
+            FieldType::Url => "url",
+            FieldType::Country => "country",
+            FieldType::Subdivision { .. } => "subdivision",
+            FieldType::Currency => "currency",
+            FieldType::Select { .. } => "select",
+            FieldType::MultiSelect { .. } => "multiselect",
+            FieldType::Path { .. } => "path",
+            FieldType::Link(_) => "link",
+            FieldType::Uuid => "uuid",
+        }
+    }
+
+    /// The lookup list this field draws its values from.
+    pub fn list(&self) -> Option<&str> {
+        match self {
+            FieldType::Select { list }
+            | FieldType::MultiSelect { list, .. }
+            | FieldType::Path { list } => Some(list),
+            _ => None,
+        }
+    }
+}
+
+/// An option of a lookup list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LookupOption {
+    /// Stable internal code.
+    pub code: String,
+    /// What users see.
+    pub label: String,
+}
+
+/// The allowed values of select, multiselect and path fields.
+#[derive(Debug, Clone)]
+pub struct LookupList {
+    /// The list's name.
+    pub name: String,
+    /// Whether cells match codes and labels ignoring case.
+    pub case_insensitive: bool,
+    /// Options in display order.
+    pub options: Vec<LookupOption>,
+    /// Path separator, for lists of paths.
+    pub separator: char,
+    index: FxHashMap<String, usize>,
+}
+
+impl LookupList {
+    /// Builds a list and its index.
+    pub fn new(
+        name: impl Into<String>,
+        case_insensitive: bool,
+        options: Vec<LookupOption>,
+        separator: char,
+    ) -> Self {
+        let mut index = FxHashMap::default();
+        // Codes win over labels when a code of one option is the label of another.
+        for pass in 0..2 {
+            for (i, o) in options.iter().enumerate() {
+                let key = if pass == 0 { &o.label } else { &o.code };
+                let key = if case_insensitive {
+                    key.to_lowercase()
+                } else {
+                    key.clone()
+                };
+                index.insert(key, i);
+            }
+        }
+        Self {
+            name: name.into(),
+            case_insensitive,
+            options,
+            separator,
+            index,
+        }
+    }
+
+    /// The option a cell names, by code or label.
+    pub fn find(&self, value: &str) -> Option<&LookupOption> {
+        let i = if self.case_insensitive {
+            self.index.get(&value.to_lowercase())
+        } else {
+            self.index.get(value)
+        };
+        i.and_then(|&i| self.options.get(i))
+    }
+
+    /// An option that would match if case were ignored (for hints on exact lists).
+    pub fn find_ignoring_case(&self, value: &str) -> Option<&LookupOption> {
+        let lower = value.to_lowercase();
+        self.options
+            .iter()
+            .find(|o| o.code.to_lowercase() == lower || o.label.to_lowercase() == lower)
+    }
+}
+
+/// One problem in a schema file, with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaError {
+    /// The file (or embedded demo) the schema came from.
+    pub origin: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.origin, self.message),
+            (Some(l), None) => write!(f, "{}:{l}: {}", self.origin, self.message),
+            _ => write!(f, "{}: {}", self.origin, self.message),
+        }
+    }
+}
+
+/// Every problem found in a schema file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct SchemaErrors(pub Vec<SchemaError>);
+
+impl fmt::Display for SchemaErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "the schema has {n} problem{}",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for e in &self.0 {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+mod raw {
+    //! The TOML shape of a schema file, before it is checked.
+
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+    use toml::Spanned;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct File {
+        pub workspace: Option<Workspace>,
+        pub locale: Option<Spanned<Locale>>,
+        #[serde(default)]
+        pub lists: BTreeMap<Spanned<String>, Spanned<List>>,
+        #[serde(default)]
+        pub types: indexmap_like::OrderedTypes,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Workspace {
+        pub name: Option<String>,
+        pub description: Option<String>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct Locale {
+        pub delimiter: Option<String>,
+        pub decimal_separator: Option<String>,
+        pub thousands_separator: Option<String>,
+        pub date_format: Option<String>,
+        pub datetime_format: Option<String>,
+        pub phone_region: Option<String>,
+        pub clear_token: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct List {
+        #[serde(default)]
+        pub case_insensitive: bool,
+        pub separator: Option<String>,
+        pub options: Vec<Spanned<OptionEntry>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub enum OptionEntry {
+        Plain(String),
+        Full { code: String, label: Option<String> },
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Type {
+        pub label: Option<String>,
+        pub description: Option<String>,
+        #[serde(default)]
+        pub natural_keys: Vec<Spanned<Vec<String>>>,
+        /// Characters forbidden in every text field of the type.
+        pub forbidden: Option<String>,
+        #[serde(default)]
+        pub fields: Vec<Spanned<Field>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Field {
+        pub name: String,
+        pub label: Option<String>,
+        #[serde(rename = "type")]
+        pub field_type: String,
+        #[serde(default)]
+        pub required: bool,
+        pub unique: Option<Unique>,
+        pub help: Option<String>,
+        #[serde(default)]
+        pub aliases: Vec<String>,
+        pub example: Option<String>,
+        // text
+        pub min_length: Option<usize>,
+        pub max_length: Option<usize>,
+        pub pattern: Option<String>,
+        pub pattern_hint: Option<String>,
+        pub charset: Option<String>,
+        pub forbidden: Option<String>,
+        // integer, decimal
+        pub min: Option<toml::Value>,
+        pub max: Option<toml::Value>,
+        pub scale: Option<u32>,
+        // phone
+        pub region: Option<String>,
+        // subdivision
+        pub country_field: Option<String>,
+        // select, multiselect, path
+        pub list: Option<String>,
+        pub separator: Option<String>,
+        // link
+        pub target: Option<String>,
+        pub by: Option<By>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub enum Unique {
+        Flag(bool),
+        Within { within: String },
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub enum By {
+        One(String),
+        Many(Vec<String>),
+    }
+
+    pub mod indexmap_like {
+        //! Record types keep the order of the file (templates and `intake types` list them so).
+
+        use std::fmt;
+
+        use serde::de::{MapAccess, Visitor};
+        use serde::{Deserialize, Deserializer};
+        use toml::Spanned;
+
+        use super::Type;
+
+        #[derive(Default)]
+        pub struct OrderedTypes(pub Vec<(Spanned<String>, Spanned<Type>)>);
+
+        impl<'de> Deserialize<'de> for OrderedTypes {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = OrderedTypes;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a table of record types")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                        let mut out = Vec::new();
+                        while let Some((k, v)) = map.next_entry()? {
+                            out.push((k, v));
+                        }
+                        Ok(OrderedTypes(out))
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+    }
+}
+
+struct Loader<'a> {
+    origin: &'a str,
+    source: &'a str,
+    errors: Vec<SchemaError>,
+}
+
+impl Loader<'_> {
+    fn error(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
+        let (line, column) = match span {
+            Some(s) => {
+                let (l, c) = line_col(self.source, s.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        self.errors.push(SchemaError {
+            origin: self.origin.to_string(),
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+}
+
+fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let before = source.get(..offset).unwrap_or(source);
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.chars().count(), |i| before[i + 1..].chars().count())
+        + 1;
+    (line, col)
+}
+
+fn is_snake_case(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn single_char(s: &str) -> Option<char> {
+    let mut it = s.chars();
+    match (it.next(), it.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
+impl Schema {
+    /// Parses and checks a schema file. `origin` names the file in error messages.
+    pub fn from_toml(origin: &str, source: &str) -> Result<Schema, SchemaErrors> {
+        let mut loader = Loader {
+            origin,
+            source,
+            errors: Vec::new(),
+        };
+        let file: raw::File = match toml::from_str(source) {
+            Ok(f) => f,
+            Err(e) => {
+                let msg = e.message().trim().to_string();
+                loader.error(e.span(), msg);
+                return Err(SchemaErrors(loader.errors));
+            }
+        };
+        let schema = build(&mut loader, file);
+        if loader.errors.is_empty() {
+            Ok(schema)
+        } else {
+            Err(SchemaErrors(loader.errors))
+        }
+    }
+}
+
+fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
+    let (name, description) = match file.workspace {
+        Some(w) => (
+            w.name.unwrap_or_default(),
+            w.description.unwrap_or_default(),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let locale = match file.locale {
+        Some(l) => {
+            let span = l.span();
+            build_locale(ld, span, l.into_inner())
+        }
+        None => Locale::default(),
+    };
+
+    let mut lists = BTreeMap::new();
+    for (lname, list) in file.lists {
+        let lspan = lname.span();
+        let lname = lname.into_inner();
+        if !is_snake_case(&lname) {
+            ld.error(
+                Some(lspan.clone()),
+                format!("list name `{lname}` must be snake_case (a-z, 0-9, _)"),
+            );
+        }
+        let list_span = list.span();
+        let list = list.into_inner();
+        let separator = match list.separator.as_deref() {
+            None => '/',
+            Some(s) => single_char(s).unwrap_or_else(|| {
+                ld.error(
+                    Some(list_span.clone()),
+                    format!("list `{lname}`: separator must be one character, not `{s}`"),
+                );
+                '/'
+            }),
+        };
+        let mut options = Vec::new();
+        let mut seen = FxHashMap::default();
+        for entry in list.options {
+            let span = entry.span();
+            let (code, label) = match entry.into_inner() {
+                raw::OptionEntry::Plain(s) => (s.clone(), s),
+                raw::OptionEntry::Full { code, label } => {
+                    let label = label.unwrap_or_else(|| code.clone());
+                    (code, label)
+                }
+            };
+            if code.trim().is_empty() {
+                ld.error(Some(span), format!("list `{lname}`: an option has an empty code"));
+                continue;
+            }
+            let key = if list.case_insensitive {
+                code.to_lowercase()
+            } else {
+                code.clone()
+            };
+            if seen.insert(key, ()).is_some() {
+                ld.error(
+                    Some(span),
+                    format!("list `{lname}`: option code `{code}` appears twice"),
+                );
+                continue;
+            }
+            options.push(LookupOption { code, label });
+        }
+        if options.is_empty() {
+            ld.error(Some(list_span), format!("list `{lname}` has no options"));
+        }
+        lists.insert(
+            lname.clone(),
+            LookupList::new(lname, list.case_insensitive, options, separator),
+        );
+    }
+
+    // Type names first, so links can point forward.
+    let type_names: Vec<String> = file.types.0.iter().map(|(n, _)| n.get_ref().clone()).collect();
+    let mut raw_types = Vec::new();
+    for (tname, t) in file.types.0 {
+        let tspan = tname.span();
+        let tname = tname.into_inner();
+        if !is_snake_case(&tname) {
+            ld.error(
+                Some(tspan.clone()),
+                format!("record type name `{tname}` must be snake_case (a-z, 0-9, _)"),
+            );
+        }
+        if type_names.iter().filter(|n| **n == tname).count() > 1 {
+            ld.error(Some(tspan.clone()), format!("record type `{tname}` is declared twice"));
+        }
+        raw_types.push((tname, tspan, t));
+    }
+
+    let mut types = Vec::new();
+    for (tname, tspan, t) in raw_types {
+        let tdef_span = t.span();
+        let t = t.into_inner();
+        let label = t.label.unwrap_or_else(|| title_case(&tname));
+        let mut fields: Vec<Field> = Vec::new();
+        let mut field_spans = Vec::new();
+        for f in t.fields {
+            let span = f.span();
+            let f = f.into_inner();
+            if let Some(field) = build_field(ld, span.clone(), &tname, f, t.forbidden.as_deref(), &lists, &type_names) {
+                if fields.iter().any(|g| g.name == field.name) {
+                    ld.error(
+                        Some(span.clone()),
+                        format!("type `{tname}`: field `{}` is declared twice", field.name),
+                    );
+                    continue;
+                }
+                let norm = crate::mapping::normalise(&field.label);
+                if let Some(g) = fields.iter().find(|g| crate::mapping::normalise(&g.label) == norm) {
+                    ld.error(
+                        Some(span.clone()),
+                        format!(
+                            "type `{tname}`: fields `{}` and `{}` have the same label `{}`; labels are the template headers and must differ",
+                            g.name, field.name, field.label
+                        ),
+                    );
+                    continue;
+                }
+                fields.push(field);
+                field_spans.push(span);
+            }
+        }
+        if fields.is_empty() {
+            ld.error(Some(tdef_span.clone()), format!("type `{tname}` has no fields"));
+        }
+        // Cross-field checks within the type.
+        for (f, span) in fields.iter().zip(&field_spans) {
+            if let Unique::Within(other) = &f.unique {
+                match fields.iter().find(|g| &g.name == other) {
+                    Some(g) if matches!(g.field_type, FieldType::Link(_)) => {}
+                    Some(_) => ld.error(
+                        Some(span.clone()),
+                        format!("field `{}`: `unique = {{ within = \"{other}\" }}` must name a link field", f.name),
+                    ),
+                    None => ld.error(
+                        Some(span.clone()),
+                        format!("field `{}`: `unique.within` names `{other}`, which is not a field of `{tname}`", f.name),
+                    ),
+                }
+            }
+            if let FieldType::Subdivision { country_field: Some(cf) } = &f.field_type {
+                match fields.iter().find(|g| &g.name == cf) {
+                    Some(g) if matches!(g.field_type, FieldType::Country) => {}
+                    _ => ld.error(
+                        Some(span.clone()),
+                        format!("field `{}`: `country_field = \"{cf}\"` must name a country field of `{tname}`", f.name),
+                    ),
+                }
+            }
+        }
+        let mut natural_keys = Vec::new();
+        for key in t.natural_keys {
+            let span = key.span();
+            let key = key.into_inner();
+            if key.is_empty() {
+                ld.error(Some(span), format!("type `{tname}`: a natural key must name at least one field"));
+                continue;
+            }
+            let mut names = Vec::new();
+            for k in key {
+                match fields.iter().find(|f| f.name.as_str() == k) {
+                    Some(f) => names.push(f.name.clone()),
+                    None => ld.error(
+                        Some(span.clone()),
+                        format!("type `{tname}`: natural key field `{k}` is not a field of `{tname}`"),
+                    ),
+                }
+            }
+            natural_keys.push(names);
+        }
+        let _ = tspan;
+        types.push(RecordType {
+            name: tname,
+            label,
+            description: t.description.unwrap_or_default(),
+            fields,
+            natural_keys,
+        });
+    }
+
+    // Links: `by` must name `uuid` or a unique field / single-field natural key of the target.
+    let mut link_errors = Vec::new();
+    for t in &types {
+        for f in &t.fields {
+            if let FieldType::Link(link) = &f.field_type {
+                let Some(target) = types.iter().find(|x| x.name == link.target) else {
+                    continue; // reported in build_field
+                };
+                for by in &link.by {
+                    if by == "uuid" {
+                        continue;
+                    }
+                    let ok = target.fields.iter().any(|g| {
+                        g.name.as_str() == by
+                            && (g.unique == Unique::InType
+                                || target.natural_keys.iter().any(|k| k.len() == 1 && k[0] == g.name))
+                    });
+                    if !ok {
+                        link_errors.push(format!(
+                            "type `{}`, field `{}`: links find `{}` records by `{by}`, which is not `uuid` nor a unique field of `{}`",
+                            t.name, f.name, link.target, link.target
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for e in link_errors {
+        ld.error(None, e);
+    }
+    if types.is_empty() {
+        ld.error(None, "the schema declares no record types (add a `[types.NAME]` table)");
+    }
+
+    Schema {
+        name,
+        description,
+        locale,
+        lists,
+        types,
+    }
+}
+
+fn title_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn build_locale(ld: &mut Loader<'_>, span: Range<usize>, l: raw::Locale) -> Locale {
+    let mut locale = Locale::default();
+    if let Some(d) = l.delimiter {
+        match crate::locale::parse_delimiter(&d) {
+            Some(c) => locale.delimiter = Some(c),
+            None => ld.error(Some(span.clone()), format!("locale: delimiter `{d}` must be one of `,` `;` `|` or `tab`")),
+        }
+    }
+    if let Some(d) = l.decimal_separator {
+        match single_char(&d) {
+            Some(c @ ('.' | ',')) => locale.decimal_separator = c,
+            _ => ld.error(Some(span.clone()), format!("locale: decimal_separator `{d}` must be `.` or `,`")),
+        }
+    }
+    if let Some(t) = l.thousands_separator {
+        if t.is_empty() {
+            locale.thousands_separator = None;
+        } else {
+            match single_char(&t) {
+                Some(c @ ('.' | ',' | ' ' | '\'' | '\u{a0}' | '\u{202f}')) => locale.thousands_separator = Some(c),
+                _ => ld.error(Some(span.clone()), format!("locale: thousands_separator `{t}` must be `,` `.` a space, `'` or empty")),
+            }
+        }
+    }
+    if locale.thousands_separator == Some(locale.decimal_separator) {
+        ld.error(Some(span.clone()), "locale: decimal_separator and thousands_separator must differ");
+    }
+    if let Some(f) = l.date_format {
+        match DateFormat::parse(&f) {
+            Ok(df) => locale.date_format = df,
+            Err(e) => ld.error(Some(span.clone()), format!("locale: date_format: {e}")),
+        }
+    }
+    if let Some(f) = l.datetime_format {
+        match DateTimeFormat::parse(&f) {
+            Ok(df) => locale.datetime_format = df,
+            Err(e) => ld.error(Some(span.clone()), format!("locale: datetime_format: {e}")),
+        }
+    }
+    if let Some(r) = l.phone_region {
+        if crate::cell::phone_region(&r).is_some() {
+            locale.phone_region = Some(r);
+        } else {
+            ld.error(Some(span.clone()), format!("locale: phone_region `{r}` is not a known ISO 3166-1 alpha-2 region"));
+        }
+    }
+    if let Some(t) = l.clear_token {
+        locale.clear_token = t;
+    }
+    locale
+}
+
+/// Keys of a field table that only some types accept.
+fn allowed_keys(field_type: &str) -> &'static [&'static str] {
+    match field_type {
+        "text" => &["min_length", "max_length", "pattern", "pattern_hint", "charset", "forbidden"],
+        "integer" => &["min", "max"],
+        "decimal" => &["min", "max", "scale"],
+        "phone" => &["region"],
+        "subdivision" => &["country_field"],
+        "select" | "path" => &["list"],
+        "multiselect" => &["list", "separator"],
+        "link" => &["target", "by"],
+        _ => &[],
+    }
+}
+
+const FIELD_TYPES: &[&str] = &[
+    "text", "integer", "decimal", "date", "datetime", "boolean", "email", "phone", "url",
+    "country", "subdivision", "currency", "select", "multiselect", "path", "link", "uuid",
+];
+
+#[allow(clippy::too_many_arguments)]
+fn build_field(
+    ld: &mut Loader<'_>,
+    span: Range<usize>,
+    tname: &str,
+    f: raw::Field,
+    type_forbidden: Option<&str>,
+    lists: &BTreeMap<String, LookupList>,
+    type_names: &[String],
+) -> Option<Field> {
+    let fname = f.name.clone();
+    let at = |what: &str| format!("type `{tname}`, field `{fname}`: {what}");
+    if !is_snake_case(&f.name) {
+        ld.error(Some(span.clone()), at("the name must be snake_case (a-z, 0-9, _)"));
+        return None;
+    }
+    if RESERVED_FIELD_NAMES.contains(&f.name.as_str()) {
+        ld.error(
+            Some(span.clone()),
+            at("this name is reserved: every record already has `uuid`, `created_at` and `updated_at`"),
+        );
+        return None;
+    }
+    let ty = f.field_type.as_str();
+    if !FIELD_TYPES.contains(&ty) {
+        ld.error(
+            Some(span.clone()),
+            at(&format!("unknown type `{ty}`; expected one of {}", FIELD_TYPES.join(", "))),
+        );
+        return None;
+    }
+    // Type-specific keys on the wrong type are mistakes, not silently ignored.
+    let present: [(&str, bool); 14] = [
+        ("min_length", f.min_length.is_some()),
+        ("max_length", f.max_length.is_some()),
+        ("pattern", f.pattern.is_some()),
+        ("pattern_hint", f.pattern_hint.is_some()),
+        ("charset", f.charset.is_some()),
+        ("forbidden", f.forbidden.is_some()),
+        ("min", f.min.is_some()),
+        ("max", f.max.is_some()),
+        ("scale", f.scale.is_some()),
+        ("region", f.region.is_some()),
+        ("country_field", f.country_field.is_some()),
+        ("list", f.list.is_some()),
+        ("separator", f.separator.is_some()),
+        ("target", f.target.is_some() || f.by.is_some()),
+    ];
+    let allowed = allowed_keys(ty);
+    let mut ok = true;
+    for (key, set) in present {
+        if set && !allowed.contains(&key) {
+            ld.error(Some(span.clone()), at(&format!("`{key}` does not apply to a {ty} field")));
+            ok = false;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let check_list = |ld: &mut Loader<'_>, list: &Option<String>| -> Option<String> {
+        match list {
+            None => {
+                ld.error(Some(span.clone()), at(&format!("a {ty} field needs `list = \"NAME\"`")));
+                None
+            }
+            Some(l) if !lists.contains_key(l) => {
+                ld.error(Some(span.clone()), at(&format!("list `{l}` is not declared (add `[lists.{l}]`)")));
+                None
+            }
+            Some(l) => Some(l.clone()),
+        }
+    };
+    let field_type = match ty {
+        "text" => {
+            let pattern = match f.pattern {
+                Some(p) => match Regex::new(&format!("^(?:{p})$")) {
+                    Ok(regex) => Some(Pattern { source: p, regex, hint: f.pattern_hint }),
+                    Err(e) => {
+                        let first = e.to_string().lines().last().unwrap_or_default().trim().to_string();
+                        ld.error(Some(span.clone()), at(&format!("the pattern `{p}` is not a valid regular expression: {first}")));
+                        return None;
+                    }
+                },
+                None => None,
+            };
+            let charset = match f.charset.as_deref() {
+                None | Some("any") => Charset::Any,
+                Some("alphanumeric") => Charset::Alphanumeric,
+                Some("alphanumeric_space") => Charset::AlphanumericSpace,
+                Some("ascii") => Charset::Ascii,
+                Some(other) => {
+                    ld.error(Some(span.clone()), at(&format!("charset `{other}` is unknown; expected any, alphanumeric, alphanumeric_space or ascii")));
+                    return None;
+                }
+            };
+            if let (Some(a), Some(b)) = (f.min_length, f.max_length) {
+                if a > b {
+                    ld.error(Some(span.clone()), at(&format!("min_length {a} is greater than max_length {b}")));
+                }
+            }
+            let mut forbidden = type_forbidden.unwrap_or_default().to_string();
+            for c in f.forbidden.unwrap_or_default().chars() {
+                if !forbidden.contains(c) {
+                    forbidden.push(c);
+                }
+            }
+            FieldType::Text(TextRules {
+                min_length: f.min_length,
+                max_length: f.max_length,
+                pattern,
+                charset,
+                forbidden,
+            })
+        }
+        "integer" => {
+            let min = int_bound(ld, &span, &at, "min", f.min.as_ref());
+            let max = int_bound(ld, &span, &at, "max", f.max.as_ref());
+            if let (Some(a), Some(b)) = (min, max) {
+                if a > b {
+                    ld.error(Some(span.clone()), at(&format!("min {a} is greater than max {b}")));
+                }
+            }
+            FieldType::Integer { min, max }
+        }
+        "decimal" => {
+            let scale = f.scale.unwrap_or(2);
+            if scale > 18 {
+                ld.error(Some(span.clone()), at(&format!("scale {scale} is too large (at most 18 decimal places)")));
+            }
+            let min = dec_bound(ld, &span, &at, "min", f.min.as_ref());
+            let max = dec_bound(ld, &span, &at, "max", f.max.as_ref());
+            if let (Some(a), Some(b)) = (min, max) {
+                if a > b {
+                    ld.error(Some(span.clone()), at(&format!("min {a} is greater than max {b}")));
+                }
+            }
+            FieldType::Decimal { scale, min, max }
+        }
+        "date" => FieldType::Date,
+        "datetime" => FieldType::DateTime,
+        "boolean" => FieldType::Boolean,
+        "email" => FieldType::Email,
+        "phone" => {
+            if let Some(r) = &f.region {
+                if crate::cell::phone_region(r).is_none() {
+                    ld.error(Some(span.clone()), at(&format!("region `{r}` is not a known ISO 3166-1 alpha-2 region")));
+                }
+            }
+            FieldType::Phone { region: f.region }
+        }
+        "url" => FieldType::Url,
+        "country" => FieldType::Country,
+        "subdivision" => FieldType::Subdivision {
+            country_field: f.country_field.map(FieldName),
+        },
+        "currency" => FieldType::Currency,
+        "select" => FieldType::Select { list: check_list(ld, &f.list)? },
+        "path" => FieldType::Path { list: check_list(ld, &f.list)? },
+        "multiselect" => {
+            let list = check_list(ld, &f.list)?;
+            let separator = match f.separator.as_deref() {
+                None => ';',
+                Some(s) => match single_char(s) {
+                    Some(c) if !c.is_alphanumeric() => c,
+                    _ => {
+                        ld.error(Some(span.clone()), at(&format!("separator `{s}` must be one punctuation character")));
+                        return None;
+                    }
+                },
+            };
+            FieldType::MultiSelect { list, separator }
+        }
+        "link" => {
+            let Some(target) = f.target else {
+                ld.error(Some(span.clone()), at("a link field needs `target = \"TYPE\"`"));
+                return None;
+            };
+            if !type_names.contains(&target) {
+                ld.error(Some(span.clone()), at(&format!("target `{target}` is not a record type of this schema")));
+                return None;
+            }
+            let by = match f.by {
+                None => vec!["uuid".to_string()],
+                Some(raw::By::One(s)) => vec![s],
+                Some(raw::By::Many(v)) if !v.is_empty() => v,
+                Some(raw::By::Many(_)) => {
+                    ld.error(Some(span.clone()), at("`by` must name at least one key"));
+                    return None;
+                }
+            };
+            FieldType::Link(Link { target, by })
+        }
+        "uuid" => FieldType::Uuid,
+        _ => return None,
+    };
+    let unique = match f.unique {
+        None | Some(raw::Unique::Flag(false)) => Unique::No,
+        Some(raw::Unique::Flag(true)) => Unique::InType,
+        Some(raw::Unique::Within { within }) => Unique::Within(FieldName(within)),
+    };
+    let label = f.label.unwrap_or_else(|| title_case(&f.name));
+    if label.trim().is_empty() {
+        ld.error(Some(span.clone()), at("the label must not be empty"));
+    }
+    Some(Field {
+        name: FieldName(f.name),
+        label,
+        field_type,
+        required: f.required,
+        unique,
+        help: f.help.unwrap_or_default(),
+        aliases: f.aliases,
+        example: f.example,
+    })
+}
+
+fn int_bound(
+    ld: &mut Loader<'_>,
+    span: &Range<usize>,
+    at: &dyn Fn(&str) -> String,
+    key: &str,
+    v: Option<&toml::Value>,
+) -> Option<i64> {
+    match v? {
+        toml::Value::Integer(i) => Some(*i),
+        other => {
+            ld.error(Some(span.clone()), at(&format!("`{key}` must be a whole number, not `{other}`")));
+            None
+        }
+    }
+}
+
+fn dec_bound(
+    ld: &mut Loader<'_>,
+    span: &Range<usize>,
+    at: &dyn Fn(&str) -> String,
+    key: &str,
+    v: Option<&toml::Value>,
+) -> Option<Decimal> {
+    let parsed = match v? {
+        toml::Value::Integer(i) => Some(Decimal::from(*i)),
+        toml::Value::String(s) => s.parse::<Decimal>().ok(),
+        toml::Value::Float(f) => f.to_string().parse::<Decimal>().ok(),
+        _ => None,
+    };
+    if parsed.is_none() {
+        ld.error(Some(span.clone()), at(&format!("`{key}` must be a number")));
+    }
+    parsed
+}

@@ -1,0 +1,710 @@
+//! Validation of rows against a record type.
+//!
+//! Split in two so that rows can be checked on several threads:
+//! - [`Validator`] is immutable and `Sync`. It checks one row at a time into a
+//!   [`BatchOutput`]: cell problems, plus what needs the whole file (unique values,
+//!   judgement tallies and cells whose verdict waits for the judgement).
+//! - [`Validation`] is the sequential part. Batches are merged into it in file order; it finds
+//!   duplicates across the file, settles the judged columns and sorts the report.
+//!
+//! Validation never stops at the first problem.
+
+use rustc_hash::FxHashMap;
+
+use crate::RowNumber;
+use crate::cell::{self, CellError, CellFormats, NumberFormat, Value};
+use crate::judge::{Fit, Readings, Tally};
+use crate::locale::{DateFormat, DateTimeFormat, Locale};
+use crate::mapping::{Mapping, Target};
+use crate::report::{Column, Judgement, Problem, ProblemCode, Reading, ValidationReport, Warning};
+use crate::schema::{Field, FieldType, LookupList, RecordType, Schema, Unique};
+
+/// A reader's remark about one cell, passed in by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellFlag {
+    /// Text followed the closing quote of a quoted cell (`"abc"def`).
+    TextAfterQuote,
+    /// The cell contains a NUL byte.
+    Nul,
+}
+
+/// One row of text cells, as a reader gives it.
+pub trait Row {
+    /// The row number as the spreadsheet shows it.
+    fn row(&self) -> RowNumber;
+    /// Number of cells in the row.
+    fn len(&self) -> usize;
+    /// Whether the row has no cells.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The text of cell `i`.
+    fn cell(&self, i: usize) -> Option<&str>;
+    /// The reader's remark about cell `i`, if any.
+    fn flag(&self, _i: usize) -> Option<CellFlag> {
+        None
+    }
+}
+
+/// Options of validation (the import options that matter before the database is involved).
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    /// Workspace defaults.
+    pub locale: Locale,
+    /// A date format the user gave explicitly (no judgement then).
+    pub date_format: Option<DateFormat>,
+    /// A date-time format the user gave explicitly.
+    pub datetime_format: Option<DateTimeFormat>,
+    /// Number separators the user gave explicitly (no judgement then).
+    pub number_format: Option<NumberFormat>,
+    /// New records may have required fields empty.
+    pub ignore_required: bool,
+}
+
+impl ValidateOptions {
+    /// Options with the workspace defaults and nothing explicit.
+    pub fn new(locale: Locale) -> Self {
+        Self {
+            locale,
+            date_format: None,
+            datetime_format: None,
+            number_format: None,
+            ignore_required: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Judged {
+    /// One reading, no judgement.
+    No,
+    /// Tried under both readings; `slot` indexes the judged columns.
+    Yes { slot: usize, readings: Readings },
+}
+
+#[derive(Debug)]
+struct ColumnPlan<'s> {
+    column: Column,
+    field_index: usize,
+    field: &'s Field,
+    list: Option<&'s LookupList>,
+    judged: Judged,
+    /// Index into the row's unique-key scratch, when the field takes part in a unique slot.
+    key_slot: Option<usize>,
+    /// For subdivisions: the plan index of the row's country column.
+    country_plan: Option<usize>,
+}
+
+#[derive(Debug)]
+struct UniqueSlot {
+    /// Positions in the row's key scratch, one per component field.
+    parts: Vec<usize>,
+    /// Labels of the component fields.
+    labels: Vec<String>,
+    /// The file column reported (the last component's).
+    column: Column,
+    /// The field reported.
+    field: String,
+}
+
+/// Checks rows of one file against one record type. Immutable and `Sync`.
+#[derive(Debug)]
+pub struct Validator<'s> {
+    record_type: &'s RecordType,
+    plans: Vec<ColumnPlan<'s>>,
+    uuid_column: Option<Column>,
+    width: usize,
+    headers: Vec<Column>,
+    empty_headers: Vec<usize>,
+    unique_slots: Vec<UniqueSlot>,
+    key_count: usize,
+    judged_columns: Vec<(Column, String, Readings)>,
+    number: NumberFormat,
+    date: DateFormat,
+    datetime: DateTimeFormat,
+    phone_region: Option<phonenumber::country::Id>,
+    clear_token: String,
+    ignore_required: bool,
+}
+
+/// What checking a batch of rows produced.
+#[derive(Debug, Default)]
+pub struct BatchOutput {
+    rows: u64,
+    new_rows: u64,
+    existing_rows: u64,
+    problems: Vec<Problem>,
+    /// (slot, row, hash, start, end) into `text`.
+    unique: Vec<(u32, RowNumber, u128, u32, u32)>,
+    tallies: Vec<Tally>,
+    /// (judge slot, plan index, row, fit, start, end) into `text`.
+    pending: Vec<(u32, u32, RowNumber, Fit, u32, u32)>,
+    /// (empty-header column, first row with data).
+    header_less: Vec<(usize, RowNumber)>,
+    text: String,
+}
+
+impl BatchOutput {
+    /// Data rows checked.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Clears the output for reuse.
+    pub fn clear(&mut self) {
+        self.rows = 0;
+        self.new_rows = 0;
+        self.existing_rows = 0;
+        self.problems.clear();
+        self.unique.clear();
+        self.tallies.clear();
+        self.pending.clear();
+        self.header_less.clear();
+        self.text.clear();
+    }
+
+    fn stash(&mut self, s: &str) -> (u32, u32) {
+        let start = self.text.len();
+        self.text.push_str(s);
+        (
+            u32::try_from(start).unwrap_or(u32::MAX),
+            u32::try_from(self.text.len()).unwrap_or(u32::MAX),
+        )
+    }
+}
+
+fn problem(row: RowNumber, column: &Column, field: &Field, value: &str, e: CellError) -> Problem {
+    Problem {
+        row,
+        column: Some(column.clone()),
+        field: Some(field.name.to_string()),
+        value: Problem::clip(value),
+        code: e.code,
+        message: e.message,
+    }
+}
+
+impl<'s> Validator<'s> {
+    /// Prepares the checks of a file whose header and mapping are known.
+    pub fn new(schema: &'s Schema, record_type: &'s RecordType, mapping: &Mapping, options: &ValidateOptions) -> Self {
+        let locale = &options.locale;
+        let number = options.number_format.unwrap_or(NumberFormat {
+            decimal: locale.decimal_separator,
+            thousands: locale.thousands_separator,
+        });
+        let date = options.date_format.clone().unwrap_or_else(|| locale.date_format.clone());
+        let datetime = options.datetime_format.clone().unwrap_or_else(|| locale.datetime_format.clone());
+        let headers: Vec<Column> = mapping.columns.iter().map(|c| c.column.clone()).collect();
+        let empty_headers = headers
+            .iter()
+            .filter(|c| c.header.trim().is_empty())
+            .map(|c| c.index)
+            .collect();
+
+        let mut plans = Vec::new();
+        let mut judged_columns = Vec::new();
+        for cm in &mapping.columns {
+            let Target::Field(fi) = cm.target else { continue };
+            let field = &record_type.fields[fi];
+            let list = field.field_type.list().and_then(|l| schema.list(l));
+            let readings = match &field.field_type {
+                FieldType::Date if options.date_format.is_none() => date.twin().map(|t| Readings::Date(date.clone(), t)),
+                FieldType::Integer { .. } | FieldType::Decimal { .. } if options.number_format.is_none() => {
+                    number.swapped().map(|s| Readings::Number(number, s))
+                }
+                _ => None,
+            };
+            let judged = match readings {
+                Some(readings) => {
+                    judged_columns.push((cm.column.clone(), field.name.to_string(), readings.clone()));
+                    Judged::Yes { slot: judged_columns.len() - 1, readings }
+                }
+                None => Judged::No,
+            };
+            plans.push(ColumnPlan {
+                column: cm.column.clone(),
+                field_index: fi,
+                field,
+                list,
+                judged,
+                key_slot: None,
+                country_plan: None,
+            });
+        }
+        // Country columns first, so subdivisions can be qualified by the row's country.
+        plans.sort_by_key(|p| !matches!(p.field.field_type, FieldType::Country));
+        for i in 0..plans.len() {
+            if let FieldType::Subdivision { country_field: Some(cf) } = &plans[i].field.field_type {
+                plans[i].country_plan = plans.iter().position(|p| p.field.name == *cf);
+            }
+        }
+
+        // Unique slots: unique fields, unique-within pairs and natural keys, each once.
+        let mut slot_fields: Vec<Vec<usize>> = Vec::new();
+        for (fi, f) in record_type.fields.iter().enumerate() {
+            match &f.unique {
+                Unique::No => {}
+                Unique::InType => slot_fields.push(vec![fi]),
+                Unique::Within(parent) => {
+                    if let Some(pi) = record_type.field_index(parent.as_str()) {
+                        slot_fields.push(vec![pi, fi]);
+                    }
+                }
+            }
+        }
+        for key in &record_type.natural_keys {
+            let v: Vec<usize> = key.iter().filter_map(|n| record_type.field_index(n.as_str())).collect();
+            if !v.is_empty() && !slot_fields.contains(&v) {
+                slot_fields.push(v);
+            }
+        }
+        let mut key_count = 0;
+        let mut unique_slots = Vec::new();
+        for fields in slot_fields {
+            // A slot is checked only when every component has a column in the file.
+            let plan_idx: Option<Vec<usize>> = fields
+                .iter()
+                .map(|fi| plans.iter().position(|p| p.field_index == *fi))
+                .collect();
+            let Some(plan_idx) = plan_idx else { continue };
+            let mut parts = Vec::new();
+            for &pi in &plan_idx {
+                let ks = *plans[pi].key_slot.get_or_insert_with(|| {
+                    key_count += 1;
+                    key_count - 1
+                });
+                parts.push(ks);
+            }
+            let last = &plans[plan_idx[plan_idx.len() - 1]];
+            unique_slots.push(UniqueSlot {
+                parts,
+                labels: plan_idx.iter().map(|&pi| plans[pi].field.label.clone()).collect(),
+                column: last.column.clone(),
+                field: last.field.name.to_string(),
+            });
+        }
+
+        let phone_region = locale.phone_region.as_deref().and_then(cell::phone_region);
+        Validator {
+            record_type,
+            width: headers.len(),
+            uuid_column: mapping.uuid_column().and_then(|i| headers.get(i).cloned()),
+            headers,
+            empty_headers,
+            plans,
+            unique_slots,
+            key_count,
+            judged_columns,
+            number,
+            date,
+            datetime,
+            phone_region,
+            clear_token: locale.clear_token.clone(),
+            ignore_required: options.ignore_required,
+        }
+    }
+
+    /// Checks one row into `out`.
+    pub fn check_row<R: Row + ?Sized>(&self, row: &R, out: &mut BatchOutput) {
+        let r = row.row();
+        out.rows += 1;
+        if out.tallies.len() < self.judged_columns.len() {
+            out.tallies.resize(self.judged_columns.len(), Tally::default());
+        }
+        if row.len() != self.width {
+            let found = row.len();
+            let extra = if found > self.width {
+                let beyond: Vec<String> = (self.width..found)
+                    .filter_map(|i| row.cell(i).filter(|c| !c.is_empty()).map(|c| format!("`{}`", Problem::clip(c))))
+                    .take(3)
+                    .collect();
+                if beyond.is_empty() {
+                    " (the extra cells are empty: remove the trailing delimiters)".to_string()
+                } else {
+                    format!(" (beyond the last header: {})", beyond.join(", "))
+                }
+            } else {
+                String::new()
+            };
+            out.problems.push(Problem {
+                row: r,
+                column: None,
+                field: None,
+                value: String::new(),
+                code: ProblemCode::WrongFieldCount,
+                message: format!(
+                    "the row has {found} cell{} but the header has {}{extra}; a delimiter or quote is probably missing or extra in this row",
+                    if found == 1 { "" } else { "s" },
+                    self.width
+                ),
+            });
+            return;
+        }
+        for &i in &self.empty_headers {
+            if row.cell(i).is_some_and(|c| !c.trim().is_empty()) {
+                out.header_less.push((i, r));
+            }
+        }
+
+        // The record's UUID decides whether the row creates or updates.
+        let mut is_new = true;
+        if let Some(col) = &self.uuid_column {
+            let raw = row.cell(col.index).unwrap_or_default();
+            if !raw.trim().is_empty() {
+                is_new = false;
+                if let Err(e) = cell::parse_uuid(raw) {
+                    out.problems.push(Problem {
+                        row: r,
+                        column: Some(col.clone()),
+                        field: Some("uuid".into()),
+                        value: Problem::clip(raw),
+                        code: e.code,
+                        message: format!("{}; leave it empty to create a new {}", e.message, self.record_type.label),
+                    });
+                }
+            }
+        }
+        if is_new {
+            out.new_rows += 1;
+        } else {
+            out.existing_rows += 1;
+        }
+
+        let mut keys: Vec<Option<String>> = vec![None; self.key_count];
+        let mut countries: Vec<Option<&'static str>> = Vec::new();
+        for (pi, plan) in self.plans.iter().enumerate() {
+            let raw = row.cell(plan.column.index).unwrap_or_default();
+            match row.flag(plan.column.index) {
+                Some(CellFlag::Nul) => {
+                    out.problems.push(problem(r, &plan.column, plan.field, &raw.replace('\0', "\\0"), CellError {
+                        code: ProblemCode::NulCharacter,
+                        message: "the cell contains a NUL byte (an invisible character that databases refuse); remove it".into(),
+                    }));
+                    continue;
+                }
+                Some(CellFlag::TextAfterQuote) => {
+                    out.problems.push(problem(r, &plan.column, plan.field, raw, CellError {
+                        code: ProblemCode::TextAfterQuote,
+                        message: "text follows the closing quote of this quoted cell; quote the whole cell and double any quote inside it (`\"say \"\"hi\"\"\"`)".into(),
+                    }));
+                    continue;
+                }
+                None => {}
+            }
+            if raw.trim().is_empty() || raw == self.clear_token {
+                let clearing = !raw.trim().is_empty();
+                if plan.field.required && ((is_new && !self.ignore_required) || (!is_new && clearing)) {
+                    let message = if clearing && !is_new {
+                        format!("`{}` clears the field, but `{}` is required and cannot be cleared", self.clear_token, plan.field.label)
+                    } else {
+                        format!(
+                            "`{}` is required for a new {}; fill it in (or import with --ignore-required to create records without it)",
+                            plan.field.label, self.record_type.label
+                        )
+                    };
+                    out.problems.push(problem(r, &plan.column, plan.field, raw, CellError { code: ProblemCode::Required, message }));
+                }
+                continue;
+            }
+            let country = plan.country_plan.and_then(|c| countries.get(c).copied().flatten());
+            let parsed = match &plan.judged {
+                Judged::No => cell::parse(plan.field, plan.list, raw, &self.cell_formats(self.number, &self.date), country),
+                Judged::Yes { slot, readings } => {
+                    let (fa, fb) = match readings {
+                        Readings::Date(a, b) => (self.cell_formats(self.number, a), self.cell_formats(self.number, b)),
+                        Readings::Number(a, b) => (self.cell_formats(*a, &self.date), self.cell_formats(*b, &self.date)),
+                    };
+                    let ra = cell::parse(plan.field, plan.list, raw, &fa, country);
+                    let rb = cell::parse(plan.field, plan.list, raw, &fb, country);
+                    let fit = match (&ra, &rb) {
+                        (Ok(a), Ok(b)) if a == b => Fit::Same,
+                        _ => Fit::from(ra.is_ok(), rb.is_ok()),
+                    };
+                    out.tallies[*slot].add(fit);
+                    if !matches!(fit, Fit::Both | Fit::Same) {
+                        let (s, e) = out.stash(raw);
+                        out.pending.push((*slot as u32, pi as u32, r, fit, s, e));
+                        continue;
+                    }
+                    ra
+                }
+            };
+            match parsed {
+                Ok(v) => {
+                    if let Value::Country(c) = v {
+                        if countries.len() <= pi {
+                            countries.resize(pi + 1, None);
+                        }
+                        countries[pi] = Some(c);
+                    }
+                    if let Some(k) = plan.key_slot {
+                        let mut s = String::new();
+                        v.unique_key(&mut s);
+                        keys[k] = Some(s);
+                    }
+                }
+                Err(e) => out.problems.push(problem(r, &plan.column, plan.field, raw, e)),
+            }
+        }
+        for (si, slot) in self.unique_slots.iter().enumerate() {
+            let mut key = String::new();
+            let mut complete = true;
+            for (n, &p) in slot.parts.iter().enumerate() {
+                match &keys[p] {
+                    Some(k) => {
+                        if n > 0 {
+                            key.push('\u{1f}');
+                        }
+                        key.push_str(k);
+                    }
+                    None => complete = false,
+                }
+            }
+            if complete {
+                let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
+                let (s, e) = out.stash(&key);
+                out.unique.push((si as u32, r, h, s, e));
+            }
+        }
+    }
+
+    fn cell_formats<'a>(&'a self, number: NumberFormat, date: &'a DateFormat) -> CellFormats<'a> {
+        CellFormats {
+            number,
+            date,
+            datetime: &self.datetime,
+            phone_region: self.phone_region,
+        }
+    }
+
+    /// Starts the sequential part of a validation.
+    pub fn start(&self) -> Validation<'_, 's> {
+        Validation {
+            validator: self,
+            seen: (0..self.unique_slots.len()).map(|_| FxHashMap::default()).collect(),
+            tallies: vec![Tally::default(); self.judged_columns.len()],
+            pending: vec![Pending::default(); self.judged_columns.len()],
+            header_less: FxHashMap::default(),
+            report: ValidationReport::default(),
+        }
+    }
+}
+
+/// Cells of one judged column whose verdict waits for the judgement.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    /// (plan, row, fit, value), kept while the memory cap allows.
+    cells: Vec<(u32, RowNumber, Fit, Box<str>)>,
+    /// Cells that fit only the first reading were dropped to save memory (only the counts remain).
+    dropped_first: bool,
+    /// Same for the second reading.
+    dropped_second: bool,
+}
+
+/// Pending cells kept per judged column before the larger side is dropped.
+const PENDING_CAP: usize = 200_000;
+
+/// The sequential part of a validation: merge batches in file order, then [`Validation::finish`].
+#[derive(Debug)]
+pub struct Validation<'v, 's> {
+    validator: &'v Validator<'s>,
+    seen: Vec<FxHashMap<u128, RowNumber>>,
+    tallies: Vec<Tally>,
+    pending: Vec<Pending>,
+    header_less: FxHashMap<usize, (RowNumber, u64)>,
+    report: ValidationReport,
+}
+
+impl Validation<'_, '_> {
+    /// Adds the results of one batch (batches must come in file order).
+    pub fn merge(&mut self, out: &BatchOutput) {
+        let v = self.validator;
+        self.report.rows += out.rows;
+        self.report.new_rows += out.new_rows;
+        self.report.existing_rows += out.existing_rows;
+        self.report.problems.extend(out.problems.iter().cloned());
+        for &(slot, row, h, s, e) in &out.unique {
+            let seen = &mut self.seen[slot as usize];
+            match seen.get(&h) {
+                Some(&first) => {
+                    let us = &v.unique_slots[slot as usize];
+                    let text = out.text.get(s as usize..e as usize).unwrap_or_default();
+                    let (value, message) = if us.parts.len() == 1 {
+                        (
+                            text.to_string(),
+                            format!("`{}` is already in row {first}; `{}` must be unique", Problem::clip(text), us.labels[0]),
+                        )
+                    } else {
+                        let shown = text.replace('\u{1f}', " / ");
+                        (
+                            shown.clone(),
+                            format!(
+                                "the combination `{}` of {} is already in row {first}; it must be unique",
+                                Problem::clip(&shown),
+                                us.labels.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(" and ")
+                            ),
+                        )
+                    };
+                    self.report.problems.push(Problem {
+                        row,
+                        column: Some(us.column.clone()),
+                        field: Some(us.field.clone()),
+                        value: Problem::clip(&value),
+                        code: ProblemCode::DuplicateInFile,
+                        message,
+                    });
+                }
+                None => {
+                    seen.insert(h, row);
+                }
+            }
+        }
+        for (i, t) in out.tallies.iter().enumerate() {
+            self.tallies[i].merge(t);
+        }
+        for &(slot, plan, row, fit, s, e) in &out.pending {
+            let p = &mut self.pending[slot as usize];
+            let t = &self.tallies[slot as usize];
+            let text = out.text.get(s as usize..e as usize).unwrap_or_default();
+            // Keep the side that is losing so far; drop the winning side past the cap.
+            let drop = match fit {
+                Fit::First => p.dropped_first || (p.cells.len() >= PENDING_CAP && t.first > t.second),
+                Fit::Second => p.dropped_second || (p.cells.len() >= PENDING_CAP && t.second >= t.first),
+                _ => false,
+            };
+            if drop {
+                match fit {
+                    Fit::First => {
+                        if !p.dropped_first {
+                            p.dropped_first = true;
+                            p.cells.retain(|c| c.2 != Fit::First);
+                        }
+                    }
+                    _ => {
+                        if !p.dropped_second {
+                            p.dropped_second = true;
+                            p.cells.retain(|c| c.2 != Fit::Second);
+                        }
+                    }
+                }
+                continue;
+            }
+            p.cells.push((plan, row, fit, text.into()));
+        }
+        for &(col, row) in &out.header_less {
+            let e = self.header_less.entry(col).or_insert((row, 0));
+            e.1 += 1;
+        }
+    }
+
+    /// Settles judged columns and duplicates, sorts the problems and returns the report.
+    pub fn finish(mut self, header_problems: Vec<Problem>, header_warnings: Vec<Warning>) -> ValidationReport {
+        let v = self.validator;
+        let mut report = std::mem::take(&mut self.report);
+        report.problems.extend(header_problems);
+        report.warnings.splice(0..0, header_warnings);
+
+        for (slot, (column, field, readings)) in v.judged_columns.iter().enumerate() {
+            let tally = self.tallies[slot];
+            let second = tally.choose_second();
+            let names = readings.names();
+            let chosen = names[usize::from(second)].clone();
+            let reason = tally.reason(&names);
+            if tally.worth_reporting() {
+                report.warnings.push(Warning {
+                    row: None,
+                    column: Some(column.clone()),
+                    code: ProblemCode::AmbiguousColumn,
+                    message: format!("column `{}` was read as {chosen}: {reason}", column.header),
+                });
+                report.judgements.push(Judgement {
+                    column: column.clone(),
+                    field: field.clone(),
+                    readings: vec![
+                        Reading { name: names[0].clone(), only: tally.first },
+                        Reading { name: names[1].clone(), only: tally.second },
+                    ],
+                    fit_all: tally.both,
+                    chosen: chosen.clone(),
+                    reason: reason.clone(),
+                });
+            }
+            let pending = std::mem::take(&mut self.pending[slot]);
+            let lost = if second { pending.dropped_first } else { pending.dropped_second };
+            for (plan, row, fit, raw) in pending.cells {
+                let fits_chosen = matches!((fit, second), (Fit::First, false) | (Fit::Second, true));
+                let plan = &v.plans[plan as usize];
+                let formats = match readings {
+                    Readings::Date(a, b) => v.cell_formats(v.number, if second { b } else { a }),
+                    Readings::Number(a, b) => v.cell_formats(if second { *b } else { *a }, &v.date),
+                };
+                if fits_chosen {
+                    continue;
+                }
+                // Subdivisions are never judged, so no country is needed here.
+                if let Err(mut e) = cell::parse(plan.field, plan.list, &raw, &formats, None) {
+                    if fit != Fit::Neither {
+                        e.message = format!("{} (this column is read as {chosen}: {reason})", e.message);
+                    }
+                    report.problems.push(problem(row, &plan.column, plan.field, &raw, e));
+                }
+            }
+            if lost {
+                let n = if second { tally.first } else { tally.second };
+                report.problems.push(Problem {
+                    row: RowNumber::new(1),
+                    column: Some(column.clone()),
+                    field: Some(field.clone()),
+                    value: String::new(),
+                    code: ProblemCode::AmbiguousColumn,
+                    message: format!(
+                        "{n} rows of this column do not fit the reading chosen ({chosen}: {reason}); there are too many to list: give the format explicitly (--date-format, --decimal-separator)"
+                    ),
+                });
+            }
+        }
+        for (&col, &(first, count)) in &self.header_less {
+            let column = v.headers.get(col).cloned().unwrap_or(Column { index: col, header: String::new() });
+            report.problems.push(Problem {
+                row: first,
+                column: Some(column.clone()),
+                field: None,
+                value: String::new(),
+                code: ProblemCode::EmptyHeader,
+                message: format!(
+                    "column {} has no header but holds data in {count} row{} (first in row {first}); give it a header or delete the column",
+                    column.letter(),
+                    if count == 1 { "" } else { "s" }
+                ),
+            });
+        }
+        report
+            .problems
+            .sort_by(|a, b| a.row.cmp(&b.row).then_with(|| {
+                let ai = a.column.as_ref().map_or(usize::MAX, |c| c.index);
+                let bi = b.column.as_ref().map_or(usize::MAX, |c| c.index);
+                ai.cmp(&bi)
+            }));
+        let mut failed = 0;
+        let mut last = None;
+        for p in &report.problems {
+            if p.row.get() > 1 && last != Some(p.row) {
+                failed += 1;
+                last = Some(p.row);
+            }
+        }
+        report.failed_rows = failed;
+        if report.rows == 0 {
+            report.warnings.push(Warning {
+                row: None,
+                column: None,
+                code: ProblemCode::NoDataRows,
+                message: "the file has a header but no data rows; nothing would be imported".into(),
+            });
+        }
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,185 @@
+//! Why a reader stopped.
+//!
+//! Bad cells are not errors (see [`crate::CellIssue`]); these are the failures that end the
+//! reading of a file. Each carries its position as fields, so a caller that knows the header
+//! can name the column instead of numbering it. Column fields are 0-based indexes like
+//! everywhere in this crate; messages show them 1-based, as spreadsheets do.
+
+use encoding_rs::Encoding;
+use intake_core::RowNumber;
+
+/// Why reading a file failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// Reading the input itself failed.
+    #[error("could not read the file")]
+    Io(#[from] std::io::Error),
+
+    /// The input has no bytes, or only blank lines (C1).
+    #[error("the file is empty - no header row")]
+    Empty,
+
+    /// The content is not text: a known binary format, or bytes that look binary (C22).
+    #[error("the file is not a text file: it looks like {what}")]
+    NotText {
+        /// What the content looks like, e.g. `a PNG image`.
+        what: &'static str,
+    },
+
+    /// NUL bytes in a UTF-16 pattern, but the content does not decode as UTF-16 (C10).
+    #[error("the file looks like UTF-16 text without a byte-order mark; choose the encoding")]
+    Utf16WithoutBom,
+
+    /// Bytes that are not valid in the file's encoding (C12).
+    #[error(
+        "the bytes at row {row}, column {} (byte offset {byte_offset}) are not valid {}; choose the file's encoding",
+        column + 1,
+        encoding.name()
+    )]
+    InvalidEncoding {
+        /// The row of the record holding the bytes.
+        row: RowNumber,
+        /// The 0-based column of the cell holding the bytes.
+        column: usize,
+        /// The offset of the first invalid byte from the start of the file (BOM included).
+        byte_offset: u64,
+        /// The encoding the file was read as.
+        encoding: &'static Encoding,
+    },
+
+    /// A quoted cell is still open at the end of the input (C4).
+    #[error(
+        "unclosed quote starting at row {row}, column {}: the quoted cell never ends, so the rest of the file would be read into it",
+        column + 1
+    )]
+    UnclosedQuote {
+        /// The row where the record with the quote began.
+        row: RowNumber,
+        /// The 0-based column of the quoted cell.
+        column: usize,
+    },
+
+    /// A cell is longer than [`crate::Limits::max_cell_chars`] (C14).
+    #[error("{}", cell_too_long(*row, *column, *limit, *open_quote))]
+    CellTooLong {
+        /// The row of the record holding the cell.
+        row: RowNumber,
+        /// The 0-based column of the cell.
+        column: usize,
+        /// The limit in characters.
+        limit: usize,
+        /// The cell starts with a quote that was still open when the limit was passed: the
+        /// likely cause is a quote that is never closed (C4 in a large file).
+        open_quote: bool,
+    },
+
+    /// A record has more cells than [`crate::Limits::max_columns`] (C15).
+    #[error(
+        "row {row} has {} columns, more than the limit ({})",
+        thousands(*found as u64),
+        thousands(*limit as u64)
+    )]
+    TooManyColumns {
+        /// The row of the record.
+        row: RowNumber,
+        /// How many cells the record has.
+        found: usize,
+        /// The limit.
+        limit: usize,
+    },
+
+    /// A record's row number is above [`crate::Limits::max_rows`] (C15).
+    #[error("the file has more rows than the limit ({})", thousands(*limit))]
+    TooManyRows {
+        /// The limit.
+        limit: u64,
+    },
+
+    /// The input is larger than [`crate::Limits::max_file_bytes`].
+    #[error("the file is larger than the limit ({} bytes)", thousands(*limit))]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+
+    /// The delimiter asked for cannot separate cells.
+    #[error(
+        "`{}` cannot be the delimiter: choose one ASCII character other than a quote or a line break",
+        delimiter.escape_ascii()
+    )]
+    InvalidDelimiter {
+        /// The byte asked for.
+        delimiter: u8,
+    },
+}
+
+impl ReadError {
+    /// A stable snake_case code for the API and reports.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Io(_) => "io",
+            Self::Empty => "empty_file",
+            Self::NotText { .. } => "not_text",
+            Self::Utf16WithoutBom => "utf16_without_bom",
+            Self::InvalidEncoding { .. } => "invalid_encoding",
+            Self::UnclosedQuote { .. } => "unclosed_quote",
+            Self::CellTooLong { .. } => "cell_too_long",
+            Self::TooManyColumns { .. } => "too_many_columns",
+            Self::TooManyRows { .. } => "too_many_rows",
+            Self::TooLarge { .. } => "file_too_large",
+            Self::InvalidDelimiter { .. } => "invalid_delimiter",
+        }
+    }
+
+    /// The row the error is about, if it is about one.
+    pub fn row(&self) -> Option<RowNumber> {
+        match self {
+            Self::InvalidEncoding { row, .. }
+            | Self::UnclosedQuote { row, .. }
+            | Self::CellTooLong { row, .. }
+            | Self::TooManyColumns { row, .. } => Some(*row),
+            _ => None,
+        }
+    }
+}
+
+fn cell_too_long(row: RowNumber, column: usize, limit: usize, open_quote: bool) -> String {
+    let mut message = format!(
+        "cell at row {row}, column {} is longer than the limit ({} characters)",
+        column + 1,
+        thousands(limit as u64)
+    );
+    if open_quote {
+        message.push_str(&format!(
+            "; it starts with a quote at row {row} that may never be closed"
+        ));
+    }
+    message
+}
+
+/// `1234567` as `1,234,567`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(32_767), "32,767");
+        assert_eq!(thousands(2_147_483_648), "2,147,483,648");
+    }
+}

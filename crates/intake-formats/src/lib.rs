@@ -1,0 +1,27 @@
+//! File formats of intake: files in, streaming rows of text cells out; CSV out, safe to open
+//! in a spreadsheet.
+//!
+//! Readers take any [`std::io::Read`] (a file, an upload stream, a test slice), never a path.
+//! They return records in [`RecordBatch`]es numbered as a spreadsheet numbers rows (header =
+//! row 1, blank lines counted), stop with a [`ReadError`] that names the row and column when
+//! the file cannot be read, and note lesser oddities per cell as [`CellIssue`]s. Cell text is
+//! kept exactly as in the file: never trimmed, `NA` and `=1+2` are text like any other.
+//!
+//! - [`csv`]: [`CsvReader`] (RFC 4180 plus BOMs, UTF-16, Windows-1252, sniffed delimiters,
+//!   any line endings) and [`CsvWriter`] (formula neutralisation, see [`neutralise`]).
+//! - [`RowSource`]: the interface spreadsheet readers will share.
+
+pub mod batch;
+pub mod csv;
+pub mod error;
+pub mod limits;
+pub mod source;
+
+pub use crate::batch::{CellIssue, CellIssueKind, RecordBatch, RecordRef};
+pub use crate::csv::{
+    CsvOptions, CsvReader, CsvWriter, CsvWriterOptions, Detected, LineEnding, Source, neutralise,
+    unneutralise,
+};
+pub use crate::error::ReadError;
+pub use crate::limits::Limits;
+pub use crate::source::RowSource;

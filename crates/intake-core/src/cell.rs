@@ -4,7 +4,6 @@
 //! the clear token are handled by the validator before a parser is called.
 
 use std::fmt::Write as _;
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use email_address::EmailAddress;
@@ -69,8 +68,14 @@ impl Value<'_> {
         match self {
             Value::Text(s) | Value::Url(s) | Value::Select(s) | Value::Path(s) => out.push_str(s),
             Value::Email(s) => {
-                for c in s.chars() {
-                    out.extend(c.to_lowercase());
+                if s.is_ascii() {
+                    let start = out.len();
+                    out.push_str(s);
+                    if let Some(tail) = out.get_mut(start..) {
+                        tail.make_ascii_lowercase();
+                    }
+                } else {
+                    out.extend(s.chars().flat_map(char::to_lowercase));
                 }
             }
             Value::Integer(i) => {
@@ -94,7 +99,8 @@ impl Value<'_> {
                 out.push_str(&v.join("\u{1f}"));
             }
             Value::Link(LinkRef::Uuid(u)) | Value::Uuid(u) => {
-                let _ = write!(out, "{u}");
+                let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+                out.push_str(u.hyphenated().encode_lower(&mut buf));
             }
             Value::Link(LinkRef::Key(k)) => out.push_str(k),
         }
@@ -183,22 +189,57 @@ pub fn phone_region(code: &str) -> Option<phonenumber::country::Id> {
     code.trim().to_ascii_uppercase().parse().ok()
 }
 
-/// A number split into its digits, before it is typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A number read from a cell, before it is typed: sign, digits and decimal places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParsedNumber {
-    /// Canonical text: optional `-`, digits, optional `.` and digits.
-    pub canonical: String,
+    /// A `-` was written.
+    pub negative: bool,
+    /// All digits written, as one integer (`1,234.50` -> 123450).
+    pub mantissa: u128,
     /// Digits after the decimal separator (trailing zeros included).
-    pub decimals: usize,
+    pub decimals: u32,
 }
 
-/// Reads a number written with the given separators; `None` if it is not one.
+impl ParsedNumber {
+    /// As an exact decimal, if it fits (28 significant digits).
+    pub fn to_decimal(self) -> Option<Decimal> {
+        let m = i128::try_from(self.mantissa).ok()?;
+        let d =
+            Decimal::try_from_i128_with_scale(if self.negative { -m } else { m }, self.decimals)
+                .ok()?;
+        Some(d)
+    }
+
+    /// As a whole number, if it has no decimals and fits in 64 bits.
+    pub fn to_i64(self) -> Option<i64> {
+        if self.decimals != 0 {
+            return None;
+        }
+        let m = i128::try_from(self.mantissa).ok()?;
+        i64::try_from(if self.negative { -m } else { m }).ok()
+    }
+}
+
+/// Adds the ASCII digits of `s` to `m`; `None` if `s` has another character or overflows.
+fn push_digits(mut m: u128, s: &str) -> Option<u128> {
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        m = m.checked_mul(10)?.checked_add(u128::from(b - b'0'))?;
+    }
+    Some(m)
+}
+
+/// Reads a number written with the given separators; `None` if it is not one (or has more
+/// than 38 digits).
 ///
 /// Grouping separators must sit between groups of three digits (`1,234,567`); a leading `+`
-/// or `-` is allowed; exponents, currency signs and percent signs are not.
+/// or `-` is allowed; exponents, currency signs and percent signs are not. Nothing is
+/// allocated: this runs for millions of cells.
 pub fn parse_number(s: &str, f: NumberFormat) -> Option<ParsedNumber> {
     let s = s.trim();
-    let (neg, body) = match s.as_bytes().first()? {
+    let (negative, body) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
         _ => (false, s),
@@ -207,53 +248,38 @@ pub fn parse_number(s: &str, f: NumberFormat) -> Option<ParsedNumber> {
         Some((i, fr)) => (i, Some(fr)),
         None => (body, None),
     };
-    let mut canonical = String::with_capacity(s.len());
-    if neg {
-        canonical.push('-');
-    }
-    // Integer part, with optional grouping.
-    let grouped = f.thousands.is_some_and(|t| int.contains(t));
-    if grouped {
-        let t = f.thousands?;
-        let mut groups = int.split(t);
-        let first = groups.next()?;
-        if first.is_empty() || first.len() > 3 || !first.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        canonical.push_str(first);
-        for g in groups {
-            if g.len() != 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
+    let mut m: u128 = 0;
+    match f.thousands {
+        Some(t) if int.contains(t) => {
+            let mut groups = int.split(t);
+            let first = groups.next()?;
+            if first.is_empty() || first.len() > 3 {
                 return None;
             }
-            canonical.push_str(g);
+            m = push_digits(m, first)?;
+            for g in groups {
+                if g.len() != 3 {
+                    return None;
+                }
+                m = push_digits(m, g)?;
+            }
         }
-    } else {
-        if !int.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        canonical.push_str(int);
+        _ => m = push_digits(m, int)?,
     }
     let mut decimals = 0;
     if let Some(fr) = frac {
-        if !fr.bytes().all(|b| b.is_ascii_digit()) || (fr.is_empty() && int.is_empty()) {
+        if fr.is_empty() && int.is_empty() {
             return None;
         }
-        if !fr.is_empty() {
-            canonical.push('.');
-            canonical.push_str(fr);
-            decimals = fr.len();
-        }
+        m = push_digits(m, fr)?;
+        decimals = u32::try_from(fr.len()).ok()?;
     }
     if int.is_empty() && decimals == 0 {
         return None;
     }
-    if int.is_empty() {
-        // `.5` -> `0.5`
-        let at = usize::from(neg);
-        canonical.insert(at, '0');
-    }
     Some(ParsedNumber {
-        canonical,
+        negative,
+        mantissa: m,
         decimals,
     })
 }
@@ -275,7 +301,9 @@ pub fn parse<'a>(
 ) -> Result<Value<'a>, CellError> {
     match &field.field_type {
         FieldType::Text(rules) => check_text(raw, rules).map(|()| Value::Text(raw)),
-        FieldType::Integer { min, max } => parse_integer(raw, formats.number, *min, *max).map(Value::Integer),
+        FieldType::Integer { min, max } => {
+            parse_integer(raw, formats.number, *min, *max).map(Value::Integer)
+        }
         FieldType::Decimal { scale, min, max } => {
             parse_decimal(raw, formats.number, *scale, *min, *max).map(Value::Decimal)
         }
@@ -284,7 +312,10 @@ pub fn parse<'a>(
         FieldType::Boolean => parse_boolean(raw).map(Value::Boolean),
         FieldType::Email => parse_email(raw).map(Value::Email),
         FieldType::Phone { region } => {
-            let region = region.as_deref().and_then(phone_region).or(formats.phone_region);
+            let region = region
+                .as_deref()
+                .and_then(phone_region)
+                .or(formats.phone_region);
             parse_phone(raw, region).map(Value::Phone)
         }
         FieldType::Url => parse_url(raw).map(Value::Url),
@@ -292,15 +323,21 @@ pub fn parse<'a>(
         FieldType::Subdivision { .. } => parse_subdivision(raw, country).map(Value::Subdivision),
         FieldType::Currency => parse_currency(raw).map(Value::Currency),
         FieldType::Select { .. } => {
-            let list = list.ok_or_else(|| CellError::new(ProblemCode::UnknownOption, "the field's list is missing"))?;
+            let list = list.ok_or_else(|| {
+                CellError::new(ProblemCode::UnknownOption, "the field's list is missing")
+            })?;
             parse_select(raw, list).map(Value::Select)
         }
         FieldType::MultiSelect { separator, .. } => {
-            let list = list.ok_or_else(|| CellError::new(ProblemCode::UnknownOption, "the field's list is missing"))?;
+            let list = list.ok_or_else(|| {
+                CellError::new(ProblemCode::UnknownOption, "the field's list is missing")
+            })?;
             parse_multiselect(raw, list, *separator).map(Value::MultiSelect)
         }
         FieldType::Path { .. } => {
-            let list = list.ok_or_else(|| CellError::new(ProblemCode::UnknownPath, "the field's list is missing"))?;
+            let list = list.ok_or_else(|| {
+                CellError::new(ProblemCode::UnknownPath, "the field's list is missing")
+            })?;
             parse_path(raw, list).map(Value::Path)
         }
         FieldType::Link(link) => parse_link(raw, &link.target, &link.by).map(Value::Link),
@@ -308,67 +345,127 @@ pub fn parse<'a>(
     }
 }
 
+/// What a judged cell means under one reading, computed without building messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JudgedValue {
+    /// A whole number.
+    Integer(i64),
+    /// A decimal number.
+    Decimal(Decimal),
+    /// A date.
+    Date(NaiveDate),
+}
+
+/// The value of a date, integer or decimal cell under one reading, or `None` if the reading
+/// rejects it (for any reason the full parser would give).
+pub fn judged_value(field: &Field, raw: &str, formats: &CellFormats<'_>) -> Option<JudgedValue> {
+    match &field.field_type {
+        FieldType::Integer { min, max } => {
+            let v = parse_number(raw, formats.number)?.to_i64()?;
+            let ok = !min.is_some_and(|m| v < m) && !max.is_some_and(|m| v > m);
+            ok.then_some(JudgedValue::Integer(v))
+        }
+        FieldType::Decimal { scale, min, max } => {
+            let d = parse_number(raw, formats.number)?.to_decimal()?;
+            let ok = d.normalize().scale() <= *scale
+                && !min.is_some_and(|m| d < m)
+                && !max.is_some_and(|m| d > m);
+            ok.then_some(JudgedValue::Decimal(d))
+        }
+        FieldType::Date => read_date(raw.trim(), formats.date).map(JudgedValue::Date),
+        _ => None,
+    }
+}
+
 /// Checks text against its rules: length in characters, charset, forbidden characters, pattern.
 pub fn check_text(raw: &str, rules: &TextRules) -> Result<(), CellError> {
     let ascii = raw.is_ascii();
-    let len = if ascii { raw.len() } else { raw.chars().count() };
-    if let Some(max) = rules.max_length {
-        if len > max {
-            return Err(CellError::new(
-                ProblemCode::TooLong,
-                format!("the text has {len} characters; at most {max} are allowed"),
-            ));
-        }
-    }
-    if let Some(min) = rules.min_length {
-        if len < min {
-            return Err(CellError::new(
-                ProblemCode::TooShort,
-                format!("{} has {len} characters; at least {min} are required", q(raw)),
-            ));
-        }
-    }
-    if let Some(c) = raw
-        .chars()
-        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    let len = if ascii {
+        raw.len()
+    } else {
+        raw.chars().count()
+    };
+    if let Some(max) = rules.max_length
+        && len > max
     {
         return Err(CellError::new(
-            ProblemCode::ControlCharacter,
-            format!("the text contains the invisible control character U+{:04X}; remove it", u32::from(c)),
+            ProblemCode::TooLong,
+            format!("the text has {len} characters; at most {max} are allowed"),
         ));
     }
-    if !rules.forbidden.is_empty() {
-        if let Some(c) = raw.chars().find(|c| rules.forbidden.contains(*c)) {
-            return Err(CellError::new(
-                ProblemCode::ForbiddenCharacter,
-                format!("{} contains `{c}`, which this field does not allow", q(raw)),
-            ));
-        }
+    if let Some(min) = rules.min_length
+        && len < min
+    {
+        return Err(CellError::new(
+            ProblemCode::TooShort,
+            format!(
+                "{} has {len} characters; at least {min} are required",
+                q(raw)
+            ),
+        ));
+    }
+    let control = if ascii {
+        raw.bytes()
+            .find(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
+            .map(char::from)
+    } else {
+        raw.chars()
+            .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    };
+    if let Some(c) = control {
+        return Err(CellError::new(
+            ProblemCode::ControlCharacter,
+            format!(
+                "the text contains the invisible control character U+{:04X}; remove it",
+                u32::from(c)
+            ),
+        ));
+    }
+    if !rules.forbidden.is_empty()
+        && let Some(c) = raw.chars().find(|c| rules.forbidden.contains(*c))
+    {
+        return Err(CellError::new(
+            ProblemCode::ForbiddenCharacter,
+            format!("{} contains `{c}`, which this field does not allow", q(raw)),
+        ));
     }
     let bad = match rules.charset {
         Charset::Any => None,
         Charset::Alphanumeric => raw.chars().find(|c| !c.is_alphanumeric()),
         Charset::AlphanumericSpace => raw.chars().find(|c| !c.is_alphanumeric() && *c != ' '),
-        Charset::Ascii => raw.chars().find(|c| !c.is_ascii() || (c.is_ascii_control() && *c != '\t')),
+        Charset::Ascii => raw
+            .chars()
+            .find(|c| !c.is_ascii() || (c.is_ascii_control() && *c != '\t')),
     };
     if let Some(c) = bad {
-        let shown = if c == ' ' { "a space".to_string() } else { format!("`{c}`") };
+        let shown = if c == ' ' {
+            "a space".to_string()
+        } else {
+            format!("`{c}`")
+        };
         return Err(CellError::new(
             ProblemCode::CharsetViolation,
-            format!("{} contains {shown}; {} are allowed", q(raw), rules.charset.describe()),
+            format!(
+                "{} contains {shown}; {} are allowed",
+                q(raw),
+                rules.charset.describe()
+            ),
         ));
     }
-    if let Some(p) = &rules.pattern {
-        if !p.regex.is_match(raw) {
-            let expected = p
-                .hint
-                .clone()
-                .unwrap_or_else(|| format!("text matching `{}`", p.source));
-            return Err(CellError::new(
-                ProblemCode::PatternMismatch,
-                format!("{} does not have the required form; expected {expected}", q(raw)),
-            ));
-        }
+    if let Some(p) = &rules.pattern
+        && !p.regex.is_match(raw)
+    {
+        let expected = p
+            .hint
+            .clone()
+            .unwrap_or_else(|| format!("text matching `{}`", p.source));
+        return Err(CellError::new(
+            ProblemCode::PatternMismatch,
+            format!(
+                "{} does not have the required form; expected {expected}",
+                q(raw)
+            ),
+        ));
     }
     Ok(())
 }
@@ -383,7 +480,12 @@ fn range_msg(min: Option<String>, max: Option<String>) -> String {
 }
 
 /// Parses a whole number.
-pub fn parse_integer(raw: &str, f: NumberFormat, min: Option<i64>, max: Option<i64>) -> Result<i64, CellError> {
+pub fn parse_integer(
+    raw: &str,
+    f: NumberFormat,
+    min: Option<i64>,
+    max: Option<i64>,
+) -> Result<i64, CellError> {
     let example = match f.thousands {
         Some(t) => format!("`42` or `1{t}250`"),
         None => "`42` or `1250`".to_string(),
@@ -391,16 +493,22 @@ pub fn parse_integer(raw: &str, f: NumberFormat, min: Option<i64>, max: Option<i
     let Some(n) = parse_number(raw, f) else {
         return Err(CellError::new(
             ProblemCode::InvalidInteger,
-            format!("{} is not a whole number; expected digits such as {example}", q(raw.trim())),
+            format!(
+                "{} is not a whole number; expected digits such as {example}",
+                q(raw.trim())
+            ),
         ));
     };
     if n.decimals > 0 {
         return Err(CellError::new(
             ProblemCode::IntegerHasDecimals,
-            format!("{} has decimals; this field takes whole numbers such as {example}", q(raw.trim())),
+            format!(
+                "{} has decimals; this field takes whole numbers such as {example}",
+                q(raw.trim())
+            ),
         ));
     }
-    let v: i64 = n.canonical.parse().map_err(|_| {
+    let v = n.to_i64().ok_or_else(|| {
         CellError::new(
             ProblemCode::OutOfRange,
             format!("{} is too large for a whole number", q(raw.trim())),
@@ -437,7 +545,7 @@ pub fn parse_decimal(
             ),
         ));
     };
-    let d = Decimal::from_str(&n.canonical).map_err(|_| {
+    let d = n.to_decimal().ok_or_else(|| {
         CellError::new(
             ProblemCode::OutOfRange,
             format!("{} is too large or too precise", q(raw.trim())),
@@ -469,14 +577,23 @@ pub fn parse_decimal(
 
 /// Reads a date in the given format or ISO 8601, without reporting.
 pub fn read_date(s: &str, fmt: &DateFormat) -> Option<NaiveDate> {
-    parse_iso_date(s).or_else(|| if fmt.is_iso() { None } else { fmt.parse_date(s) })
+    parse_iso_date(s).or_else(|| {
+        if fmt.is_iso() {
+            None
+        } else {
+            fmt.parse_date(s)
+        }
+    })
 }
 
 /// Parses a date in the column's format or ISO 8601.
 pub fn parse_date(raw: &str, fmt: &DateFormat) -> Result<NaiveDate, CellError> {
     let s = raw.trim();
     read_date(s, fmt).ok_or_else(|| {
-        CellError::new(ProblemCode::InvalidDate, format!("{} is not a valid date; {}", q(s), date_expectation(fmt)))
+        CellError::new(
+            ProblemCode::InvalidDate,
+            format!("{} is not a valid date; {}", q(s), date_expectation(fmt)),
+        )
     })
 }
 
@@ -532,15 +649,16 @@ pub fn read_datetime(s: &str, fmt: &DateTimeFormat) -> Option<DateTime<Utc>> {
     // ISO without offset, `T` or space.
     if s.len() >= 16 && s.is_char_boundary(10) {
         let (d, rest) = s.split_at(10);
-        if let Some(date) = parse_iso_date(d) {
-            if let Some(t) = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' ')) {
-                let t = t.strip_suffix('Z').unwrap_or(t);
-                if let Some(time) = parse_time(t, false) {
-                    return Some(NaiveDateTime::new(date, time).and_utc());
-                }
-                if let Ok(dt) = DateTime::parse_from_str(&format!("{d}T{t}"), "%Y-%m-%dT%H:%M:%S%.f%#z") {
-                    return Some(dt.with_timezone(&Utc));
-                }
+        if let Some(date) = parse_iso_date(d)
+            && let Some(t) = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))
+        {
+            let t = t.strip_suffix('Z').unwrap_or(t);
+            if let Some(time) = parse_time(t, false) {
+                return Some(NaiveDateTime::new(date, time).and_utc());
+            }
+            if let Ok(dt) = DateTime::parse_from_str(&format!("{d}T{t}"), "%Y-%m-%dT%H:%M:%S%.f%#z")
+            {
+                return Some(dt.with_timezone(&Utc));
             }
         }
     }
@@ -580,7 +698,10 @@ pub fn parse_boolean(raw: &str) -> Result<bool, CellError> {
     } else {
         Err(CellError::new(
             ProblemCode::InvalidBoolean,
-            format!("{} is not a yes/no value; expected true or false (also t/f, yes/no, 1/0, in any case), or leave it empty", q(s)),
+            format!(
+                "{} is not a yes/no value; expected true or false (also t/f, yes/no, 1/0, in any case), or leave it empty",
+                q(s)
+            ),
         ))
     }
 }
@@ -594,26 +715,42 @@ const EMAIL_OPTIONS: email_address::Options = email_address::Options {
 /// Parses an e-mail address: no display name, no IP literal, a domain with a dot.
 pub fn parse_email(raw: &str) -> Result<&str, CellError> {
     let s = raw.trim();
-    let why = if !s.contains('@') {
+    // One pass for the cheap checks that give the clearest messages.
+    let (mut at, mut space, mut angle) = (false, false, false);
+    for b in s.bytes() {
+        match b {
+            b'@' => at = true,
+            b'<' | b'>' => angle = true,
+            b if b.is_ascii_whitespace() => space = true,
+            _ => {}
+        }
+    }
+    if !s.is_ascii() && s.chars().any(char::is_whitespace) {
+        space = true;
+    }
+    let why = if !at {
         Some("it has no `@`")
-    } else if s.chars().any(char::is_whitespace) {
+    } else if space {
         Some("it contains a space")
-    } else if s.contains('<') || s.contains('>') {
+    } else if angle {
         Some("write the address alone, without a name or `<>`")
     } else {
         match EmailAddress::parse_with_options(s, EMAIL_OPTIONS) {
             Ok(_) => {
                 let domain = s.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-                if domain.split('.').any(str::is_empty) {
+                if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
                     Some("the domain has an empty part")
                 } else {
                     None
                 }
             }
-            Err(email_address::Error::MissingEndBracket | email_address::Error::UnsupportedDisplayName) => {
-                Some("write the address alone, without a name or `<>`")
+            Err(
+                email_address::Error::MissingEndBracket
+                | email_address::Error::UnsupportedDisplayName,
+            ) => Some("write the address alone, without a name or `<>`"),
+            Err(email_address::Error::DomainTooFew) => {
+                Some("the domain needs a dot, as in `example.com`")
             }
-            Err(email_address::Error::DomainTooFew) => Some("the domain needs a dot, as in `example.com`"),
             Err(email_address::Error::LocalPartEmpty) => Some("nothing comes before the `@`"),
             Err(email_address::Error::DomainEmpty) => Some("nothing comes after the `@`"),
             Err(_) => Some("it is not of the form `name@example.com`"),
@@ -629,16 +766,24 @@ pub fn parse_email(raw: &str) -> Result<&str, CellError> {
 }
 
 /// Parses a phone number and returns it in E.164 (`+441632960983`).
-pub fn parse_phone(raw: &str, region: Option<phonenumber::country::Id>) -> Result<String, CellError> {
+pub fn parse_phone(
+    raw: &str,
+    region: Option<phonenumber::country::Id>,
+) -> Result<String, CellError> {
     let s = raw.trim();
     let needs_code = !s.starts_with('+') && !s.starts_with("00") && region.is_none();
     if needs_code {
         return Err(CellError::new(
             ProblemCode::InvalidPhone,
-            format!("{} has no country code; write it with one, such as `+44 20 7946 0958`", q(s)),
+            format!(
+                "{} has no country code; write it with one, such as `+44 20 7946 0958`",
+                q(s)
+            ),
         ));
     }
-    let parsed = phonenumber::parse(region, s).ok().filter(phonenumber::is_valid);
+    let parsed = phonenumber::parse(region, s)
+        .ok()
+        .filter(phonenumber::is_valid);
     match parsed {
         Some(n) => Ok(n.format().mode(phonenumber::Mode::E164).to_string()),
         None => Err(CellError::new(
@@ -646,7 +791,9 @@ pub fn parse_phone(raw: &str, region: Option<phonenumber::country::Id>) -> Resul
             format!(
                 "{} is not a valid phone number{}; expected a number such as `+44 20 7946 0958`",
                 q(s),
-                region.map(|r| format!(" for region {}", r.as_ref())).unwrap_or_default()
+                region
+                    .map(|r| format!(" for region {}", r.as_ref()))
+                    .unwrap_or_default()
             ),
         )),
     }
@@ -655,9 +802,9 @@ pub fn parse_phone(raw: &str, region: Option<phonenumber::country::Id>) -> Resul
 /// Parses an absolute http(s) URL.
 pub fn parse_url(raw: &str) -> Result<&str, CellError> {
     let s = raw.trim();
-    let ok = url::Url::parse(s)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()));
+    let ok = url::Url::parse(s).ok().filter(|u| {
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+    });
     match ok {
         Some(_) => Ok(s),
         None => {
@@ -666,7 +813,10 @@ pub fn parse_url(raw: &str) -> Result<&str, CellError> {
             } else {
                 "; expected an address such as `https://example.com/page`".to_string()
             };
-            Err(CellError::new(ProblemCode::InvalidUrl, format!("{} is not a web address{hint}", q(s))))
+            Err(CellError::new(
+                ProblemCode::InvalidUrl,
+                format!("{} is not a web address{hint}", q(s)),
+            ))
         }
     }
 }
@@ -674,14 +824,20 @@ pub fn parse_url(raw: &str) -> Result<&str, CellError> {
 /// Parses an ISO 3166-1 alpha-2 code (any case); names and alpha-3 codes get a hint.
 pub fn parse_country(raw: &str) -> Result<&'static str, CellError> {
     let s = raw.trim();
-    if s.len() == 2 && s.is_ascii() {
-        if let Some(c) = rust_iso3166::from_alpha2(&s.to_ascii_uppercase()) {
+    if let [a, b] = s.as_bytes() {
+        let upper = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+        if let Some(c) = std::str::from_utf8(&upper)
+            .ok()
+            .and_then(rust_iso3166::from_alpha2)
+        {
             return Ok(c.alpha2);
         }
     }
     let hint = country_hint(s)
         .map(|(code, name)| format!("; did you mean `{code}` ({name})?"))
-        .unwrap_or_else(|| "; expected a two-letter ISO 3166-1 code such as `DE`, `FR` or `US`".to_string());
+        .unwrap_or_else(|| {
+            "; expected a two-letter ISO 3166-1 code such as `DE`, `FR` or `US`".to_string()
+        });
     let extra = if s.eq_ignore_ascii_case("uk") {
         "; the United Kingdom is `GB`"
     } else {
@@ -689,15 +845,24 @@ pub fn parse_country(raw: &str) -> Result<&'static str, CellError> {
     };
     Err(CellError::new(
         ProblemCode::UnknownCountry,
-        format!("{} is not an ISO 3166-1 alpha-2 country code{}", q(s), if extra.is_empty() { hint } else { extra.to_string() }),
+        format!(
+            "{} is not an ISO 3166-1 alpha-2 country code{}",
+            q(s),
+            if extra.is_empty() {
+                hint
+            } else {
+                extra.to_string()
+            }
+        ),
     ))
 }
 
 fn country_hint(s: &str) -> Option<(&'static str, &'static str)> {
-    if s.len() == 3 && s.is_ascii() {
-        if let Some(c) = rust_iso3166::from_alpha3(&s.to_ascii_uppercase()) {
-            return Some((c.alpha2, c.name));
-        }
+    if s.len() == 3
+        && s.is_ascii()
+        && let Some(c) = rust_iso3166::from_alpha3(&s.to_ascii_uppercase())
+    {
+        return Some((c.alpha2, c.name));
     }
     let lower = s.to_lowercase();
     rust_iso3166::ALL
@@ -720,18 +885,26 @@ pub fn parse_subdivision(raw: &str, country: Option<&str>) -> Result<&'static st
         return Ok(sub.code);
     }
     let example = match country {
-        Some(c) => format!("a code of {c} such as `{}`", example_subdivision(c).unwrap_or("XX")),
+        Some(c) => format!(
+            "a code of {c} such as `{}`",
+            example_subdivision(c).unwrap_or("XX")
+        ),
         None => "a code such as `US-CA` or `DE-BY`".to_string(),
     };
     Err(CellError::new(
         ProblemCode::UnknownSubdivision,
-        format!("{} is not an ISO 3166-2 subdivision code; expected {example}", q(raw.trim())),
+        format!(
+            "{} is not an ISO 3166-2 subdivision code; expected {example}",
+            q(raw.trim())
+        ),
     ))
 }
 
 fn example_subdivision(country: &str) -> Option<&'static str> {
     let c = rust_iso3166::from_alpha2(country)?;
-    c.subdivisions()?.first().map(|s| s.code.split('-').nth(1).unwrap_or(s.code))
+    c.subdivisions()?
+        .first()
+        .map(|s| s.code.split('-').nth(1).unwrap_or(s.code))
 }
 
 /// Parses an ISO 4217 currency code (any case).
@@ -753,10 +926,19 @@ fn list_preview(list: &LookupList) -> String {
         .options
         .iter()
         .take(SHOWN)
-        .map(|o| if o.code == o.label { q(&o.label) } else { format!("{} ({})", q(&o.label), o.code) })
+        .map(|o| {
+            if o.code == o.label {
+                q(&o.label)
+            } else {
+                format!("{} ({})", q(&o.label), o.code)
+            }
+        })
         .collect();
     if list.options.len() > SHOWN {
-        names.push(format!("and {} more (see `intake describe`)", list.options.len() - SHOWN));
+        names.push(format!(
+            "and {} more (see `intake describe`)",
+            list.options.len() - SHOWN
+        ));
     }
     names.join(", ")
 }
@@ -764,25 +946,44 @@ fn list_preview(list: &LookupList) -> String {
 fn unknown_option(value: &str, list: &LookupList) -> CellError {
     let near = list
         .find_ignoring_case(value)
-        .map(|o| format!("; did you mean {}? this list matches case exactly", q(&o.label)))
+        .map(|o| {
+            format!(
+                "; did you mean {}? this list matches case exactly",
+                q(&o.label)
+            )
+        })
         .unwrap_or_default();
     CellError::new(
         ProblemCode::UnknownOption,
-        format!("{} is not an option of this list{near}; expected one of {}", q(value), list_preview(list)),
+        format!(
+            "{} is not an option of this list{near}; expected one of {}",
+            q(value),
+            list_preview(list)
+        ),
     )
 }
 
 /// Parses one option, by code or label.
 pub fn parse_select<'a>(raw: &str, list: &'a LookupList) -> Result<&'a str, CellError> {
     let s = raw.trim();
-    list.find(s).map(|o| o.code.as_str()).ok_or_else(|| unknown_option(s, list))
+    list.find(s)
+        .map(|o| o.code.as_str())
+        .ok_or_else(|| unknown_option(s, list))
 }
 
 /// Parses several options separated by `separator`.
-pub fn parse_multiselect<'a>(raw: &str, list: &'a LookupList, separator: char) -> Result<Vec<&'a str>, CellError> {
+pub fn parse_multiselect<'a>(
+    raw: &str,
+    list: &'a LookupList,
+    separator: char,
+) -> Result<Vec<&'a str>, CellError> {
     let mut out = Vec::new();
     let mut unknown = Vec::new();
-    for part in raw.split(separator).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in raw
+        .split(separator)
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         match list.find(part) {
             Some(o) if !out.contains(&o.code.as_str()) => out.push(o.code.as_str()),
             Some(_) => {}
@@ -792,7 +993,11 @@ pub fn parse_multiselect<'a>(raw: &str, list: &'a LookupList, separator: char) -
     if unknown.is_empty() {
         return Ok(out);
     }
-    let what = if unknown.len() == 1 { "is not an option" } else { "are not options" };
+    let what = if unknown.len() == 1 {
+        "is not an option"
+    } else {
+        "are not options"
+    };
     Err(CellError::new(
         ProblemCode::UnknownOption,
         format!(
@@ -822,7 +1027,14 @@ pub fn parse_path<'a>(raw: &str, list: &'a LookupList) -> Result<&'a str, CellEr
     }
     let detail = match known {
         Some((prefix, missing)) => format!("; `{prefix}` exists but has no `{missing}` under it"),
-        None => format!("; write the full path from the top, as in {}", q(&list.options.first().map(|o| o.label.clone()).unwrap_or_default())),
+        None => format!(
+            "; write the full path from the top, as in {}",
+            q(&list
+                .options
+                .first()
+                .map(|o| o.label.clone())
+                .unwrap_or_default())
+        ),
     };
     Err(CellError::new(
         ProblemCode::UnknownPath,
@@ -845,17 +1057,18 @@ pub fn parse_uuid(raw: &str) -> Result<Uuid, CellError> {
 pub fn parse_link<'a>(raw: &'a str, target: &str, by: &[String]) -> Result<LinkRef<'a>, CellError> {
     let s = raw.trim();
     let by_uuid = by.iter().any(|b| b == "uuid");
-    if by_uuid {
-        if let Ok(u) = Uuid::try_parse(s) {
-            return Ok(LinkRef::Uuid(u));
-        }
+    if by_uuid && let Ok(u) = Uuid::try_parse(s) {
+        return Ok(LinkRef::Uuid(u));
     }
     if by.iter().any(|b| b != "uuid") {
         return Ok(LinkRef::Key(s));
     }
     Err(CellError::new(
         ProblemCode::InvalidLink,
-        format!("{} is not the UUID of a `{target}` record; copy the UUID from an export of `{target}`", q(s)),
+        format!(
+            "{} is not the UUID of a `{target}` record; copy the UUID from an export of `{target}`",
+            q(s)
+        ),
     ))
 }
 
@@ -864,11 +1077,19 @@ mod tests {
     use super::*;
     use crate::locale::Locale;
 
-    const EN: NumberFormat = NumberFormat { decimal: '.', thousands: Some(',') };
-    const DE: NumberFormat = NumberFormat { decimal: ',', thousands: Some('.') };
+    const EN: NumberFormat = NumberFormat {
+        decimal: '.',
+        thousands: Some(','),
+    };
+    const DE: NumberFormat = NumberFormat {
+        decimal: ',',
+        thousands: Some('.'),
+    };
 
     fn num(s: &str, f: NumberFormat) -> Option<String> {
-        parse_number(s, f).map(|n| n.canonical)
+        parse_number(s, f)
+            .and_then(ParsedNumber::to_decimal)
+            .map(|d| d.to_string())
     }
 
     #[test]
@@ -879,6 +1100,7 @@ mod tests {
         assert_eq!(num("1,234.50", DE), None);
         assert_eq!(num("-12.5", EN).as_deref(), Some("-12.5"));
         assert_eq!(num("+7", EN).as_deref(), Some("7"));
+        assert_eq!(num("-0.50", EN).as_deref(), Some("-0.50"));
         assert_eq!(num(".5", EN).as_deref(), Some("0.5"));
         assert_eq!(num("12,34", EN), None, "grouping must be by three");
         assert_eq!(num("1e3", EN), None);
@@ -886,6 +1108,11 @@ mod tests {
         assert_eq!(num("-", EN), None);
         assert_eq!(num(".", EN), None);
         assert_eq!(num("12.", EN).as_deref(), Some("12"));
+        assert_eq!(
+            num("123456789012345678901234567890123456789012", EN),
+            None,
+            "too many digits"
+        );
         assert_eq!(num(" 42 ", EN).as_deref(), Some("42"));
         assert_eq!(num("4 2", EN), None);
         assert_eq!(num("€5", EN), None);
@@ -894,8 +1121,17 @@ mod tests {
     #[test]
     fn swapped_number_formats() {
         assert_eq!(EN.swapped(), Some(DE));
-        let fr = NumberFormat { decimal: ',', thousands: Some(' ') };
-        assert_eq!(fr.swapped(), Some(NumberFormat { decimal: '.', thousands: Some(' ') }));
+        let fr = NumberFormat {
+            decimal: ',',
+            thousands: Some(' '),
+        };
+        assert_eq!(
+            fr.swapped(),
+            Some(NumberFormat {
+                decimal: '.',
+                thousands: Some(' ')
+            })
+        );
     }
 
     #[test]
@@ -903,23 +1139,47 @@ mod tests {
         assert_eq!(parse_integer("1,250", EN, None, None), Ok(1250));
         let e = parse_integer("12.5", EN, None, None).unwrap_err();
         assert_eq!(e.code, ProblemCode::IntegerHasDecimals);
-        assert_eq!(parse_integer("high", EN, None, None).unwrap_err().code, ProblemCode::InvalidInteger);
+        assert_eq!(
+            parse_integer("high", EN, None, None).unwrap_err().code,
+            ProblemCode::InvalidInteger
+        );
         let e = parse_integer("101", EN, Some(0), Some(100)).unwrap_err();
         assert_eq!(e.code, ProblemCode::OutOfRange);
         insta::assert_snapshot!(e.message, @"`101` is out of range; expected a whole number between 0 and 100");
-        assert_eq!(parse_integer("99999999999999999999", EN, None, None).unwrap_err().code, ProblemCode::OutOfRange);
+        assert_eq!(
+            parse_integer("99999999999999999999", EN, None, None)
+                .unwrap_err()
+                .code,
+            ProblemCode::OutOfRange
+        );
     }
 
     #[test]
     fn decimals_never_round() {
-        assert_eq!(parse_decimal("2.675", EN, 3, None, None).unwrap().to_string(), "2.675");
+        assert_eq!(
+            parse_decimal("2.675", EN, 3, None, None)
+                .unwrap()
+                .to_string(),
+            "2.675"
+        );
         let e = parse_decimal("2.675", EN, 2, None, None).unwrap_err();
         assert_eq!(e.code, ProblemCode::TooManyDecimals);
         insta::assert_snapshot!(e.message, @"`2.675` has 3 decimal places; this field keeps at most 2 places and intake does not round");
-        assert!(parse_decimal("2.50", EN, 1, None, None).is_ok(), "trailing zeros do not count");
-        assert_eq!(parse_decimal("1.234,50", DE, 2, None, None).unwrap().to_string(), "1234.50");
+        assert!(
+            parse_decimal("2.50", EN, 1, None, None).is_ok(),
+            "trailing zeros do not count"
+        );
+        assert_eq!(
+            parse_decimal("1.234,50", DE, 2, None, None)
+                .unwrap()
+                .to_string(),
+            "1234.50"
+        );
         let min = Some(Decimal::ZERO);
-        assert_eq!(parse_decimal("-1", EN, 2, min, None).unwrap_err().code, ProblemCode::OutOfRange);
+        assert_eq!(
+            parse_decimal("-1", EN, 2, min, None).unwrap_err().code,
+            ProblemCode::OutOfRange
+        );
     }
 
     #[test]
@@ -931,21 +1191,42 @@ mod tests {
             assert_eq!(parse_boolean(f), Ok(false), "{f}");
         }
         for bad in ["maybe", "2", "-", "t r u e", "yes please", "y"] {
-            assert_eq!(parse_boolean(bad).unwrap_err().code, ProblemCode::InvalidBoolean, "{bad}");
+            assert_eq!(
+                parse_boolean(bad).unwrap_err().code,
+                ProblemCode::InvalidBoolean,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn emails_are_strict() {
-        for ok in ["jane@example.com", "j.doe+tag@sub.example.co.uk", " jane@example.com "] {
+        for ok in [
+            "jane@example.com",
+            "j.doe+tag@sub.example.co.uk",
+            " jane@example.com ",
+        ] {
             assert!(parse_email(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "john.doe@", "@example.com", "jane doe@example.com", "no-at-sign.example.com", "a@b",
-            "x@@example.com", "user@exa mple.com", "user.@example..com", "x@localhost",
-            "Jane <jane@example.com>", "jane@[127.0.0.1]", "jane@example.",
+            "john.doe@",
+            "@example.com",
+            "jane doe@example.com",
+            "no-at-sign.example.com",
+            "a@b",
+            "x@@example.com",
+            "user@exa mple.com",
+            "user.@example..com",
+            "x@localhost",
+            "Jane <jane@example.com>",
+            "jane@[127.0.0.1]",
+            "jane@example.",
         ] {
-            assert_eq!(parse_email(bad).unwrap_err().code, ProblemCode::InvalidEmail, "{bad}");
+            assert_eq!(
+                parse_email(bad).unwrap_err().code,
+                ProblemCode::InvalidEmail,
+                "{bad}"
+            );
         }
         insta::assert_snapshot!(parse_email("a@b").unwrap_err().message, @"`a@b` is not an e-mail address: the domain needs a dot, as in `example.com`");
     }
@@ -954,8 +1235,14 @@ mod tests {
     fn phones_become_e164() {
         let gb = phone_region("GB");
         assert_eq!(parse_phone("020 7946 0958", gb).unwrap(), "+442079460958");
-        assert_eq!(parse_phone("+1 415-555-2671", None).unwrap(), "+14155552671");
-        assert_eq!(parse_phone("12", gb).unwrap_err().code, ProblemCode::InvalidPhone);
+        assert_eq!(
+            parse_phone("+1 415-555-2671", None).unwrap(),
+            "+14155552671"
+        );
+        assert_eq!(
+            parse_phone("12", gb).unwrap_err().code,
+            ProblemCode::InvalidPhone
+        );
         let e = parse_phone("020 7946 0958", None).unwrap_err();
         insta::assert_snapshot!(e.message, @"`020 7946 0958` has no country code; write it with one, such as `+44 20 7946 0958`");
     }
@@ -973,9 +1260,17 @@ mod tests {
     fn countries_are_alpha2_codes_with_hints() {
         assert_eq!(parse_country("DE"), Ok("DE"));
         assert_eq!(parse_country("de"), Ok("DE"));
-        assert_eq!(parse_country("NA"), Ok("NA"), "Namibia is not an empty value");
+        assert_eq!(
+            parse_country("NA"),
+            Ok("NA"),
+            "Namibia is not an empty value"
+        );
         for bad in ["XX", "UK", "EU", "USA", "Germany", "ZZ", "D", "uk!"] {
-            assert_eq!(parse_country(bad).unwrap_err().code, ProblemCode::UnknownCountry, "{bad}");
+            assert_eq!(
+                parse_country(bad).unwrap_err().code,
+                ProblemCode::UnknownCountry,
+                "{bad}"
+            );
         }
         insta::assert_snapshot!(parse_country("Germany").unwrap_err().message, @"`Germany` is not an ISO 3166-1 alpha-2 country code; did you mean `DE` (Germany)?");
         insta::assert_snapshot!(parse_country("UK").unwrap_err().message, @"`UK` is not an ISO 3166-1 alpha-2 country code; the United Kingdom is `GB`");
@@ -986,20 +1281,32 @@ mod tests {
     fn subdivisions_full_or_with_the_row_country() {
         assert_eq!(parse_subdivision("US-CA", None), Ok("US-CA"));
         assert_eq!(parse_subdivision("ca", Some("US")), Ok("US-CA"));
-        assert_eq!(parse_subdivision("CA", None).unwrap_err().code, ProblemCode::UnknownSubdivision);
-        assert_eq!(parse_subdivision("ZZ", Some("US")).unwrap_err().code, ProblemCode::UnknownSubdivision);
+        assert_eq!(
+            parse_subdivision("CA", None).unwrap_err().code,
+            ProblemCode::UnknownSubdivision
+        );
+        assert_eq!(
+            parse_subdivision("ZZ", Some("US")).unwrap_err().code,
+            ProblemCode::UnknownSubdivision
+        );
     }
 
     #[test]
     fn currencies() {
         assert_eq!(parse_currency("eur"), Ok("EUR"));
-        assert_eq!(parse_currency("EURO").unwrap_err().code, ProblemCode::UnknownCurrency);
+        assert_eq!(
+            parse_currency("EURO").unwrap_err().code,
+            ProblemCode::UnknownCurrency
+        );
     }
 
     fn countries() -> LookupList {
         let opts = ["Canada", "France", "Germany", "United States"]
             .iter()
-            .map(|l| crate::schema::LookupOption { code: l.to_uppercase().replace(' ', "_"), label: (*l).to_string() })
+            .map(|l| crate::schema::LookupOption {
+                code: l.to_uppercase().replace(' ', "_"),
+                label: (*l).to_string(),
+            })
             .collect();
         LookupList::new("country", false, opts, '/')
     }
@@ -1020,20 +1327,40 @@ mod tests {
     #[test]
     fn multiselects_split_and_report_every_unknown_part() {
         let l = countries();
-        assert_eq!(parse_multiselect("France; Germany", &l, ';'), Ok(vec!["FRANCE", "GERMANY"]));
-        assert_eq!(parse_multiselect("France;France;", &l, ';'), Ok(vec!["FRANCE"]));
+        assert_eq!(
+            parse_multiselect("France; Germany", &l, ';'),
+            Ok(vec!["FRANCE", "GERMANY"])
+        );
+        assert_eq!(
+            parse_multiselect("France;France;", &l, ';'),
+            Ok(vec!["FRANCE"])
+        );
         let e = parse_multiselect("France;Spain;Italy", &l, ';').unwrap_err();
-        assert!(e.message.starts_with("`Spain`, `Italy` are not options"), "{}", e.message);
+        assert!(
+            e.message.starts_with("`Spain`, `Italy` are not options"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn paths_name_the_missing_level() {
-        let opts = ["Administrator", "Administrator/Europe", "Administrator/Europe/France"]
-            .iter()
-            .map(|l| crate::schema::LookupOption { code: (*l).into(), label: (*l).into() })
-            .collect();
+        let opts = [
+            "Administrator",
+            "Administrator/Europe",
+            "Administrator/Europe/France",
+        ]
+        .iter()
+        .map(|l| crate::schema::LookupOption {
+            code: (*l).into(),
+            label: (*l).into(),
+        })
+        .collect();
         let l = LookupList::new("role", false, opts, '/');
-        assert_eq!(parse_path("Administrator / Europe / France", &l), Ok("Administrator/Europe/France"));
+        assert_eq!(
+            parse_path("Administrator / Europe / France", &l),
+            Ok("Administrator/Europe/France")
+        );
         let e = parse_path("Administrator/Europe/Spain", &l).unwrap_err();
         insta::assert_snapshot!(e.message, @"`Administrator/Europe/Spain` is not a path of this list; `Administrator/Europe` exists but has no `Spain` under it");
     }
@@ -1043,24 +1370,60 @@ mod tests {
         let u = "0191d6a2-7c4e-7b3a-9f1e-2b8c4d5e6f70";
         assert!(parse_uuid(u).is_ok());
         assert!(parse_uuid(&u.to_uppercase()).is_ok());
-        assert_eq!(parse_uuid("123").unwrap_err().code, ProblemCode::InvalidUuid);
+        assert_eq!(
+            parse_uuid("123").unwrap_err().code,
+            ProblemCode::InvalidUuid
+        );
         let by_uuid = vec!["uuid".to_string()];
-        assert!(matches!(parse_link(u, "account", &by_uuid), Ok(LinkRef::Uuid(_))));
-        assert_eq!(parse_link("Acme", "account", &by_uuid).unwrap_err().code, ProblemCode::InvalidLink);
+        assert!(matches!(
+            parse_link(u, "account", &by_uuid),
+            Ok(LinkRef::Uuid(_))
+        ));
+        assert_eq!(
+            parse_link("Acme", "account", &by_uuid).unwrap_err().code,
+            ProblemCode::InvalidLink
+        );
         let by_email = vec!["uuid".to_string(), "email".to_string()];
-        assert_eq!(parse_link("a@example.com", "user", &by_email), Ok(LinkRef::Key("a@example.com")));
+        assert_eq!(
+            parse_link("a@example.com", "user", &by_email),
+            Ok(LinkRef::Key("a@example.com"))
+        );
     }
 
     #[test]
     fn dates_iso_always_plus_the_locale_format() {
         let l = Locale::preset("en-GB").unwrap();
-        assert_eq!(parse_date("2024-03-01", &l.date_format).unwrap().to_string(), "2024-03-01");
-        assert_eq!(parse_date("01/03/2024", &l.date_format).unwrap().to_string(), "2024-03-01");
+        assert_eq!(
+            parse_date("2024-03-01", &l.date_format)
+                .unwrap()
+                .to_string(),
+            "2024-03-01"
+        );
+        assert_eq!(
+            parse_date("01/03/2024", &l.date_format)
+                .unwrap()
+                .to_string(),
+            "2024-03-01"
+        );
         let e = parse_date("2024-02-30", &l.date_format).unwrap_err();
         insta::assert_snapshot!(e.message, @"`2024-02-30` is not a valid date; expected DD/MM/YYYY such as `31/01/2024`, or YYYY-MM-DD");
         let iso = DateFormat::iso();
-        for bad in ["1985-02-30", "31/12/1990", "1990-13-01", "yesterday", "1975-00-10", "2001-02-29", "19850214", "1985-2-14x", "N/A"] {
-            assert_eq!(parse_date(bad, &iso).unwrap_err().code, ProblemCode::InvalidDate, "{bad}");
+        for bad in [
+            "1985-02-30",
+            "31/12/1990",
+            "1990-13-01",
+            "yesterday",
+            "1975-00-10",
+            "2001-02-29",
+            "19850214",
+            "1985-2-14x",
+            "N/A",
+        ] {
+            assert_eq!(
+                parse_date(bad, &iso).unwrap_err().code,
+                ProblemCode::InvalidDate,
+                "{bad}"
+            );
         }
     }
 
@@ -1068,14 +1431,31 @@ mod tests {
     fn datetimes() {
         let f = DateTimeFormat::iso();
         let ok = |s: &str| read_datetime(s, &f).map(|d| d.to_rfc3339());
-        assert_eq!(ok("2024-03-01T10:20:30Z").as_deref(), Some("2024-03-01T10:20:30+00:00"));
-        assert_eq!(ok("2024-03-01T12:20:30+02:00").as_deref(), Some("2024-03-01T10:20:30+00:00"));
-        assert_eq!(ok("2024-03-01 10:20").as_deref(), Some("2024-03-01T10:20:00+00:00"));
-        assert_eq!(ok("2024-03-01T10:20:30.5Z").as_deref(), Some("2024-03-01T10:20:30.500+00:00"));
+        assert_eq!(
+            ok("2024-03-01T10:20:30Z").as_deref(),
+            Some("2024-03-01T10:20:30+00:00")
+        );
+        assert_eq!(
+            ok("2024-03-01T12:20:30+02:00").as_deref(),
+            Some("2024-03-01T10:20:30+00:00")
+        );
+        assert_eq!(
+            ok("2024-03-01 10:20").as_deref(),
+            Some("2024-03-01T10:20:00+00:00")
+        );
+        assert_eq!(
+            ok("2024-03-01T10:20:30.5Z").as_deref(),
+            Some("2024-03-01T10:20:30.500+00:00")
+        );
         assert_eq!(ok("2024-03-01"), None);
         assert_eq!(ok("2024-03-01T25:00:00Z"), None);
         let gb = DateTimeFormat::parse("DD/MM/YYYY hh:mm").unwrap();
-        assert_eq!(read_datetime("01/03/2024 09:15", &gb).map(|d| d.to_rfc3339()).as_deref(), Some("2024-03-01T09:15:00+00:00"));
+        assert_eq!(
+            read_datetime("01/03/2024 09:15", &gb)
+                .map(|d| d.to_rfc3339())
+                .as_deref(),
+            Some("2024-03-01T09:15:00+00:00")
+        );
     }
 
     #[test]
@@ -1087,11 +1467,28 @@ mod tests {
             ..TextRules::default()
         };
         assert!(check_text("Abc12", &rules).is_ok());
-        assert!(check_text("Ünïç", &rules).is_ok(), "length counts characters, letters are Unicode");
-        assert_eq!(check_text("abcdef", &rules).unwrap_err().code, ProblemCode::TooLong);
-        assert_eq!(check_text("a,b", &rules).unwrap_err().code, ProblemCode::ForbiddenCharacter);
-        assert_eq!(check_text("a b", &rules).unwrap_err().code, ProblemCode::CharsetViolation);
-        assert_eq!(check_text("a\u{7}", &TextRules::default()).unwrap_err().code, ProblemCode::ControlCharacter);
+        assert!(
+            check_text("Ünïç", &rules).is_ok(),
+            "length counts characters, letters are Unicode"
+        );
+        assert_eq!(
+            check_text("abcdef", &rules).unwrap_err().code,
+            ProblemCode::TooLong
+        );
+        assert_eq!(
+            check_text("a,b", &rules).unwrap_err().code,
+            ProblemCode::ForbiddenCharacter
+        );
+        assert_eq!(
+            check_text("a b", &rules).unwrap_err().code,
+            ProblemCode::CharsetViolation
+        );
+        assert_eq!(
+            check_text("a\u{7}", &TextRules::default())
+                .unwrap_err()
+                .code,
+            ProblemCode::ControlCharacter
+        );
         assert!(check_text("line\nbreak\ttab", &TextRules::default()).is_ok());
         let p = TextRules {
             pattern: Some(crate::schema::Pattern {

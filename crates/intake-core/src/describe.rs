@@ -34,8 +34,14 @@ pub struct ColumnDescription {
 
 /// The template headers of a record type: its UUID first, link columns next, then fields.
 pub fn template_fields(rt: &RecordType) -> Vec<&Field> {
-    let links = rt.fields.iter().filter(|f| matches!(f.field_type, FieldType::Link(_)));
-    let rest = rt.fields.iter().filter(|f| !matches!(f.field_type, FieldType::Link(_)));
+    let links = rt
+        .fields
+        .iter()
+        .filter(|f| matches!(f.field_type, FieldType::Link(_)));
+    let rest = rt
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.field_type, FieldType::Link(_)));
     links.chain(rest).collect()
 }
 
@@ -76,17 +82,31 @@ pub fn describe_field(schema: &Schema, rt: &RecordType, f: &Field) -> ColumnDesc
         .map(|l| {
             l.options
                 .iter()
-                .map(|o| if o.code == o.label { o.label.clone() } else { format!("{} ({})", o.label, o.code) })
+                .map(|o| {
+                    if o.code == o.label {
+                        o.label.clone()
+                    } else {
+                        format!("{} ({})", o.label, o.code)
+                    }
+                })
                 .collect()
         })
         .unwrap_or_default();
     let unique = match &f.unique {
-        Unique::No if rt.natural_keys.iter().any(|k| k.len() == 1 && k[0] == f.name) => "unique (natural key)".to_string(),
+        Unique::No
+            if rt
+                .natural_keys
+                .iter()
+                .any(|k| k.len() == 1 && k[0] == f.name) =>
+        {
+            "unique (natural key)".to_string()
+        }
         Unique::No => String::new(),
         Unique::InType => "unique".to_string(),
         Unique::Within(p) => format!(
             "unique within the same `{}`",
-            rt.field(p.as_str()).map_or(p.as_str(), |pf| pf.label.as_str())
+            rt.field(p.as_str())
+                .map_or(p.as_str(), |pf| pf.label.as_str())
         ),
     };
     ColumnDescription {
@@ -120,7 +140,11 @@ pub fn format_of(schema: &Schema, f: &Field, locale: &Locale) -> String {
                 parts.push(format!("no {}", shown.join(" ")));
             }
             if let Some(p) = &r.pattern {
-                parts.push(p.hint.clone().unwrap_or_else(|| format!("matching `{}`", p.source)));
+                parts.push(
+                    p.hint
+                        .clone()
+                        .unwrap_or_else(|| format!("matching `{}`", p.source)),
+                );
             }
             parts.join(", ")
         }
@@ -135,8 +159,15 @@ pub fn format_of(schema: &Schema, f: &Field, locale: &Locale) -> String {
             s
         }
         FieldType::Decimal { scale, min, max } => {
-            let dec = if locale.decimal_separator == ',' { "decimal comma" } else { "decimal point" };
-            let mut s = format!("number with at most {scale} decimal place{} ({dec})", if *scale == 1 { "" } else { "s" });
+            let dec = if locale.decimal_separator == ',' {
+                "decimal comma"
+            } else {
+                "decimal point"
+            };
+            let mut s = format!(
+                "number with at most {scale} decimal place{} ({dec})",
+                if *scale == 1 { "" } else { "s" }
+            );
             match (min, max) {
                 (Some(a), Some(b)) => s.push_str(&format!(", from {a} to {b}")),
                 (Some(a), None) => s.push_str(&format!(", at least {a}")),
@@ -156,36 +187,55 @@ pub fn format_of(schema: &Schema, f: &Field, locale: &Locale) -> String {
             if locale.datetime_format.date.is_iso() {
                 "date and time, YYYY-MM-DD hh:mm:ss or YYYY-MM-DDThh:mm:ssZ".to_string()
             } else {
-                format!("date and time, {} or YYYY-MM-DDThh:mm:ssZ", locale.datetime_format)
+                format!(
+                    "date and time, {} or YYYY-MM-DDThh:mm:ssZ",
+                    locale.datetime_format
+                )
             }
         }
-        FieldType::Boolean => "true or false (also t/f, yes/no, 1/0); empty for no value".to_string(),
+        FieldType::Boolean => {
+            "true or false (also t/f, yes/no, 1/0); empty for no value".to_string()
+        }
         FieldType::Email => "e-mail address, name@example.com".to_string(),
         FieldType::Phone { region } => {
             let region = region.clone().or_else(|| locale.phone_region.clone());
             match region {
-                Some(r) => format!("phone number; without a country code it is read as a {r} number; stored as +E.164"),
-                None => "phone number with its country code, e.g. +44 20 7946 0958; stored as +E.164".to_string(),
+                Some(r) => format!(
+                    "phone number; without a country code it is read as a {r} number; stored as +E.164"
+                ),
+                None => {
+                    "phone number with its country code, e.g. +44 20 7946 0958; stored as +E.164"
+                        .to_string()
+                }
             }
         }
         FieldType::Url => "web address starting with https:// or http://".to_string(),
         FieldType::Country => "ISO 3166-1 alpha-2 country code, e.g. DE, FR, US".to_string(),
         FieldType::Subdivision { country_field } => match country_field {
-            Some(c) => format!("ISO 3166-2 subdivision code, e.g. US-CA, or CA with the country in `{c}`"),
+            Some(c) => {
+                format!("ISO 3166-2 subdivision code, e.g. US-CA, or CA with the country in `{c}`")
+            }
             None => "ISO 3166-2 subdivision code, e.g. US-CA".to_string(),
         },
         FieldType::Currency => "ISO 4217 currency code, e.g. EUR, USD".to_string(),
         FieldType::Select { list } => {
             let ci = schema.list(list).is_some_and(|l| l.case_insensitive);
-            format!("one option, by label or code{}", if ci { " (any case)" } else { " (exact case)" })
+            format!(
+                "one option, by label or code{}",
+                if ci { " (any case)" } else { " (exact case)" }
+            )
         }
-        FieldType::MultiSelect { separator, .. } => format!("options by label or code, separated by `{separator}`"),
+        FieldType::MultiSelect { separator, .. } => {
+            format!("options by label or code, separated by `{separator}`")
+        }
         FieldType::Path { list } => {
             let sep = schema.list(list).map_or('/', |l| l.separator);
             format!("full path from the top, levels separated by `{sep}`")
         }
         FieldType::Link(link) => {
-            let target = schema.record_type(&link.target).map_or(link.target.as_str(), |t| t.label.as_str());
+            let target = schema
+                .record_type(&link.target)
+                .map_or(link.target.as_str(), |t| t.label.as_str());
             let keys: Vec<String> = link
                 .by
                 .iter()
@@ -262,10 +312,16 @@ pub fn table_schema(schema: &Schema, rt: &RecordType) -> Json {
             }
             FieldType::Decimal { min, max, .. } => {
                 if let Some(m) = min {
-                    c.insert("minimum".into(), json!(m.to_string().parse::<f64>().unwrap_or_default()));
+                    c.insert(
+                        "minimum".into(),
+                        json!(m.to_string().parse::<f64>().unwrap_or_default()),
+                    );
                 }
                 if let Some(m) = max {
-                    c.insert("maximum".into(), json!(m.to_string().parse::<f64>().unwrap_or_default()));
+                    c.insert(
+                        "maximum".into(),
+                        json!(m.to_string().parse::<f64>().unwrap_or_default()),
+                    );
                 }
                 ("number", None)
             }
@@ -298,9 +354,10 @@ pub fn table_schema(schema: &Schema, rt: &RecordType) -> Json {
                 ("string", None)
             }
             FieldType::Link(l) if l.by.len() == 1 && l.by[0] == "uuid" => ("string", Some("uuid")),
-            FieldType::Phone { .. } | FieldType::Subdivision { .. } | FieldType::MultiSelect { .. } | FieldType::Link(_) => {
-                ("string", None)
-            }
+            FieldType::Phone { .. }
+            | FieldType::Subdivision { .. }
+            | FieldType::MultiSelect { .. }
+            | FieldType::Link(_) => ("string", None),
         };
         let mut field = serde_json::Map::new();
         field.insert("name".into(), json!(f.name.as_str()));
@@ -310,8 +367,14 @@ pub fn table_schema(schema: &Schema, rt: &RecordType) -> Json {
             field.insert("format".into(), json!(fm));
         }
         if matches!(f.field_type, FieldType::Boolean) {
-            field.insert("trueValues".into(), json!(["true", "TRUE", "True", "t", "T", "yes", "Yes", "YES", "1"]));
-            field.insert("falseValues".into(), json!(["false", "FALSE", "False", "f", "F", "no", "No", "NO", "0"]));
+            field.insert(
+                "trueValues".into(),
+                json!(["true", "TRUE", "True", "t", "T", "yes", "Yes", "YES", "1"]),
+            );
+            field.insert(
+                "falseValues".into(),
+                json!(["false", "FALSE", "False", "f", "F", "no", "No", "NO", "0"]),
+            );
         }
         let desc = if f.help.is_empty() {
             format_of(schema, f, &schema.locale)

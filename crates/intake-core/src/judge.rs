@@ -23,7 +23,10 @@ impl Readings {
     pub fn names(&self) -> [String; 2] {
         match self {
             Readings::Date(a, b) => [a, b].map(|f| {
-                let order = f.order().map(|o| format!(" ({})", o.describe())).unwrap_or_default();
+                let order = f
+                    .order()
+                    .map(|o| format!(" ({})", o.describe()))
+                    .unwrap_or_default();
                 format!("{f}{order}")
             }),
             Readings::Number(a, b) => [a.describe(), b.describe()],
@@ -121,7 +124,11 @@ impl Tally {
                 plural(self.both)
             )
         } else if self.second == 0 {
-            format!("{} row{} fit only {a} and none fit only {b}", self.first, plural(self.first))
+            format!(
+                "{} row{} fit only {a} and none fit only {b}",
+                self.first,
+                plural(self.first)
+            )
         } else {
             format!(
                 "{} row{} fit only {a} against {} fitting only {b}; the rows that fit only {b} are reported",
@@ -142,7 +149,13 @@ mod tests {
     use super::*;
 
     fn tally(both: u64, first: u64, second: u64) -> Tally {
-        Tally { same: 0, both, first, second, neither: 0 }
+        Tally {
+            same: 0,
+            both,
+            first,
+            second,
+            neither: 0,
+        }
     }
 
     #[test]

@@ -134,7 +134,9 @@ enum DateKind {
 
 /// A date format that could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{format}` is not a date format I understand: {reason} (examples: `DD/MM/YYYY`, `MM/DD/YYYY`, `DD.MM.YYYY`, `%d %b %Y`)")]
+#[error(
+    "`{format}` is not a date format I understand: {reason} (examples: `DD/MM/YYYY`, `MM/DD/YYYY`, `DD.MM.YYYY`, `%d %b %Y`)"
+)]
 pub struct FormatError {
     /// The format as given.
     pub format: String,
@@ -202,7 +204,8 @@ impl DateFormat {
             return Err(err("the separator must be `/`, `.`, `-` or a space"));
         }
         let pos = |tokens: &[&str]| parts.iter().position(|p| tokens.contains(&p.as_str()));
-        let (Some(y), Some(m), Some(d)) = (pos(&["YYYY", "YY"]), pos(&["MM", "M"]), pos(&["DD", "D"]))
+        let (Some(y), Some(m), Some(d)) =
+            (pos(&["YYYY", "YY"]), pos(&["MM", "M"]), pos(&["DD", "D"]))
         else {
             return Err(err("it needs YYYY (or YY), MM and DD"));
         };
@@ -213,7 +216,11 @@ impl DateFormat {
             (0, 1, 2) => DateOrder::Ymd,
             (2, 1, 0) => DateOrder::Dmy,
             (2, 0, 1) => DateOrder::Mdy,
-            _ => return Err(err("the order must be YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY")),
+            _ => {
+                return Err(err(
+                    "the order must be YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY",
+                ));
+            }
         };
         Ok(Self {
             source: s.trim().to_string(),
@@ -327,7 +334,12 @@ fn digits(s: &str) -> Option<u32> {
     Some(s.bytes().fold(0, |a, b| a * 10 + u32::from(b - b'0')))
 }
 
-fn parse_numeric_date(s: &str, order: DateOrder, sep: char, two_digit_year: bool) -> Option<NaiveDate> {
+fn parse_numeric_date(
+    s: &str,
+    order: DateOrder,
+    sep: char,
+    two_digit_year: bool,
+) -> Option<NaiveDate> {
     let mut it = s.split(sep);
     let (a, b, c) = (it.next()?, it.next()?, it.next()?);
     if it.next().is_some() {
@@ -450,7 +462,10 @@ mod tests {
         let f = DateFormat::parse("DD.MM.YY").unwrap();
         assert_eq!(f.parse_date("01.03.24"), d(2024, 3, 1));
         assert_eq!(f.parse_date("01.03.85"), d(1985, 3, 1));
-        assert_eq!(f.format_date(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap()), "01.03.24");
+        assert_eq!(
+            f.format_date(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap()),
+            "01.03.24"
+        );
     }
 
     #[test]

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::RowNumber;
 use crate::report::{Column, Problem, ProblemCode, Warning, display_header};
 use crate::schema::RecordType;
-use crate::RowNumber;
 
 /// Normalises a header for matching: lower case, words separated by one space, punctuation
 /// other than letters and digits treated as a separator.
@@ -104,7 +104,9 @@ impl Mapping {
 
     /// The column feeding field `i`, if any.
     pub fn column_of(&self, field: usize) -> Option<&ColumnMapping> {
-        self.columns.iter().find(|c| c.target == Target::Field(field))
+        self.columns
+            .iter()
+            .find(|c| c.target == Target::Field(field))
     }
 }
 
@@ -123,7 +125,9 @@ pub enum ManualMappingError {
     #[error("the mapping file is not valid: {0}")]
     Syntax(String),
     /// A header is mapped to a field the record type does not have.
-    #[error("the mapping file maps `{header}` to `{field}`, which is not a field of `{record_type}`; fields are: {fields}")]
+    #[error(
+        "the mapping file maps `{header}` to `{field}`, which is not a field of `{record_type}`; fields are: {fields}"
+    )]
     UnknownField {
         /// Header as written in the mapping file.
         header: String,
@@ -144,14 +148,22 @@ impl ManualMapping {
         struct File {
             columns: BTreeMap<String, String>,
         }
-        let f: File = toml::from_str(source).map_err(|e| ManualMappingError::Syntax(e.message().to_string()))?;
+        let f: File = toml::from_str(source)
+            .map_err(|e| ManualMappingError::Syntax(e.message().to_string()))?;
         Ok(Self {
             columns: f
                 .columns
                 .into_iter()
                 .map(|(h, f)| {
                     let f = f.trim().to_string();
-                    (h, if f.is_empty() || f == "-" { None } else { Some(f) })
+                    (
+                        h,
+                        if f.is_empty() || f == "-" {
+                            None
+                        } else {
+                            Some(f)
+                        },
+                    )
                 })
                 .collect(),
         })
@@ -160,15 +172,20 @@ impl ManualMapping {
     /// Checks that every named field exists.
     pub fn check(&self, rt: &RecordType) -> Result<(), ManualMappingError> {
         for (header, field) in &self.columns {
-            if let Some(f) = field {
-                if resolve_manual(rt, f).is_none() {
-                    return Err(ManualMappingError::UnknownField {
-                        header: header.clone(),
-                        field: f.clone(),
-                        record_type: rt.name.clone(),
-                        fields: rt.fields.iter().map(|f| f.name.to_string()).collect::<Vec<_>>().join(", "),
-                    });
-                }
+            if let Some(f) = field
+                && resolve_manual(rt, f).is_none()
+            {
+                return Err(ManualMappingError::UnknownField {
+                    header: header.clone(),
+                    field: f.clone(),
+                    record_type: rt.name.clone(),
+                    fields: rt
+                        .fields
+                        .iter()
+                        .map(|f| f.name.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
             }
         }
         Ok(())
@@ -181,7 +198,9 @@ fn resolve_manual(rt: &RecordType, name: &str) -> Option<Target> {
     }
     rt.fields
         .iter()
-        .position(|f| f.name.as_str() == name || f.label == name || normalise(&f.label) == normalise(name))
+        .position(|f| {
+            f.name.as_str() == name || f.label == name || normalise(&f.label) == normalise(name)
+        })
         .map(Target::Field)
 }
 
@@ -204,7 +223,12 @@ pub struct MapOptions {
 }
 
 /// Matches the headers of a file to the fields of a record type.
-pub fn auto_map(rt: &RecordType, headers: &[String], manual: &ManualMapping, options: &MapOptions) -> MappingOutcome {
+pub fn auto_map(
+    rt: &RecordType,
+    headers: &[String],
+    manual: &ManualMapping,
+    options: &MapOptions,
+) -> MappingOutcome {
     let n = headers.len();
     let mut targets: Vec<Option<(Target, MatchKind)>> = vec![None; n];
     let mut taken = vec![false; rt.fields.len()];
@@ -229,7 +253,11 @@ pub fn auto_map(rt: &RecordType, headers: &[String], manual: &ManualMapping, opt
 
     // Round 0: the user's mapping.
     for (i, h) in headers.iter().enumerate() {
-        if let Some(entry) = manual.columns.get(h).or_else(|| manual.columns.get(h.trim())) {
+        if let Some(entry) = manual
+            .columns
+            .get(h)
+            .or_else(|| manual.columns.get(h.trim()))
+        {
             let t = match entry {
                 None => Target::Ignored,
                 Some(f) => resolve_manual(rt, f).unwrap_or(Target::Ignored),
@@ -241,7 +269,11 @@ pub fn auto_map(rt: &RecordType, headers: &[String], manual: &ManualMapping, opt
     }
 
     let uuid_header = rt.uuid_header();
-    let uuid_norms = [normalise(&uuid_header), "uuid".to_string(), normalise(&format!("{} id", rt.label))];
+    let uuid_norms = [
+        normalise(&uuid_header),
+        "uuid".to_string(),
+        normalise(&format!("{} id", rt.label)),
+    ];
     // Rounds 1-3: exact, normalised, alias. A column matched in an earlier round is never
     // reconsidered; within a round, the first column with a header wins the field.
     for round in 0..3 {
@@ -257,7 +289,11 @@ pub fn auto_map(rt: &RecordType, headers: &[String], manual: &ManualMapping, opt
             };
             if is_uuid && !uuid_taken {
                 uuid_taken = true;
-                let how = if round == 0 { MatchKind::Exact } else { MatchKind::Normalised };
+                let how = if round == 0 {
+                    MatchKind::Exact
+                } else {
+                    MatchKind::Normalised
+                };
                 targets[i] = Some((Target::RecordUuid, how));
                 continue;
             }
@@ -292,7 +328,10 @@ pub fn auto_map(rt: &RecordType, headers: &[String], manual: &ManualMapping, opt
                 let s = std::iter::once(normalise(&f.label))
                     .chain(std::iter::once(normalise(f.name.as_str())))
                     .chain(f.aliases.iter().map(|a| normalise(a)))
-                    .map(|c| strsim::normalized_damerau_levenshtein(&hn, &c).max(strsim::jaro_winkler(&hn, &c) - 0.1))
+                    .map(|c| {
+                        strsim::normalized_damerau_levenshtein(&hn, &c)
+                            .max(strsim::jaro_winkler(&hn, &c) - 0.1)
+                    })
                     .fold(0.0, f64::max);
                 (s, fi)
             })
@@ -300,11 +339,12 @@ pub fn auto_map(rt: &RecordType, headers: &[String], manual: &ManualMapping, opt
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         let best = scored.first().copied();
         let second = scored.get(1).map_or(0.0, |s| s.0);
-        if let Some((score, fi)) = best {
-            if score >= 0.8 && score - second >= 0.1 {
-                taken[fi] = true;
-                targets[i] = Some((Target::Field(fi), MatchKind::Fuzzy(score)));
-            }
+        if let Some((score, fi)) = best
+            && score >= 0.8
+            && score - second >= 0.1
+        {
+            taken[fi] = true;
+            targets[i] = Some((Target::Field(fi), MatchKind::Fuzzy(score)));
         }
     }
 
@@ -314,7 +354,10 @@ pub fn auto_map(rt: &RecordType, headers: &[String], manual: &ManualMapping, opt
         .map(|(i, h)| {
             let (target, how) = targets[i].unwrap_or((Target::Ignored, MatchKind::Unmatched));
             ColumnMapping {
-                column: Column { index: i, header: h.clone() },
+                column: Column {
+                    index: i,
+                    header: h.clone(),
+                },
                 target,
                 how,
             }
@@ -329,7 +372,10 @@ pub fn auto_map(rt: &RecordType, headers: &[String], manual: &ManualMapping, opt
         }
     }
     for (h, idx) in by_norm.iter().filter(|(_, v)| v.len() > 1) {
-        let letters: Vec<String> = idx.iter().map(|&i| crate::report::column_letter(i)).collect();
+        let letters: Vec<String> = idx
+            .iter()
+            .map(|&i| crate::report::column_letter(i))
+            .collect();
         let feeds = idx.iter().find_map(|&i| match columns[i].target {
             Target::Field(f) => Some(rt.fields[f].label.clone()),
             Target::RecordUuid => Some(uuid_header.clone()),
@@ -361,7 +407,12 @@ pub fn auto_map(rt: &RecordType, headers: &[String], manual: &ManualMapping, opt
 
     for c in &columns {
         match c.how {
-            MatchKind::Unmatched if !c.column.header.trim().is_empty() && !by_norm.get(c.column.header.trim()).is_some_and(|v| v.len() > 1) => {
+            MatchKind::Unmatched
+                if !c.column.header.trim().is_empty()
+                    && by_norm
+                        .get(c.column.header.trim())
+                        .is_none_or(|v| v.len() <= 1) =>
+            {
                 warnings.push(Warning {
                     row: Some(RowNumber::new(1)),
                     column: Some(c.column.clone()),
@@ -455,7 +506,14 @@ mod tests {
     fn map(headers: &[&str]) -> Vec<(String, String)> {
         let rt = contact();
         let h: Vec<String> = headers.iter().map(|s| (*s).to_string()).collect();
-        let out = auto_map(&rt, &h, &ManualMapping::default(), &MapOptions { require_required: true });
+        let out = auto_map(
+            &rt,
+            &h,
+            &ManualMapping::default(),
+            &MapOptions {
+                require_required: true,
+            },
+        );
         out.mapping
             .columns
             .iter()
@@ -490,7 +548,14 @@ mod tests {
 
     #[test]
     fn rounds_in_order() {
-        let m = map(&["uuid", "EMAIL ", "first_name", "Last  name", "Phone Numbr", "Notes"]);
+        let m = map(&[
+            "uuid",
+            "EMAIL ",
+            "first_name",
+            "Last  name",
+            "Phone Numbr",
+            "Notes",
+        ]);
         assert_eq!(
             m,
             [
@@ -507,7 +572,10 @@ mod tests {
 
     #[test]
     fn aliases_match() {
-        assert_eq!(map(&["E-mail address"])[0], ("email".into(), "alias".into()));
+        assert_eq!(
+            map(&["E-mail address"])[0],
+            ("email".into(), "alias".into())
+        );
     }
 
     #[test]
@@ -519,8 +587,18 @@ mod tests {
     #[test]
     fn missing_required_columns_and_duplicates_are_problems() {
         let rt = contact();
-        let h: Vec<String> = ["First Name", "First Name", "Extra", "Extra"].iter().map(|s| s.to_string()).collect();
-        let out = auto_map(&rt, &h, &ManualMapping::default(), &MapOptions { require_required: true });
+        let h: Vec<String> = ["First Name", "First Name", "Extra", "Extra"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let out = auto_map(
+            &rt,
+            &h,
+            &ManualMapping::default(),
+            &MapOptions {
+                require_required: true,
+            },
+        );
         let codes: Vec<_> = out.problems.iter().map(|p| p.code.as_str()).collect();
         assert_eq!(codes, ["duplicate_column", "missing_column"]);
         insta::assert_snapshot!(out.problems[0].message, @"the header `First Name` appears in columns A, B; only column A feeds `First Name`, so the others would be lost; rename or delete the extra columns");
@@ -531,13 +609,23 @@ mod tests {
     #[test]
     fn a_mapping_file_wins() {
         let rt = contact();
-        let manual = ManualMapping::from_toml("[columns]\n\"Courriel\" = \"email\"\n\"Email\" = \"\"\n").unwrap();
+        let manual =
+            ManualMapping::from_toml("[columns]\n\"Courriel\" = \"email\"\n\"Email\" = \"\"\n")
+                .unwrap();
         manual.check(&rt).unwrap();
-        let h: Vec<String> = ["Email", "Courriel"].iter().map(|s| s.to_string()).collect();
+        let h: Vec<String> = ["Email", "Courriel"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let out = auto_map(&rt, &h, &manual, &MapOptions::default());
         assert_eq!(out.mapping.columns[0].target, Target::Ignored);
         assert_eq!(out.mapping.columns[1].target, Target::Field(0));
         let bad = ManualMapping::from_toml("[columns]\n\"X\" = \"nope\"\n").unwrap();
-        assert!(bad.check(&rt).unwrap_err().to_string().contains("not a field of `contact`"));
+        assert!(
+            bad.check(&rt)
+                .unwrap_err()
+                .to_string()
+                .contains("not a field of `contact`")
+        );
     }
 }

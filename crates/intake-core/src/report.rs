@@ -207,6 +207,8 @@ pub struct ValidationReport {
     pub existing_rows: u64,
     /// Rows with at least one problem.
     pub failed_rows: u64,
+    /// Of those, rows that would have created a record.
+    pub failed_new_rows: u64,
     /// Every problem, by row then column.
     pub problems: Vec<Problem>,
     /// Warnings, by row.
@@ -241,7 +243,11 @@ impl ValidationReport {
 pub fn render(p: &Problem) -> String {
     let mut out = format!("row {}", p.row);
     if let Some(c) = &p.column {
-        out.push_str(&format!(", column `{}` ({})", display_header(&c.header), c.letter()));
+        out.push_str(&format!(
+            ", column `{}` ({})",
+            display_header(&c.header),
+            c.letter()
+        ));
     }
     out.push_str(": ");
     out.push_str(&p.message);
@@ -250,7 +256,9 @@ pub fn render(p: &Problem) -> String {
 
 /// A header as it can be shown on one line (newlines and tabs made visible).
 pub fn display_header(h: &str) -> String {
-    h.replace('\n', "\\n").replace('\r', "\\r").replace('\t', "\\t")
+    h.replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t")
 }
 
 #[cfg(test)]
@@ -261,7 +269,17 @@ mod tests {
     fn column_letters_follow_spreadsheets() {
         let l = |i| column_letter(i);
         assert_eq!(
-            [l(0), l(1), l(25), l(26), l(27), l(51), l(52), l(701), l(702)],
+            [
+                l(0),
+                l(1),
+                l(25),
+                l(26),
+                l(27),
+                l(51),
+                l(52),
+                l(701),
+                l(702)
+            ],
             ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]
         );
     }
@@ -281,7 +299,10 @@ mod tests {
     fn problems_render_as_one_sentence() {
         let p = Problem {
             row: RowNumber::new(12),
-            column: Some(Column { index: 3, header: "E-mail\naddress".into() }),
+            column: Some(Column {
+                index: 3,
+                header: "E-mail\naddress".into(),
+            }),
             field: Some("email".into()),
             value: "a@b".into(),
             code: ProblemCode::InvalidEmail,

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
+use crate::locale::{DateFormat, DateTimeFormat, Locale};
 use regex::Regex;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
-use crate::locale::{DateFormat, DateTimeFormat, Locale};
 
 /// Names reserved for the columns every record has.
 pub const RESERVED_FIELD_NAMES: &[&str] = &["uuid", "created_at", "updated_at", "id"];
@@ -554,7 +554,10 @@ mod raw {
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         f.write_str("a table of record types")
                     }
-                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                    fn visit_map<A: MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Self::Value, A::Error> {
                         let mut out = Vec::new();
                         while let Some((k, v)) = map.next_entry()? {
                             out.push((k, v));
@@ -692,7 +695,10 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
                 }
             };
             if code.trim().is_empty() {
-                ld.error(Some(span), format!("list `{lname}`: an option has an empty code"));
+                ld.error(
+                    Some(span),
+                    format!("list `{lname}`: an option has an empty code"),
+                );
                 continue;
             }
             let key = if list.case_insensitive {
@@ -719,7 +725,12 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
     }
 
     // Type names first, so links can point forward.
-    let type_names: Vec<String> = file.types.0.iter().map(|(n, _)| n.get_ref().clone()).collect();
+    let type_names: Vec<String> = file
+        .types
+        .0
+        .iter()
+        .map(|(n, _)| n.get_ref().clone())
+        .collect();
     let mut raw_types = Vec::new();
     for (tname, t) in file.types.0 {
         let tspan = tname.span();
@@ -731,7 +742,10 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
             );
         }
         if type_names.iter().filter(|n| **n == tname).count() > 1 {
-            ld.error(Some(tspan.clone()), format!("record type `{tname}` is declared twice"));
+            ld.error(
+                Some(tspan.clone()),
+                format!("record type `{tname}` is declared twice"),
+            );
         }
         raw_types.push((tname, tspan, t));
     }
@@ -743,10 +757,19 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
         let label = t.label.unwrap_or_else(|| title_case(&tname));
         let mut fields: Vec<Field> = Vec::new();
         let mut field_spans = Vec::new();
+        let declared = t.fields.len();
         for f in t.fields {
             let span = f.span();
             let f = f.into_inner();
-            if let Some(field) = build_field(ld, span.clone(), &tname, f, t.forbidden.as_deref(), &lists, &type_names) {
+            if let Some(field) = build_field(
+                ld,
+                span.clone(),
+                &tname,
+                f,
+                t.forbidden.as_deref(),
+                &lists,
+                &type_names,
+            ) {
                 if fields.iter().any(|g| g.name == field.name) {
                     ld.error(
                         Some(span.clone()),
@@ -755,7 +778,10 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
                     continue;
                 }
                 let norm = crate::mapping::normalise(&field.label);
-                if let Some(g) = fields.iter().find(|g| crate::mapping::normalise(&g.label) == norm) {
+                if let Some(g) = fields
+                    .iter()
+                    .find(|g| crate::mapping::normalise(&g.label) == norm)
+                {
                     ld.error(
                         Some(span.clone()),
                         format!(
@@ -769,8 +795,11 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
                 field_spans.push(span);
             }
         }
-        if fields.is_empty() {
-            ld.error(Some(tdef_span.clone()), format!("type `{tname}` has no fields"));
+        if declared == 0 {
+            ld.error(
+                Some(tdef_span.clone()),
+                format!("type `{tname}` has no fields (add `[[types.{tname}.fields]]` tables)"),
+            );
         }
         // Cross-field checks within the type.
         for (f, span) in fields.iter().zip(&field_spans) {
@@ -787,7 +816,10 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
                     ),
                 }
             }
-            if let FieldType::Subdivision { country_field: Some(cf) } = &f.field_type {
+            if let FieldType::Subdivision {
+                country_field: Some(cf),
+            } = &f.field_type
+            {
                 match fields.iter().find(|g| &g.name == cf) {
                     Some(g) if matches!(g.field_type, FieldType::Country) => {}
                     _ => ld.error(
@@ -802,7 +834,10 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
             let span = key.span();
             let key = key.into_inner();
             if key.is_empty() {
-                ld.error(Some(span), format!("type `{tname}`: a natural key must name at least one field"));
+                ld.error(
+                    Some(span),
+                    format!("type `{tname}`: a natural key must name at least one field"),
+                );
                 continue;
             }
             let mut names = Vec::new();
@@ -811,7 +846,9 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
                     Some(f) => names.push(f.name.clone()),
                     None => ld.error(
                         Some(span.clone()),
-                        format!("type `{tname}`: natural key field `{k}` is not a field of `{tname}`"),
+                        format!(
+                            "type `{tname}`: natural key field `{k}` is not a field of `{tname}`"
+                        ),
                     ),
                 }
             }
@@ -842,7 +879,10 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
                     let ok = target.fields.iter().any(|g| {
                         g.name.as_str() == by
                             && (g.unique == Unique::InType
-                                || target.natural_keys.iter().any(|k| k.len() == 1 && k[0] == g.name))
+                                || target
+                                    .natural_keys
+                                    .iter()
+                                    .any(|k| k.len() == 1 && k[0] == g.name))
                     });
                     if !ok {
                         link_errors.push(format!(
@@ -858,7 +898,10 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
         ld.error(None, e);
     }
     if types.is_empty() {
-        ld.error(None, "the schema declares no record types (add a `[types.NAME]` table)");
+        ld.error(
+            None,
+            "the schema declares no record types (add a `[types.NAME]` table)",
+        );
     }
 
     Schema {
@@ -890,13 +933,19 @@ fn build_locale(ld: &mut Loader<'_>, span: Range<usize>, l: raw::Locale) -> Loca
     if let Some(d) = l.delimiter {
         match crate::locale::parse_delimiter(&d) {
             Some(c) => locale.delimiter = Some(c),
-            None => ld.error(Some(span.clone()), format!("locale: delimiter `{d}` must be one of `,` `;` `|` or `tab`")),
+            None => ld.error(
+                Some(span.clone()),
+                format!("locale: delimiter `{d}` must be one of `,` `;` `|` or `tab`"),
+            ),
         }
     }
     if let Some(d) = l.decimal_separator {
         match single_char(&d) {
             Some(c @ ('.' | ',')) => locale.decimal_separator = c,
-            _ => ld.error(Some(span.clone()), format!("locale: decimal_separator `{d}` must be `.` or `,`")),
+            _ => ld.error(
+                Some(span.clone()),
+                format!("locale: decimal_separator `{d}` must be `.` or `,`"),
+            ),
         }
     }
     if let Some(t) = l.thousands_separator {
@@ -904,13 +953,23 @@ fn build_locale(ld: &mut Loader<'_>, span: Range<usize>, l: raw::Locale) -> Loca
             locale.thousands_separator = None;
         } else {
             match single_char(&t) {
-                Some(c @ ('.' | ',' | ' ' | '\'' | '\u{a0}' | '\u{202f}')) => locale.thousands_separator = Some(c),
-                _ => ld.error(Some(span.clone()), format!("locale: thousands_separator `{t}` must be `,` `.` a space, `'` or empty")),
+                Some(c @ ('.' | ',' | ' ' | '\'' | '\u{a0}' | '\u{202f}')) => {
+                    locale.thousands_separator = Some(c)
+                }
+                _ => ld.error(
+                    Some(span.clone()),
+                    format!(
+                        "locale: thousands_separator `{t}` must be `,` `.` a space, `'` or empty"
+                    ),
+                ),
             }
         }
     }
     if locale.thousands_separator == Some(locale.decimal_separator) {
-        ld.error(Some(span.clone()), "locale: decimal_separator and thousands_separator must differ");
+        ld.error(
+            Some(span.clone()),
+            "locale: decimal_separator and thousands_separator must differ",
+        );
     }
     if let Some(f) = l.date_format {
         match DateFormat::parse(&f) {
@@ -928,7 +987,10 @@ fn build_locale(ld: &mut Loader<'_>, span: Range<usize>, l: raw::Locale) -> Loca
         if crate::cell::phone_region(&r).is_some() {
             locale.phone_region = Some(r);
         } else {
-            ld.error(Some(span.clone()), format!("locale: phone_region `{r}` is not a known ISO 3166-1 alpha-2 region"));
+            ld.error(
+                Some(span.clone()),
+                format!("locale: phone_region `{r}` is not a known ISO 3166-1 alpha-2 region"),
+            );
         }
     }
     if let Some(t) = l.clear_token {
@@ -940,7 +1002,14 @@ fn build_locale(ld: &mut Loader<'_>, span: Range<usize>, l: raw::Locale) -> Loca
 /// Keys of a field table that only some types accept.
 fn allowed_keys(field_type: &str) -> &'static [&'static str] {
     match field_type {
-        "text" => &["min_length", "max_length", "pattern", "pattern_hint", "charset", "forbidden"],
+        "text" => &[
+            "min_length",
+            "max_length",
+            "pattern",
+            "pattern_hint",
+            "charset",
+            "forbidden",
+        ],
         "integer" => &["min", "max"],
         "decimal" => &["min", "max", "scale"],
         "phone" => &["region"],
@@ -953,8 +1022,23 @@ fn allowed_keys(field_type: &str) -> &'static [&'static str] {
 }
 
 const FIELD_TYPES: &[&str] = &[
-    "text", "integer", "decimal", "date", "datetime", "boolean", "email", "phone", "url",
-    "country", "subdivision", "currency", "select", "multiselect", "path", "link", "uuid",
+    "text",
+    "integer",
+    "decimal",
+    "date",
+    "datetime",
+    "boolean",
+    "email",
+    "phone",
+    "url",
+    "country",
+    "subdivision",
+    "currency",
+    "select",
+    "multiselect",
+    "path",
+    "link",
+    "uuid",
 ];
 
 #[allow(clippy::too_many_arguments)]
@@ -970,7 +1054,10 @@ fn build_field(
     let fname = f.name.clone();
     let at = |what: &str| format!("type `{tname}`, field `{fname}`: {what}");
     if !is_snake_case(&f.name) {
-        ld.error(Some(span.clone()), at("the name must be snake_case (a-z, 0-9, _)"));
+        ld.error(
+            Some(span.clone()),
+            at("the name must be snake_case (a-z, 0-9, _)"),
+        );
         return None;
     }
     if RESERVED_FIELD_NAMES.contains(&f.name.as_str()) {
@@ -984,7 +1071,10 @@ fn build_field(
     if !FIELD_TYPES.contains(&ty) {
         ld.error(
             Some(span.clone()),
-            at(&format!("unknown type `{ty}`; expected one of {}", FIELD_TYPES.join(", "))),
+            at(&format!(
+                "unknown type `{ty}`; expected one of {}",
+                FIELD_TYPES.join(", ")
+            )),
         );
         return None;
     }
@@ -1009,7 +1099,10 @@ fn build_field(
     let mut ok = true;
     for (key, set) in present {
         if set && !allowed.contains(&key) {
-            ld.error(Some(span.clone()), at(&format!("`{key}` does not apply to a {ty} field")));
+            ld.error(
+                Some(span.clone()),
+                at(&format!("`{key}` does not apply to a {ty} field")),
+            );
             ok = false;
         }
     }
@@ -1019,11 +1112,17 @@ fn build_field(
     let check_list = |ld: &mut Loader<'_>, list: &Option<String>| -> Option<String> {
         match list {
             None => {
-                ld.error(Some(span.clone()), at(&format!("a {ty} field needs `list = \"NAME\"`")));
+                ld.error(
+                    Some(span.clone()),
+                    at(&format!("a {ty} field needs `list = \"NAME\"`")),
+                );
                 None
             }
             Some(l) if !lists.contains_key(l) => {
-                ld.error(Some(span.clone()), at(&format!("list `{l}` is not declared (add `[lists.{l}]`)")));
+                ld.error(
+                    Some(span.clone()),
+                    at(&format!("list `{l}` is not declared (add `[lists.{l}]`)")),
+                );
                 None
             }
             Some(l) => Some(l.clone()),
@@ -1033,10 +1132,25 @@ fn build_field(
         "text" => {
             let pattern = match f.pattern {
                 Some(p) => match Regex::new(&format!("^(?:{p})$")) {
-                    Ok(regex) => Some(Pattern { source: p, regex, hint: f.pattern_hint }),
+                    Ok(regex) => Some(Pattern {
+                        source: p,
+                        regex,
+                        hint: f.pattern_hint,
+                    }),
                     Err(e) => {
-                        let first = e.to_string().lines().last().unwrap_or_default().trim().to_string();
-                        ld.error(Some(span.clone()), at(&format!("the pattern `{p}` is not a valid regular expression: {first}")));
+                        let first = e
+                            .to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string();
+                        ld.error(
+                            Some(span.clone()),
+                            at(&format!(
+                                "the pattern `{p}` is not a valid regular expression: {first}"
+                            )),
+                        );
                         return None;
                     }
                 },
@@ -1052,10 +1166,13 @@ fn build_field(
                     return None;
                 }
             };
-            if let (Some(a), Some(b)) = (f.min_length, f.max_length) {
-                if a > b {
-                    ld.error(Some(span.clone()), at(&format!("min_length {a} is greater than max_length {b}")));
-                }
+            if let (Some(a), Some(b)) = (f.min_length, f.max_length)
+                && a > b
+            {
+                ld.error(
+                    Some(span.clone()),
+                    at(&format!("min_length {a} is greater than max_length {b}")),
+                );
             }
             let mut forbidden = type_forbidden.unwrap_or_default().to_string();
             for c in f.forbidden.unwrap_or_default().chars() {
@@ -1074,24 +1191,35 @@ fn build_field(
         "integer" => {
             let min = int_bound(ld, &span, &at, "min", f.min.as_ref());
             let max = int_bound(ld, &span, &at, "max", f.max.as_ref());
-            if let (Some(a), Some(b)) = (min, max) {
-                if a > b {
-                    ld.error(Some(span.clone()), at(&format!("min {a} is greater than max {b}")));
-                }
+            if let (Some(a), Some(b)) = (min, max)
+                && a > b
+            {
+                ld.error(
+                    Some(span.clone()),
+                    at(&format!("min {a} is greater than max {b}")),
+                );
             }
             FieldType::Integer { min, max }
         }
         "decimal" => {
             let scale = f.scale.unwrap_or(2);
             if scale > 18 {
-                ld.error(Some(span.clone()), at(&format!("scale {scale} is too large (at most 18 decimal places)")));
+                ld.error(
+                    Some(span.clone()),
+                    at(&format!(
+                        "scale {scale} is too large (at most 18 decimal places)"
+                    )),
+                );
             }
             let min = dec_bound(ld, &span, &at, "min", f.min.as_ref());
             let max = dec_bound(ld, &span, &at, "max", f.max.as_ref());
-            if let (Some(a), Some(b)) = (min, max) {
-                if a > b {
-                    ld.error(Some(span.clone()), at(&format!("min {a} is greater than max {b}")));
-                }
+            if let (Some(a), Some(b)) = (min, max)
+                && a > b
+            {
+                ld.error(
+                    Some(span.clone()),
+                    at(&format!("min {a} is greater than max {b}")),
+                );
             }
             FieldType::Decimal { scale, min, max }
         }
@@ -1100,10 +1228,15 @@ fn build_field(
         "boolean" => FieldType::Boolean,
         "email" => FieldType::Email,
         "phone" => {
-            if let Some(r) = &f.region {
-                if crate::cell::phone_region(r).is_none() {
-                    ld.error(Some(span.clone()), at(&format!("region `{r}` is not a known ISO 3166-1 alpha-2 region")));
-                }
+            if let Some(r) = &f.region
+                && crate::cell::phone_region(r).is_none()
+            {
+                ld.error(
+                    Some(span.clone()),
+                    at(&format!(
+                        "region `{r}` is not a known ISO 3166-1 alpha-2 region"
+                    )),
+                );
             }
             FieldType::Phone { region: f.region }
         }
@@ -1113,8 +1246,12 @@ fn build_field(
             country_field: f.country_field.map(FieldName),
         },
         "currency" => FieldType::Currency,
-        "select" => FieldType::Select { list: check_list(ld, &f.list)? },
-        "path" => FieldType::Path { list: check_list(ld, &f.list)? },
+        "select" => FieldType::Select {
+            list: check_list(ld, &f.list)?,
+        },
+        "path" => FieldType::Path {
+            list: check_list(ld, &f.list)?,
+        },
         "multiselect" => {
             let list = check_list(ld, &f.list)?;
             let separator = match f.separator.as_deref() {
@@ -1122,7 +1259,12 @@ fn build_field(
                 Some(s) => match single_char(s) {
                     Some(c) if !c.is_alphanumeric() => c,
                     _ => {
-                        ld.error(Some(span.clone()), at(&format!("separator `{s}` must be one punctuation character")));
+                        ld.error(
+                            Some(span.clone()),
+                            at(&format!(
+                                "separator `{s}` must be one punctuation character"
+                            )),
+                        );
                         return None;
                     }
                 },
@@ -1131,11 +1273,19 @@ fn build_field(
         }
         "link" => {
             let Some(target) = f.target else {
-                ld.error(Some(span.clone()), at("a link field needs `target = \"TYPE\"`"));
+                ld.error(
+                    Some(span.clone()),
+                    at("a link field needs `target = \"TYPE\"`"),
+                );
                 return None;
             };
             if !type_names.contains(&target) {
-                ld.error(Some(span.clone()), at(&format!("target `{target}` is not a record type of this schema")));
+                ld.error(
+                    Some(span.clone()),
+                    at(&format!(
+                        "target `{target}` is not a record type of this schema"
+                    )),
+                );
                 return None;
             }
             let by = match f.by {
@@ -1183,7 +1333,10 @@ fn int_bound(
     match v? {
         toml::Value::Integer(i) => Some(*i),
         other => {
-            ld.error(Some(span.clone()), at(&format!("`{key}` must be a whole number, not `{other}`")));
+            ld.error(
+                Some(span.clone()),
+                at(&format!("`{key}` must be a whole number, not `{other}`")),
+            );
             None
         }
     }

@@ -141,7 +141,11 @@ pub struct BatchOutput {
     pending: Vec<(u32, u32, RowNumber, Fit, u32, u32)>,
     /// (empty-header column, first row with data).
     header_less: Vec<(usize, RowNumber)>,
+    /// Rows that update an existing record (UUID filled).
+    existing: Vec<RowNumber>,
     text: String,
+    keys: Vec<String>,
+    has_key: Vec<bool>,
 }
 
 impl BatchOutput {
@@ -160,6 +164,7 @@ impl BatchOutput {
         self.tallies.clear();
         self.pending.clear();
         self.header_less.clear();
+        self.existing.clear();
         self.text.clear();
     }
 
@@ -186,14 +191,25 @@ fn problem(row: RowNumber, column: &Column, field: &Field, value: &str, e: CellE
 
 impl<'s> Validator<'s> {
     /// Prepares the checks of a file whose header and mapping are known.
-    pub fn new(schema: &'s Schema, record_type: &'s RecordType, mapping: &Mapping, options: &ValidateOptions) -> Self {
+    pub fn new(
+        schema: &'s Schema,
+        record_type: &'s RecordType,
+        mapping: &Mapping,
+        options: &ValidateOptions,
+    ) -> Self {
         let locale = &options.locale;
         let number = options.number_format.unwrap_or(NumberFormat {
             decimal: locale.decimal_separator,
             thousands: locale.thousands_separator,
         });
-        let date = options.date_format.clone().unwrap_or_else(|| locale.date_format.clone());
-        let datetime = options.datetime_format.clone().unwrap_or_else(|| locale.datetime_format.clone());
+        let date = options
+            .date_format
+            .clone()
+            .unwrap_or_else(|| locale.date_format.clone());
+        let datetime = options
+            .datetime_format
+            .clone()
+            .unwrap_or_else(|| locale.datetime_format.clone());
         let headers: Vec<Column> = mapping.columns.iter().map(|c| c.column.clone()).collect();
         let empty_headers = headers
             .iter()
@@ -204,20 +220,33 @@ impl<'s> Validator<'s> {
         let mut plans = Vec::new();
         let mut judged_columns = Vec::new();
         for cm in &mapping.columns {
-            let Target::Field(fi) = cm.target else { continue };
+            let Target::Field(fi) = cm.target else {
+                continue;
+            };
             let field = &record_type.fields[fi];
             let list = field.field_type.list().and_then(|l| schema.list(l));
             let readings = match &field.field_type {
-                FieldType::Date if options.date_format.is_none() => date.twin().map(|t| Readings::Date(date.clone(), t)),
-                FieldType::Integer { .. } | FieldType::Decimal { .. } if options.number_format.is_none() => {
+                FieldType::Date if options.date_format.is_none() => {
+                    date.twin().map(|t| Readings::Date(date.clone(), t))
+                }
+                FieldType::Integer { .. } | FieldType::Decimal { .. }
+                    if options.number_format.is_none() =>
+                {
                     number.swapped().map(|s| Readings::Number(number, s))
                 }
                 _ => None,
             };
             let judged = match readings {
                 Some(readings) => {
-                    judged_columns.push((cm.column.clone(), field.name.to_string(), readings.clone()));
-                    Judged::Yes { slot: judged_columns.len() - 1, readings }
+                    judged_columns.push((
+                        cm.column.clone(),
+                        field.name.to_string(),
+                        readings.clone(),
+                    ));
+                    Judged::Yes {
+                        slot: judged_columns.len() - 1,
+                        readings,
+                    }
                 }
                 None => Judged::No,
             };
@@ -234,7 +263,10 @@ impl<'s> Validator<'s> {
         // Country columns first, so subdivisions can be qualified by the row's country.
         plans.sort_by_key(|p| !matches!(p.field.field_type, FieldType::Country));
         for i in 0..plans.len() {
-            if let FieldType::Subdivision { country_field: Some(cf) } = &plans[i].field.field_type {
+            if let FieldType::Subdivision {
+                country_field: Some(cf),
+            } = &plans[i].field.field_type
+            {
                 plans[i].country_plan = plans.iter().position(|p| p.field.name == *cf);
             }
         }
@@ -253,7 +285,10 @@ impl<'s> Validator<'s> {
             }
         }
         for key in &record_type.natural_keys {
-            let v: Vec<usize> = key.iter().filter_map(|n| record_type.field_index(n.as_str())).collect();
+            let v: Vec<usize> = key
+                .iter()
+                .filter_map(|n| record_type.field_index(n.as_str()))
+                .collect();
             if !v.is_empty() && !slot_fields.contains(&v) {
                 slot_fields.push(v);
             }
@@ -278,7 +313,10 @@ impl<'s> Validator<'s> {
             let last = &plans[plan_idx[plan_idx.len() - 1]];
             unique_slots.push(UniqueSlot {
                 parts,
-                labels: plan_idx.iter().map(|&pi| plans[pi].field.label.clone()).collect(),
+                labels: plan_idx
+                    .iter()
+                    .map(|&pi| plans[pi].field.label.clone())
+                    .collect(),
                 column: last.column.clone(),
                 field: last.field.name.to_string(),
             });
@@ -309,13 +347,18 @@ impl<'s> Validator<'s> {
         let r = row.row();
         out.rows += 1;
         if out.tallies.len() < self.judged_columns.len() {
-            out.tallies.resize(self.judged_columns.len(), Tally::default());
+            out.tallies
+                .resize(self.judged_columns.len(), Tally::default());
         }
         if row.len() != self.width {
             let found = row.len();
             let extra = if found > self.width {
                 let beyond: Vec<String> = (self.width..found)
-                    .filter_map(|i| row.cell(i).filter(|c| !c.is_empty()).map(|c| format!("`{}`", Problem::clip(c))))
+                    .filter_map(|i| {
+                        row.cell(i)
+                            .filter(|c| !c.is_empty())
+                            .map(|c| format!("`{}`", Problem::clip(c)))
+                    })
                     .take(3)
                     .collect();
                 if beyond.is_empty() {
@@ -359,7 +402,10 @@ impl<'s> Validator<'s> {
                         field: Some("uuid".into()),
                         value: Problem::clip(raw),
                         code: e.code,
-                        message: format!("{}; leave it empty to create a new {}", e.message, self.record_type.label),
+                        message: format!(
+                            "{}; leave it empty to create a new {}",
+                            e.message, self.record_type.label
+                        ),
                     });
                 }
             }
@@ -368,10 +414,17 @@ impl<'s> Validator<'s> {
             out.new_rows += 1;
         } else {
             out.existing_rows += 1;
+            out.existing.push(r);
         }
 
-        let mut keys: Vec<Option<String>> = vec![None; self.key_count];
-        let mut countries: Vec<Option<&'static str>> = Vec::new();
+        // Scratch for the row's unique keys, reused across rows of the batch.
+        let mut keys = std::mem::take(&mut out.keys);
+        keys.resize_with(self.key_count, String::new);
+        let mut has_key = std::mem::take(&mut out.has_key);
+        has_key.clear();
+        has_key.resize(self.key_count, false);
+        // Countries parsed so far in this row, by plan index (country plans come first).
+        let mut countries: [Option<&'static str>; 8] = [None; 8];
         for (pi, plan) in self.plans.iter().enumerate() {
             let raw = row.cell(plan.column.index).unwrap_or_default();
             match row.flag(plan.column.index) {
@@ -391,34 +444,63 @@ impl<'s> Validator<'s> {
                 }
                 None => {}
             }
-            if raw.trim().is_empty() || raw == self.clear_token {
-                let clearing = !raw.trim().is_empty();
-                if plan.field.required && ((is_new && !self.ignore_required) || (!is_new && clearing)) {
+            let blank = raw.is_empty() || (starts_or_ends_blank(raw) && raw.trim().is_empty());
+            if blank || raw == self.clear_token {
+                let clearing = !blank;
+                if plan.field.required
+                    && ((is_new && !self.ignore_required) || (!is_new && clearing))
+                {
                     let message = if clearing && !is_new {
-                        format!("`{}` clears the field, but `{}` is required and cannot be cleared", self.clear_token, plan.field.label)
+                        format!(
+                            "`{}` clears the field, but `{}` is required and cannot be cleared",
+                            self.clear_token, plan.field.label
+                        )
                     } else {
                         format!(
                             "`{}` is required for a new {}; fill it in (or import with --ignore-required to create records without it)",
                             plan.field.label, self.record_type.label
                         )
                     };
-                    out.problems.push(problem(r, &plan.column, plan.field, raw, CellError { code: ProblemCode::Required, message }));
+                    out.problems.push(problem(
+                        r,
+                        &plan.column,
+                        plan.field,
+                        raw,
+                        CellError {
+                            code: ProblemCode::Required,
+                            message,
+                        },
+                    ));
                 }
                 continue;
             }
-            let country = plan.country_plan.and_then(|c| countries.get(c).copied().flatten());
+            let country = plan
+                .country_plan
+                .and_then(|c| countries.get(c).copied().flatten());
             let parsed = match &plan.judged {
-                Judged::No => cell::parse(plan.field, plan.list, raw, &self.cell_formats(self.number, &self.date), country),
+                Judged::No => cell::parse(
+                    plan.field,
+                    plan.list,
+                    raw,
+                    &self.cell_formats(self.number, &self.date),
+                    country,
+                ),
                 Judged::Yes { slot, readings } => {
                     let (fa, fb) = match readings {
-                        Readings::Date(a, b) => (self.cell_formats(self.number, a), self.cell_formats(self.number, b)),
-                        Readings::Number(a, b) => (self.cell_formats(*a, &self.date), self.cell_formats(*b, &self.date)),
+                        Readings::Date(a, b) => (
+                            self.cell_formats(self.number, a),
+                            self.cell_formats(self.number, b),
+                        ),
+                        Readings::Number(a, b) => (
+                            self.cell_formats(*a, &self.date),
+                            self.cell_formats(*b, &self.date),
+                        ),
                     };
-                    let ra = cell::parse(plan.field, plan.list, raw, &fa, country);
-                    let rb = cell::parse(plan.field, plan.list, raw, &fb, country);
-                    let fit = match (&ra, &rb) {
-                        (Ok(a), Ok(b)) if a == b => Fit::Same,
-                        _ => Fit::from(ra.is_ok(), rb.is_ok()),
+                    let va = cell::judged_value(plan.field, raw, &fa);
+                    let vb = cell::judged_value(plan.field, raw, &fb);
+                    let fit = match (&va, &vb) {
+                        (Some(a), Some(b)) if a == b => Fit::Same,
+                        _ => Fit::from(va.is_some(), vb.is_some()),
                     };
                     out.tallies[*slot].add(fit);
                     if !matches!(fit, Fit::Both | Fit::Same) {
@@ -426,46 +508,52 @@ impl<'s> Validator<'s> {
                         out.pending.push((*slot as u32, pi as u32, r, fit, s, e));
                         continue;
                     }
-                    ra
+                    if plan.key_slot.is_none() {
+                        continue;
+                    }
+                    cell::parse(plan.field, plan.list, raw, &fa, country)
                 }
             };
             match parsed {
                 Ok(v) => {
                     if let Value::Country(c) = v {
-                        if countries.len() <= pi {
-                            countries.resize(pi + 1, None);
+                        // Country plans come first, so `pi` is small here.
+                        if let Some(slot) = countries.get_mut(pi) {
+                            *slot = Some(c);
                         }
-                        countries[pi] = Some(c);
                     }
                     if let Some(k) = plan.key_slot {
-                        let mut s = String::new();
-                        v.unique_key(&mut s);
-                        keys[k] = Some(s);
+                        keys[k].clear();
+                        v.unique_key(&mut keys[k]);
+                        has_key[k] = true;
                     }
                 }
-                Err(e) => out.problems.push(problem(r, &plan.column, plan.field, raw, e)),
+                Err(e) => out
+                    .problems
+                    .push(problem(r, &plan.column, plan.field, raw, e)),
             }
         }
         for (si, slot) in self.unique_slots.iter().enumerate() {
-            let mut key = String::new();
-            let mut complete = true;
+            if !slot.parts.iter().all(|&p| has_key[p]) {
+                continue;
+            }
+            let start = out.text.len();
             for (n, &p) in slot.parts.iter().enumerate() {
-                match &keys[p] {
-                    Some(k) => {
-                        if n > 0 {
-                            key.push('\u{1f}');
-                        }
-                        key.push_str(k);
-                    }
-                    None => complete = false,
+                if n > 0 {
+                    out.text.push('\u{1f}');
                 }
+                out.text.push_str(&keys[p]);
             }
-            if complete {
-                let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
-                let (s, e) = out.stash(&key);
-                out.unique.push((si as u32, r, h, s, e));
-            }
+            let key = out.text.get(start..).unwrap_or_default();
+            let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
+            let (s, e) = (
+                u32::try_from(start).unwrap_or(u32::MAX),
+                u32::try_from(out.text.len()).unwrap_or(u32::MAX),
+            );
+            out.unique.push((si as u32, r, h, s, e));
         }
+        out.keys = keys;
+        out.has_key = has_key;
     }
 
     fn cell_formats<'a>(&'a self, number: NumberFormat, date: &'a DateFormat) -> CellFormats<'a> {
@@ -481,13 +569,23 @@ impl<'s> Validator<'s> {
     pub fn start(&self) -> Validation<'_, 's> {
         Validation {
             validator: self,
-            seen: (0..self.unique_slots.len()).map(|_| FxHashMap::default()).collect(),
+            seen: (0..self.unique_slots.len())
+                .map(|_| FxHashMap::default())
+                .collect(),
             tallies: vec![Tally::default(); self.judged_columns.len()],
             pending: vec![Pending::default(); self.judged_columns.len()],
             header_less: FxHashMap::default(),
+            existing: Vec::new(),
             report: ValidationReport::default(),
         }
     }
+}
+
+/// Whether a cell begins or ends with white space (only then can it be blank).
+fn starts_or_ends_blank(s: &str) -> bool {
+    let b = s.as_bytes();
+    let ws = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_whitespace() || *c >= 0x80);
+    ws(b.first()) || ws(b.last())
 }
 
 /// Cells of one judged column whose verdict waits for the judgement.
@@ -501,17 +599,20 @@ struct Pending {
     dropped_second: bool,
 }
 
-/// Pending cells kept per judged column before the larger side is dropped.
-const PENDING_CAP: usize = 200_000;
+/// Cells of one reading kept before that reading, if it is winning ten to one, stops being
+/// kept.
+const PENDING_KEEP: u64 = 1000;
 
 /// The sequential part of a validation: merge batches in file order, then [`Validation::finish`].
 #[derive(Debug)]
 pub struct Validation<'v, 's> {
     validator: &'v Validator<'s>,
-    seen: Vec<FxHashMap<u128, RowNumber>>,
+    seen: Vec<FxHashMap<u64, (u32, u32)>>,
     tallies: Vec<Tally>,
     pending: Vec<Pending>,
     header_less: FxHashMap<usize, (RowNumber, u64)>,
+    /// Bit per row number: the row updates an existing record.
+    existing: Vec<u64>,
     report: ValidationReport,
 }
 
@@ -525,14 +626,22 @@ impl Validation<'_, '_> {
         self.report.problems.extend(out.problems.iter().cloned());
         for &(slot, row, h, s, e) in &out.unique {
             let seen = &mut self.seen[slot as usize];
-            match seen.get(&h) {
-                Some(&first) => {
+            // A 96-bit fingerprint per value: 16 bytes per row, never the text.
+            let (key, check) = ((h >> 64) as u64, h as u32);
+            let row32 = u32::try_from(row.get()).unwrap_or(u32::MAX);
+            match seen.get(&key) {
+                Some(&(c, first)) if c == check => {
+                    let first = RowNumber::new(u64::from(first));
                     let us = &v.unique_slots[slot as usize];
                     let text = out.text.get(s as usize..e as usize).unwrap_or_default();
                     let (value, message) = if us.parts.len() == 1 {
                         (
                             text.to_string(),
-                            format!("`{}` is already in row {first}; `{}` must be unique", Problem::clip(text), us.labels[0]),
+                            format!(
+                                "`{}` is already in row {first}; `{}` must be unique",
+                                Problem::clip(text),
+                                us.labels[0]
+                            ),
                         )
                     } else {
                         let shown = text.replace('\u{1f}', " / ");
@@ -541,7 +650,11 @@ impl Validation<'_, '_> {
                             format!(
                                 "the combination `{}` of {} is already in row {first}; it must be unique",
                                 Problem::clip(&shown),
-                                us.labels.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(" and ")
+                                us.labels
+                                    .iter()
+                                    .map(|l| format!("`{l}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" and ")
                             ),
                         )
                     };
@@ -554,8 +667,9 @@ impl Validation<'_, '_> {
                         message,
                     });
                 }
+                Some(_) => {}
                 None => {
-                    seen.insert(h, row);
+                    seen.insert(key, (check, row32));
                 }
             }
         }
@@ -566,30 +680,35 @@ impl Validation<'_, '_> {
             let p = &mut self.pending[slot as usize];
             let t = &self.tallies[slot as usize];
             let text = out.text.get(s as usize..e as usize).unwrap_or_default();
-            // Keep the side that is losing so far; drop the winning side past the cap.
-            let drop = match fit {
-                Fit::First => p.dropped_first || (p.cells.len() >= PENDING_CAP && t.first > t.second),
-                Fit::Second => p.dropped_second || (p.cells.len() >= PENDING_CAP && t.second >= t.first),
-                _ => false,
-            };
-            if drop {
-                match fit {
-                    Fit::First => {
-                        if !p.dropped_first {
-                            p.dropped_first = true;
-                            p.cells.retain(|c| c.2 != Fit::First);
-                        }
+            // Cells that fit only the reading that is clearly winning will not be reported:
+            // drop them (and stop keeping them) so memory stays flat on large files.
+            let clearly =
+                |mine: u64, other: u64| mine >= PENDING_KEEP && mine > other.saturating_mul(10);
+            match fit {
+                Fit::First if p.dropped_first || clearly(t.first, t.second) => {
+                    if !p.dropped_first {
+                        p.dropped_first = true;
+                        p.cells.retain(|c| c.2 != Fit::First);
                     }
-                    _ => {
-                        if !p.dropped_second {
-                            p.dropped_second = true;
-                            p.cells.retain(|c| c.2 != Fit::Second);
-                        }
-                    }
+                    continue;
                 }
-                continue;
+                Fit::Second if p.dropped_second || clearly(t.second, t.first) => {
+                    if !p.dropped_second {
+                        p.dropped_second = true;
+                        p.cells.retain(|c| c.2 != Fit::Second);
+                    }
+                    continue;
+                }
+                _ => {}
             }
             p.cells.push((plan, row, fit, text.into()));
+        }
+        for &row in &out.existing {
+            let i = usize::try_from(row.get()).unwrap_or(usize::MAX);
+            if i / 64 >= self.existing.len() {
+                self.existing.resize(i / 64 + 1, 0);
+            }
+            self.existing[i / 64] |= 1 << (i % 64);
         }
         for &(col, row) in &out.header_less {
             let e = self.header_less.entry(col).or_insert((row, 0));
@@ -598,7 +717,11 @@ impl Validation<'_, '_> {
     }
 
     /// Settles judged columns and duplicates, sorts the problems and returns the report.
-    pub fn finish(mut self, header_problems: Vec<Problem>, header_warnings: Vec<Warning>) -> ValidationReport {
+    pub fn finish(
+        mut self,
+        header_problems: Vec<Problem>,
+        header_warnings: Vec<Warning>,
+    ) -> ValidationReport {
         let v = self.validator;
         let mut report = std::mem::take(&mut self.report);
         report.problems.extend(header_problems);
@@ -621,8 +744,14 @@ impl Validation<'_, '_> {
                     column: column.clone(),
                     field: field.clone(),
                     readings: vec![
-                        Reading { name: names[0].clone(), only: tally.first },
-                        Reading { name: names[1].clone(), only: tally.second },
+                        Reading {
+                            name: names[0].clone(),
+                            only: tally.first,
+                        },
+                        Reading {
+                            name: names[1].clone(),
+                            only: tally.second,
+                        },
                     ],
                     fit_all: tally.both,
                     chosen: chosen.clone(),
@@ -630,9 +759,14 @@ impl Validation<'_, '_> {
                 });
             }
             let pending = std::mem::take(&mut self.pending[slot]);
-            let lost = if second { pending.dropped_first } else { pending.dropped_second };
+            let lost = if second {
+                pending.dropped_first
+            } else {
+                pending.dropped_second
+            };
             for (plan, row, fit, raw) in pending.cells {
-                let fits_chosen = matches!((fit, second), (Fit::First, false) | (Fit::Second, true));
+                let fits_chosen =
+                    matches!((fit, second), (Fit::First, false) | (Fit::Second, true));
                 let plan = &v.plans[plan as usize];
                 let formats = match readings {
                     Readings::Date(a, b) => v.cell_formats(v.number, if second { b } else { a }),
@@ -644,9 +778,12 @@ impl Validation<'_, '_> {
                 // Subdivisions are never judged, so no country is needed here.
                 if let Err(mut e) = cell::parse(plan.field, plan.list, &raw, &formats, None) {
                     if fit != Fit::Neither {
-                        e.message = format!("{} (this column is read as {chosen}: {reason})", e.message);
+                        e.message =
+                            format!("{} (this column is read as {chosen}: {reason})", e.message);
                     }
-                    report.problems.push(problem(row, &plan.column, plan.field, &raw, e));
+                    report
+                        .problems
+                        .push(problem(row, &plan.column, plan.field, &raw, e));
                 }
             }
             if lost {
@@ -664,7 +801,10 @@ impl Validation<'_, '_> {
             }
         }
         for (&col, &(first, count)) in &self.header_less {
-            let column = v.headers.get(col).cloned().unwrap_or(Column { index: col, header: String::new() });
+            let column = v.headers.get(col).cloned().unwrap_or(Column {
+                index: col,
+                header: String::new(),
+            });
             report.problems.push(Problem {
                 row: first,
                 column: Some(column.clone()),
@@ -678,22 +818,32 @@ impl Validation<'_, '_> {
                 ),
             });
         }
-        report
-            .problems
-            .sort_by(|a, b| a.row.cmp(&b.row).then_with(|| {
+        report.problems.sort_by(|a, b| {
+            a.row.cmp(&b.row).then_with(|| {
                 let ai = a.column.as_ref().map_or(usize::MAX, |c| c.index);
                 let bi = b.column.as_ref().map_or(usize::MAX, |c| c.index);
                 ai.cmp(&bi)
-            }));
+            })
+        });
         let mut failed = 0;
+        let mut failed_new = 0;
         let mut last = None;
         for p in &report.problems {
             if p.row.get() > 1 && last != Some(p.row) {
                 failed += 1;
+                let i = usize::try_from(p.row.get()).unwrap_or(usize::MAX);
+                let existing = self
+                    .existing
+                    .get(i / 64)
+                    .is_some_and(|w| w & (1 << (i % 64)) != 0);
+                if !existing {
+                    failed_new += 1;
+                }
                 last = Some(p.row);
             }
         }
         report.failed_rows = failed;
+        report.failed_new_rows = failed_new;
         if report.rows == 0 {
             report.warnings.push(Warning {
                 row: None,

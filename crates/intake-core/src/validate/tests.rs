@@ -88,7 +88,14 @@ fn run(csv_rows: &[&str], options: impl FnOnce(&mut ValidateOptions)) -> Validat
     let headers: Vec<String> = csv_rows[0].split(',').map(str::to_string).collect();
     let mut opts = ValidateOptions::new(schema.locale.clone());
     options(&mut opts);
-    let mapped = auto_map(rt, &headers, &ManualMapping::default(), &MapOptions { require_required: true });
+    let mapped = auto_map(
+        rt,
+        &headers,
+        &ManualMapping::default(),
+        &MapOptions {
+            require_required: true,
+        },
+    );
     let v = Validator::new(&schema, rt, &mapped.mapping, &opts);
     let mut val = v.start();
     // Two batches, to exercise merging.
@@ -107,7 +114,11 @@ fn run(csv_rows: &[&str], options: impl FnOnce(&mut ValidateOptions)) -> Validat
                     s.replace("\\n", "\n")
                 })
                 .collect();
-            TestRow { row: RowNumber::new(i as u64 + 2), cells, flags }
+            TestRow {
+                row: RowNumber::new(i as u64 + 2),
+                cells,
+                flags,
+            }
         })
         .collect();
     let mid = rows.len() / 2;
@@ -128,8 +139,16 @@ fn check(csv_rows: &[&str]) -> String {
 
 fn check_with(csv_rows: &[&str], options: impl FnOnce(&mut ValidateOptions)) -> String {
     let r = run(csv_rows, options);
-    let mut out: Vec<String> = r.problems.iter().map(|p| format!("{} [{}]", render(p), p.code)).collect();
-    out.extend(r.warnings.iter().map(|w| format!("warning: {} [{}]", w.message, w.code)));
+    let mut out: Vec<String> = r
+        .problems
+        .iter()
+        .map(|p| format!("{} [{}]", render(p), p.code))
+        .collect();
+    out.extend(
+        r.warnings
+            .iter()
+            .map(|w| format!("warning: {} [{}]", w.message, w.code)),
+    );
     out.join("\n")
 }
 
@@ -137,7 +156,14 @@ const H: &str = "Contact UUID,Email,Name,Stage,Born,Score,Country,State";
 
 #[test]
 fn a_clean_file_has_no_problems() {
-    assert_eq!(check(&[H, ",a@example.com,Ann,Lead,31/01/1990,5,US,CA", ",b@example.com,Bob,customer,,,,"]), "");
+    assert_eq!(
+        check(&[
+            H,
+            ",a@example.com,Ann,Lead,31/01/1990,5,US,CA",
+            ",b@example.com,Bob,customer,,,,"
+        ]),
+        ""
+    );
 }
 
 #[test]
@@ -151,7 +177,9 @@ fn required_fields_are_checked_for_new_rows_only() {
 
 #[test]
 fn ignore_required_skips_empty_required_cells_but_never_filled_ones() {
-    let out = check_with(&[H, ",,,,,,,", ",not-an-email,,,,,,"], |o| o.ignore_required = true);
+    let out = check_with(&[H, ",,,,,,,", ",not-an-email,,,,,,"], |o| {
+        o.ignore_required = true
+    });
     insta::assert_snapshot!(out, @"row 3, column `Email` (B): `not-an-email` is not an e-mail address: it has no `@` [invalid_email]");
 }
 
@@ -190,7 +218,14 @@ fn unique_values_are_checked_within_the_file() {
 
 #[test]
 fn invalid_and_empty_values_take_no_part_in_uniqueness() {
-    assert_eq!(check_with(&[H, ",a@b,,,,,,", ",a@b,,,,,,", ",,,,,,,"], |o| o.ignore_required = true).matches("duplicate").count(), 0);
+    assert_eq!(
+        check_with(&[H, ",a@b,,,,,,", ",a@b,,,,,,", ",,,,,,,"], |o| o
+            .ignore_required =
+            true)
+        .matches("duplicate")
+        .count(),
+        0
+    );
 }
 
 #[test]
@@ -224,25 +259,48 @@ fn empty_header_over_data_is_an_error_over_nothing_is_fine() {
 #[test]
 fn ambiguous_dates_are_judged_on_the_whole_column() {
     // Day-first is the default; one row only fits month-first.
-    let out = check(&["Email,Name,Born", "a@example.com,A,01/02/1990", "b@example.com,B,13/02/1990", "c@example.com,C,02/13/1990"]);
+    let out = check(&[
+        "Email,Name,Born",
+        "a@example.com,A,01/02/1990",
+        "b@example.com,B,13/02/1990",
+        "c@example.com,C,02/13/1990",
+    ]);
     insta::assert_snapshot!(out, @r"
     row 4, column `Born` (C): `02/13/1990` is not a valid date; expected DD/MM/YYYY such as `31/01/2024`, or YYYY-MM-DD (this column is read as DD/MM/YYYY (day-first): 1 row fit only DD/MM/YYYY (day-first) against 1 fitting only MM/DD/YYYY (month-first); the rows that fit only MM/DD/YYYY (month-first) are reported) [invalid_date]
     warning: column `Born` was read as DD/MM/YYYY (day-first): 1 row fit only DD/MM/YYYY (day-first) against 1 fitting only MM/DD/YYYY (month-first); the rows that fit only MM/DD/YYYY (month-first) are reported [ambiguous_column]
     ");
     // A month-first majority wins, and the report says so.
-    let r = run(&["Email,Name,Born", "a@example.com,A,01/02/1990", "b@example.com,B,02/13/1990", "c@example.com,C,12/31/1990"], |_| {});
+    let r = run(
+        &[
+            "Email,Name,Born",
+            "a@example.com,A,01/02/1990",
+            "b@example.com,B,02/13/1990",
+            "c@example.com,C,12/31/1990",
+        ],
+        |_| {},
+    );
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     assert_eq!(r.judgements.len(), 1);
     let j = &r.judgements[0];
     assert_eq!(j.chosen, "MM/DD/YYYY (month-first)");
-    assert_eq!((j.readings[0].only, j.readings[1].only, j.fit_all), (0, 2, 1));
+    assert_eq!(
+        (j.readings[0].only, j.readings[1].only, j.fit_all),
+        (0, 2, 1)
+    );
 }
 
 #[test]
 fn an_explicit_date_format_wins() {
-    let out = check_with(&["Email,Name,Born", "a@example.com,A,02/13/1990", "b@example.com,B,12/31/1990"], |o| {
-        o.date_format = Some(DateFormat::parse("DD/MM/YYYY").unwrap());
-    });
+    let out = check_with(
+        &[
+            "Email,Name,Born",
+            "a@example.com,A,02/13/1990",
+            "b@example.com,B,12/31/1990",
+        ],
+        |o| {
+            o.date_format = Some(DateFormat::parse("DD/MM/YYYY").unwrap());
+        },
+    );
     assert_eq!(out.matches("[invalid_date]").count(), 2, "{out}");
     assert!(!out.contains("ambiguous"), "{out}");
 }
@@ -251,11 +309,35 @@ fn an_explicit_date_format_wins() {
 fn ambiguous_numbers_are_judged_too() {
     // `1.000` has decimals under the default reading and is out of range (1000 > 100) under
     // the other: neither fits, and the default reading's verdict is reported.
-    let r = run(&["Email,Name,Score", "a@example.com,A,1.000", "b@example.com,B,2.000"], |_| {});
-    assert_eq!(r.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), ["integer_has_decimals", "integer_has_decimals"]);
+    let r = run(
+        &[
+            "Email,Name,Score",
+            "a@example.com,A,1.000",
+            "b@example.com,B,2.000",
+        ],
+        |_| {},
+    );
+    assert_eq!(
+        r.problems
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect::<Vec<_>>(),
+        ["integer_has_decimals", "integer_has_decimals"]
+    );
     // Plain numbers read the same both ways: nothing to judge, nothing to report.
-    let r = run(&["Email,Name,Score", "a@example.com,A,5", "b@example.com,B,50"], |_| {});
-    assert!(r.warnings.is_empty() && r.judgements.is_empty(), "{:?}", r.warnings);
+    let r = run(
+        &[
+            "Email,Name,Score",
+            "a@example.com,A,5",
+            "b@example.com,B,50",
+        ],
+        |_| {},
+    );
+    assert!(
+        r.warnings.is_empty() && r.judgements.is_empty(),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[test]
@@ -273,31 +355,65 @@ fn c16_german_numbers_and_dates_read_with_de_and_rejected_with_en() {
     let schema = Schema::from_toml("t.toml", schema).unwrap();
     let rt = schema.record_type("t").unwrap();
     let headers = vec!["Amount".to_string(), "Day".to_string()];
-    let mapped = auto_map(rt, &headers, &ManualMapping::default(), &MapOptions::default());
-    let row = TestRow { row: RowNumber::new(2), cells: vec!["1.234,50".into(), "01.03.2024".into()], flags: vec![] };
+    let mapped = auto_map(
+        rt,
+        &headers,
+        &ManualMapping::default(),
+        &MapOptions::default(),
+    );
+    let row = TestRow {
+        row: RowNumber::new(2),
+        cells: vec!["1.234,50".into(), "01.03.2024".into()],
+        flags: vec![],
+    };
     for (locale, problems) in [("de-DE", 0), ("en-US", 2)] {
         let l = Locale::preset(locale).unwrap();
         let mut o = ValidateOptions::new(l.clone());
         o.date_format = Some(l.date_format.clone());
-        o.number_format = Some(NumberFormat { decimal: l.decimal_separator, thousands: l.thousands_separator });
+        o.number_format = Some(NumberFormat {
+            decimal: l.decimal_separator,
+            thousands: l.thousands_separator,
+        });
         let v = Validator::new(&schema, rt, &mapped.mapping, &o);
         let mut out = BatchOutput::default();
         v.check_row(&row, &mut out);
         let mut val = v.start();
         val.merge(&out);
         let report = val.finish(vec![], vec![]);
-        assert_eq!(report.problems.len(), problems, "{locale}: {:?}", report.problems);
+        assert_eq!(
+            report.problems.len(),
+            problems,
+            "{locale}: {:?}",
+            report.problems
+        );
     }
 }
 
 #[test]
 fn counts_of_new_existing_and_failed_rows() {
-    let r = run(&[H, ",a@example.com,Ann,,,,,", "0191d6a2-7c4e-7b3a-9f1e-2b8c4d5e6f70,,,,,,,", ",bad,,,,,,"], |_| {});
-    assert_eq!((r.rows, r.new_rows, r.existing_rows, r.failed_rows), (3, 2, 1, 1));
+    let r = run(
+        &[
+            H,
+            ",a@example.com,Ann,,,,,",
+            "0191d6a2-7c4e-7b3a-9f1e-2b8c4d5e6f70,,,,,,,",
+            ",bad,,,,,,",
+        ],
+        |_| {},
+    );
+    assert_eq!(
+        (r.rows, r.new_rows, r.existing_rows, r.failed_rows),
+        (3, 2, 1, 1)
+    );
 }
 
 #[test]
 fn c2_header_only_warns_no_data_rows() {
     let r = run(&[H], |_| {});
-    assert_eq!(r.warnings.iter().map(|w| w.code.as_str()).collect::<Vec<_>>(), ["no_data_rows"]);
+    assert_eq!(
+        r.warnings
+            .iter()
+            .map(|w| w.code.as_str())
+            .collect::<Vec<_>>(),
+        ["no_data_rows"]
+    );
 }

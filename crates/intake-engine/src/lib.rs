@@ -1,0 +1,11 @@
+//! Use cases of intake: what the CLI, the server and the worker call.
+//!
+//! This is the only crate that combines the readers of `intake-formats` with the pure core
+//! (and, later, the store). Callers hold no import logic: they parse arguments, call a
+//! function here and render its result.
+
+pub mod progress;
+pub mod validate;
+
+pub use progress::{NoProgress, Progress};
+pub use validate::{EngineError, FileValidation, ValidateRequest, validate};

@@ -1,0 +1,382 @@
+//! Validate a file against a record type: read, map, check every cell, report.
+//!
+//! The reader runs on the calling thread and hands batches of rows to worker threads, which
+//! check them with the immutable [`Validator`]; results are merged back in file order by the
+//! calling thread. Memory is bounded by the number of batches in flight, not by the file.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Read;
+use std::sync::mpsc;
+
+use intake_core::RowNumber;
+use intake_core::mapping::{ManualMapping, MapOptions, Mapping, MappingOutcome, auto_map};
+use intake_core::report::{ProblemCode, ValidationReport, Warning, column_letter, display_header};
+use intake_core::schema::{RecordType, Schema};
+use intake_core::validate::{BatchOutput, CellFlag, Row, ValidateOptions, Validation, Validator};
+use intake_formats::{
+    CellIssueKind, CsvOptions, CsvReader, Detected, ReadError, RecordBatch, RecordRef, Source,
+};
+
+use crate::progress::Progress;
+
+/// Rows per batch: large enough to amortise the hand-over between threads, small enough to
+/// keep memory flat.
+const BATCH_ROWS: usize = 4096;
+
+/// What to validate and how.
+#[derive(Debug, Clone)]
+pub struct ValidateRequest {
+    /// The record type's name.
+    pub record_type: String,
+    /// Cell-level options (locale, explicit formats, ignore-required).
+    pub options: ValidateOptions,
+    /// How to read the CSV (delimiter, encoding, limits).
+    pub csv: CsvOptions,
+    /// The user's mapping file, if any.
+    pub mapping: ManualMapping,
+    /// Worker threads (0 = one per available core).
+    pub threads: usize,
+}
+
+/// The result of validating one file.
+#[derive(Debug, Clone)]
+pub struct FileValidation {
+    /// What the reader detected.
+    pub detected: Detected,
+    /// The header row as written, and its row number.
+    pub header: Vec<String>,
+    /// The header's row (after leading blank lines).
+    pub header_row: RowNumber,
+    /// How the columns were mapped.
+    pub mapping: Mapping,
+    /// Every problem and warning.
+    pub report: ValidationReport,
+}
+
+/// Why validation could not run (as opposed to the file having problems, which is a report).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The schema has no such record type.
+    #[error("there is no record type `{name}`; the workspace has: {available}")]
+    UnknownType {
+        /// The name asked for.
+        name: String,
+        /// The names it has.
+        available: String,
+    },
+    /// The mapping file names fields that do not exist.
+    #[error(transparent)]
+    Mapping(#[from] intake_core::mapping::ManualMappingError),
+    /// The file could not be read.
+    #[error("{}", ReadErrorDisplay { error, header })]
+    Read {
+        /// What the reader said.
+        error: ReadError,
+        /// The header, when the error came after it (to name columns).
+        header: Option<Vec<String>>,
+    },
+}
+
+impl EngineError {
+    fn read(error: ReadError, header: Option<&[String]>) -> Self {
+        EngineError::Read {
+            error,
+            header: header.map(<[String]>::to_vec),
+        }
+    }
+}
+
+struct ReadErrorDisplay<'a> {
+    error: &'a ReadError,
+    header: &'a Option<Vec<String>>,
+}
+
+impl fmt::Display for ReadErrorDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let col = |c: usize| match self.header.as_ref().and_then(|h| h.get(c)) {
+            Some(h) if !h.trim().is_empty() => {
+                format!("column `{}` ({})", display_header(h), column_letter(c))
+            }
+            _ => format!("column {}", column_letter(c)),
+        };
+        match self.error {
+            ReadError::UnclosedQuote { row, column } => write!(
+                f,
+                "unclosed quote starting at row {row}, {}: the quoted cell never ends, so the rest of the file would be read into it; close the quote (and double any quote inside the cell)",
+                col(*column)
+            ),
+            ReadError::CellTooLong {
+                row,
+                column,
+                limit,
+                open_quote,
+            } => {
+                write!(
+                    f,
+                    "the cell at row {row}, {} is longer than the limit ({limit} characters)",
+                    col(*column)
+                )?;
+                if *open_quote {
+                    write!(f, "; it starts with a quote that may never be closed")?;
+                }
+                Ok(())
+            }
+            ReadError::InvalidEncoding {
+                row,
+                column,
+                byte_offset,
+                encoding,
+            } => write!(
+                f,
+                "the bytes at row {row}, {} (byte offset {byte_offset}) are not valid {}; choose the file's encoding with --encoding (for example windows-1252)",
+                col(*column),
+                encoding.name()
+            ),
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
+struct RecordRow<'a>(RecordRef<'a>);
+
+impl Row for RecordRow<'_> {
+    fn row(&self) -> RowNumber {
+        self.0.row()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn cell(&self, i: usize) -> Option<&str> {
+        self.0.get(i)
+    }
+    fn flag(&self, i: usize) -> Option<CellFlag> {
+        self.0
+            .issues()
+            .iter()
+            .find(|x| x.column == i)
+            .and_then(|x| match x.kind {
+                CellIssueKind::Nul => Some(CellFlag::Nul),
+                CellIssueKind::TextAfterClosingQuote => Some(CellFlag::TextAfterQuote),
+                _ => None,
+            })
+    }
+}
+
+/// Maps a header to a record type (no file involved).
+pub fn map_header(
+    record_type: &RecordType,
+    header: &[String],
+    manual: &ManualMapping,
+) -> MappingOutcome {
+    auto_map(
+        record_type,
+        header,
+        manual,
+        &MapOptions {
+            require_required: true,
+        },
+    )
+}
+
+/// Finds a record type or says which exist.
+pub fn record_type<'s>(schema: &'s Schema, name: &str) -> Result<&'s RecordType, EngineError> {
+    schema
+        .record_type(name)
+        .ok_or_else(|| EngineError::UnknownType {
+            name: name.to_string(),
+            available: schema
+                .types
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Validates a CSV file. A file with problems is `Ok` with problems in the report; `Err`
+/// means the file could not be read at all.
+pub fn validate<R: Read>(
+    schema: &Schema,
+    input: R,
+    request: &ValidateRequest,
+    progress: &dyn Progress,
+) -> Result<FileValidation, EngineError> {
+    let rt = record_type(schema, &request.record_type)?;
+    request.mapping.check(rt)?;
+    let mut csv = request.csv;
+    if csv.delimiter.is_none() {
+        csv.delimiter = request.options.locale.delimiter;
+    }
+    let mut reader = CsvReader::new(input, &csv).map_err(|e| EngineError::read(e, None))?;
+    let detected = *reader.detected();
+
+    let mut batch = RecordBatch::new();
+    if !reader
+        .read_batch(&mut batch, 1)
+        .map_err(|e| EngineError::read(e, None))?
+    {
+        return Err(EngineError::read(ReadError::Empty, None));
+    }
+    let Some(first) = batch.get(0) else {
+        return Err(EngineError::read(ReadError::Empty, None));
+    };
+    let header: Vec<String> = first.to_vec();
+    let header_row = first.row();
+    let mapped = map_header(rt, &header, &request.mapping);
+    let validator = Validator::new(schema, rt, &mapped.mapping, &request.options);
+
+    let mut warnings = mapped.warnings.clone();
+    if detected.encoding_source == Source::Guessed {
+        warnings.insert(0, Warning {
+            row: None,
+            column: None,
+            code: ProblemCode::AssumedEncoding,
+            message: format!(
+                "the file is not UTF-8; assumed {}; if letters look wrong, choose the encoding with --encoding",
+                detected.encoding.name()
+            ),
+        });
+    }
+    if header_row.get() > 1 {
+        warnings.insert(
+            0,
+            Warning {
+                row: Some(header_row),
+                column: None,
+                code: ProblemCode::UnmappedColumn,
+                message: format!(
+                    "the first {} row(s) are blank; the header was read from row {header_row}",
+                    header_row.get() - 1
+                ),
+            },
+        );
+    }
+
+    let threads = if request.threads == 0 {
+        std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+    } else {
+        request.threads
+    };
+    let mut validation = validator.start();
+    run_pipeline(
+        &validator,
+        &mut validation,
+        &mut reader,
+        threads,
+        progress,
+        &header,
+    )?;
+    let report = validation.finish(mapped.problems.clone(), warnings);
+    Ok(FileValidation {
+        detected,
+        header,
+        header_row,
+        mapping: mapped.mapping,
+        report,
+    })
+}
+
+/// Reads batches, checks them on `threads` workers and merges the outputs in file order.
+///
+/// Batch buffers are handed back for reuse, and at most `2 x threads` batches are in flight,
+/// so memory stays flat whatever the file size.
+fn run_pipeline<R: Read>(
+    validator: &Validator<'_>,
+    validation: &mut Validation<'_, '_>,
+    reader: &mut CsvReader<R>,
+    threads: usize,
+    progress: &dyn Progress,
+    header: &[String],
+) -> Result<(), EngineError> {
+    let threads = threads.max(1);
+    std::thread::scope(|scope| {
+        let (done_tx, done_rx) = mpsc::channel::<(usize, RecordBatch, BatchOutput)>();
+        let mut work_txs = Vec::new();
+        for _ in 0..threads {
+            let (tx, rx) = mpsc::sync_channel::<(usize, RecordBatch)>(1);
+            work_txs.push(tx);
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                for (seq, batch) in rx {
+                    let mut out = BatchOutput::default();
+                    for rec in batch.iter() {
+                        validator.check_row(&RecordRow(rec), &mut out);
+                    }
+                    if done_tx.send((seq, batch, out)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+
+        let mut outputs: BTreeMap<usize, BatchOutput> = BTreeMap::new();
+        let mut next = 0usize;
+        let mut merge_ready = |outputs: &mut BTreeMap<usize, BatchOutput>, next: &mut usize| {
+            while let Some(out) = outputs.remove(next) {
+                validation.merge(&out);
+                *next += 1;
+            }
+        };
+        let mut spare: Vec<RecordBatch> = Vec::new();
+        let mut sent = 0usize;
+        let mut received = 0usize;
+        let mut rows = 0u64;
+        let max_in_flight = threads * 2;
+        let mut result = Ok(());
+        loop {
+            // Keep the number of batches in flight bounded.
+            while sent - received >= max_in_flight {
+                match done_rx.recv() {
+                    Ok((seq, b, out)) => {
+                        received += 1;
+                        rows += out_rows(&out);
+                        progress.on_batch_done(rows, None);
+                        outputs.insert(seq, out);
+                        merge_ready(&mut outputs, &mut next);
+                        spare.push(b);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let mut batch = spare.pop().unwrap_or_default();
+            match reader.read_batch(&mut batch, BATCH_ROWS) {
+                Ok(true) => {
+                    let tx = &work_txs[sent % threads];
+                    if tx.send((sent, batch)).is_err() {
+                        break;
+                    }
+                    sent += 1;
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    result = Err(EngineError::read(e, Some(header)));
+                    break;
+                }
+            }
+        }
+        drop(work_txs);
+        while received < sent {
+            match done_rx.recv() {
+                Ok((seq, _b, out)) => {
+                    received += 1;
+                    rows += out_rows(&out);
+                    progress.on_batch_done(rows, None);
+                    outputs.insert(seq, out);
+                    merge_ready(&mut outputs, &mut next);
+                }
+                Err(_) => break,
+            }
+        }
+        result
+    })
+}
+
+fn out_rows(out: &BatchOutput) -> u64 {
+    out.rows()
+}
+
+#[cfg(test)]
+mod tests;

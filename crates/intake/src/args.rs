@@ -1,0 +1,216 @@
+//! Command-line arguments. The command names and flags follow the product design and are
+//! relied on by scripts: add, never rename.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// intake: bulk data import done right.
+///
+/// Templates, column mapping, validation with the row, column and value of every problem,
+/// and imports of CSV files into a workspace's records.
+#[derive(Debug, Parser)]
+#[command(
+    name = "intake",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The workspace folder (holds intake.toml)
+    #[arg(
+        long,
+        global = true,
+        env = "INTAKE_WORKSPACE",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub workspace: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a workspace: writes DIR/intake.toml (a demo schema or a starter)
+    Init(InitArgs),
+    /// Show what intake reads in a file: encoding, delimiter, header, every row as text
+    Inspect(InspectArgs),
+    /// List the record types of the workspace
+    Types(TypesArgs),
+    /// Describe a record type's fields: type, required, format, allowed values
+    Describe(DescribeArgs),
+    /// Write a record type's template to fill in a spreadsheet
+    Template(TemplateArgs),
+    /// Check a file against a record type and report every problem (writes nothing)
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to create the workspace in
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Start from a demo schema
+    #[arg(long, value_name = "NAME", value_parser = ["crm", "rollout", "msp", "ticketing"])]
+    pub demo: Option<String>,
+    /// Overwrite an existing intake.toml
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The file to inspect
+    pub file: PathBuf,
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+    /// Show at most this many data rows (JSON: all rows unless given)
+    #[arg(long, value_name = "N")]
+    pub rows: Option<usize>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// How to read a file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReadArgs {
+    /// Cell delimiter: `,` `;` `|` or `tab` (default: detected)
+    #[arg(long, value_name = "C")]
+    pub delimiter: Option<String>,
+    /// Text encoding, e.g. utf-8, utf-16le, windows-1252 (default: detected)
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Spreadsheet sheet to read (spreadsheets are not supported yet: CSV only)
+    #[arg(long, value_name = "NAME", hide = true)]
+    pub sheet: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TypesArgs {
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DescribeFormat {
+    /// A table for people
+    Text,
+    /// JSON
+    Json,
+    /// A Frictionless Table Schema (JSON), for standard validation tools
+    TableSchema,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// The record type, e.g. `contact`
+    #[arg(value_name = "TYPE")]
+    pub record_type: String,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DescribeFormat,
+    /// Same as --format json
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TemplateFormat {
+    /// CSV (UTF-8 with a byte-order mark, so spreadsheets read accents right)
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// The record type, e.g. `contact`
+    #[arg(value_name = "TYPE")]
+    pub record_type: String,
+    /// Template format
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: TemplateFormat,
+    /// Write to this file instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Mode {
+    /// Create new records and update existing ones
+    Upsert,
+    /// Only create; an existing record is an error
+    Create,
+    /// Only update; a missing record is an error
+    Update,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OnError {
+    /// Write nothing if any row fails
+    Abort,
+    /// Write the valid rows, report the failing ones
+    Skip,
+}
+
+/// Options of validation and import.
+#[derive(Debug, Args, Clone)]
+pub struct ImportOptions {
+    /// Upsert, create or update
+    #[arg(long, value_enum, default_value = "upsert")]
+    pub mode: Mode,
+    /// Let new records be created with required fields empty
+    #[arg(long)]
+    pub ignore_required: bool,
+    /// Read columns as the mapping file says: a TOML `[columns]` table of "Header" = "field"
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Locale preset for numbers and dates: iso, en-US, en-GB, de-DE, fr-FR, nl-NL
+    #[arg(long, value_name = "NAME")]
+    pub locale: Option<String>,
+    /// Decimal separator: `.` or `,`
+    #[arg(long, value_name = "C")]
+    pub decimal_separator: Option<String>,
+    /// Thousands separator: `,` `.` space `'` or `none`
+    #[arg(long, value_name = "C")]
+    pub thousands_separator: Option<String>,
+    /// Date format, e.g. DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY or strftime (%d %b %Y); ISO dates are always accepted
+    #[arg(long, value_name = "FMT")]
+    pub date_format: Option<String>,
+    /// Date-time format, e.g. "DD/MM/YYYY hh:mm"; ISO 8601 is always accepted
+    #[arg(long, value_name = "FMT")]
+    pub datetime_format: Option<String>,
+    /// Worker threads for checking rows (default: one per core)
+    #[arg(long, value_name = "N", default_value = "0", hide = true)]
+    pub threads: usize,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The record type, e.g. `contact`
+    #[arg(value_name = "TYPE")]
+    pub record_type: String,
+    /// The file to check
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub options: ImportOptions,
+    /// Write every problem to this file (CSV, or JSON when it ends in .json)
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+    /// Problems listed on the terminal (the report file has them all)
+    #[arg(long, value_name = "N", default_value = "50")]
+    pub limit: usize,
+}

@@ -1,0 +1,8 @@
+//! One module per command.
+
+pub mod describe;
+pub mod init;
+pub mod inspect;
+pub mod template;
+pub mod types;
+pub mod validate;

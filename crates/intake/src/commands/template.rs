@@ -1,0 +1,46 @@
+//! `intake template TYPE`: the file to fill in.
+
+use std::io::Write;
+
+use intake_core::describe::template_headers;
+use intake_engine::validate::record_type;
+use intake_formats::{CsvWriter, CsvWriterOptions};
+
+use crate::args::{Global, TemplateArgs, TemplateFormat};
+use crate::{Outcome, workspace};
+
+pub fn run(global: &Global, args: &TemplateArgs) -> anyhow::Result<Outcome> {
+    let ws = workspace::load(&global.workspace)?;
+    let rt = record_type(&ws.schema, &args.record_type)?;
+    let headers = template_headers(rt);
+    let TemplateFormat::Csv = args.format;
+    let options = CsvWriterOptions {
+        bom: true,
+        ..CsvWriterOptions::default()
+    };
+    let mut bytes = Vec::new();
+    {
+        let mut w = CsvWriter::new(&mut bytes, &options)?;
+        w.write_record(headers.iter().map(String::as_str))?;
+        w.flush()?;
+    }
+    match &args.output {
+        Some(path) => {
+            fs_err::write(path, &bytes)?;
+            eprintln!(
+                "wrote the `{}` template to `{}`: {} columns, `{}` first (leave it empty to create records)",
+                rt.name,
+                path.display(),
+                headers.len(),
+                headers[0]
+            );
+            eprintln!(
+                "next: fill it in, then `intake validate {} {}`",
+                rt.name,
+                path.display()
+            );
+        }
+        None => std::io::stdout().lock().write_all(&bytes)?,
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,207 @@
+//! `intake validate TYPE FILE`: every problem of a file, nothing written.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use intake_core::report::{Problem, ValidationReport, render};
+use intake_engine::{FileValidation, NoProgress};
+use intake_formats::{CsvWriter, CsvWriterOptions};
+use serde_json::json;
+
+use crate::args::{Global, ValidateArgs};
+use crate::render::{cell, count, plural, table};
+use crate::{Outcome, options, workspace};
+
+pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
+    let ws = workspace::load(&global.workspace)?;
+    let request = options::request(&ws.schema, &args.record_type, &args.options)?;
+    let file = fs_err::File::open(&args.file)?;
+    let input = std::io::BufReader::with_capacity(1 << 20, file);
+    let v = intake_engine::validate(&ws.schema, input, &request, &NoProgress)?;
+    if let Some(path) = &args.report {
+        write_report(path, &v.report)?;
+    }
+    if args.json {
+        print_json(&v)?;
+    } else {
+        print_human(args, &v);
+    }
+    Ok(if v.report.is_ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Problems
+    })
+}
+
+fn problem_json(p: &Problem) -> serde_json::Value {
+    json!({
+        "row": p.row,
+        "column": p.column.as_ref().map(|c| c.header.as_str()),
+        "field": p.field,
+        "value": p.value,
+        "code": p.code,
+        "message": p.message,
+    })
+}
+
+fn print_json(v: &FileValidation) -> anyhow::Result<()> {
+    let r = &v.report;
+    let doc = json!({
+        "rows": r.rows,
+        "created": r.new_rows.saturating_sub(r.failed_new_rows),
+        "updated": r.existing_rows.saturating_sub(r.failed_rows.saturating_sub(r.failed_new_rows)),
+        "unchanged": 0,
+        "deleted": 0,
+        "failed": r.failed_rows,
+        "problems": r.problems.iter().map(problem_json).collect::<Vec<_>>(),
+        "warnings": r.warnings.iter().map(|w| json!({
+            "row": w.row,
+            "column": w.column.as_ref().map(|c| c.header.as_str()),
+            "code": w.code,
+            "message": w.message,
+        })).collect::<Vec<_>>(),
+        "judgements": r.judgements,
+        "detected": {
+            "encoding": v.detected.encoding.name().to_ascii_lowercase(),
+            "delimiter": (v.detected.delimiter as char).to_string(),
+            "header_row": v.header_row,
+        },
+    });
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_human(args: &ValidateArgs, v: &FileValidation) {
+    let r = &v.report;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "read `{}`: {}; header in row {}",
+        args.file.display(),
+        v.detected,
+        v.header_row
+    );
+    for w in &r.warnings {
+        // Column warnings name their column in the message already.
+        let at = match (&w.row, &w.column) {
+            (Some(row), None) if row.get() > 1 => format!("row {row}: "),
+            _ => String::new(),
+        };
+        let _ = writeln!(err, "warning: {at}{}", w.message);
+    }
+    let _ = err.flush();
+    drop(err);
+
+    let mut out = std::io::stdout().lock();
+    let created = r.new_rows.saturating_sub(r.failed_new_rows);
+    let updated = r
+        .existing_rows
+        .saturating_sub(r.failed_rows.saturating_sub(r.failed_new_rows));
+    if r.problems.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: no problems in {}; an import would create {} and update {}",
+            args.file.display(),
+            plural(r.rows, "row"),
+            count(created),
+            count(updated)
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{}: {} in {} of {} (as is, an import would write nothing)",
+        args.file.display(),
+        plural(r.problems.len() as u64, "problem"),
+        plural(r.failed_rows, "row"),
+        plural(r.rows, "row")
+    );
+    let _ = writeln!(out);
+    let counts: Vec<Vec<String>> = r
+        .counts()
+        .into_iter()
+        .take(20)
+        .map(|(col, code, n)| vec![count(n), cell(&col, 30), code.to_string()])
+        .collect();
+    let _ = write!(out, "{}", table(&["COUNT", "COLUMN", "CODE"], &counts));
+    let _ = writeln!(out);
+    let shown = args.limit.min(r.problems.len());
+    let terminal = std::io::stdout().is_terminal();
+    for p in r.problems.iter().take(shown) {
+        let mut line = render(p);
+        if terminal {
+            line = cell(&line, 300);
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    if shown < r.problems.len() {
+        let more = (r.problems.len() - shown) as u64;
+        let hint = match &args.report {
+            Some(path) => format!("all are in `{}`", path.display()),
+            None => "write them all with --report problems.csv".to_string(),
+        };
+        let _ = writeln!(out, "… and {} more; {hint}", plural(more, "problem"));
+    } else if let Some(path) = &args.report {
+        let _ = writeln!(out, "the list is also in `{}`", path.display());
+    }
+}
+
+/// Writes every problem: JSON when the file name ends in `.json`, else CSV.
+fn write_report(path: &Path, r: &ValidationReport) -> anyhow::Result<()> {
+    let file = fs_err::File::create(path)?;
+    let mut w = std::io::BufWriter::new(file);
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        let doc = json!({
+            "rows": r.rows,
+            "failed": r.failed_rows,
+            "problems": r.problems.iter().map(problem_json).collect::<Vec<_>>(),
+            "warnings": r.warnings,
+            "judgements": r.judgements,
+        });
+        serde_json::to_writer_pretty(&mut w, &doc)?;
+        writeln!(w)?;
+    } else {
+        let mut csv = CsvWriter::new(
+            &mut w,
+            &CsvWriterOptions {
+                bom: true,
+                ..CsvWriterOptions::default()
+            },
+        )?;
+        csv.write_record([
+            "row",
+            "column",
+            "column_letter",
+            "field",
+            "value",
+            "code",
+            "message",
+        ])?;
+        for p in &r.problems {
+            let row = p.row.to_string();
+            let (header, letter) = p
+                .column
+                .as_ref()
+                .map_or((String::new(), String::new()), |c| {
+                    (c.header.clone(), c.letter())
+                });
+            csv.write_record([
+                row.as_str(),
+                header.as_str(),
+                letter.as_str(),
+                p.field.as_deref().unwrap_or_default(),
+                p.value.as_str(),
+                p.code.as_str(),
+                p.message.as_str(),
+            ])?;
+        }
+        csv.flush()?;
+    }
+    w.flush()?;
+    Ok(())
+}

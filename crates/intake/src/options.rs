@@ -1,0 +1,142 @@
+//! Turning command-line options into the engine's requests.
+
+use anyhow::{Context, anyhow, bail};
+use intake_core::cell::NumberFormat;
+use intake_core::locale::{DateFormat, DateTimeFormat, Locale, PRESETS, parse_delimiter};
+use intake_core::mapping::ManualMapping;
+use intake_core::schema::Schema;
+use intake_core::validate::ValidateOptions;
+use intake_engine::ValidateRequest;
+use intake_formats::CsvOptions;
+
+use crate::args::{ImportOptions, ReadArgs};
+
+/// CSV reading options from `--delimiter` and `--encoding`.
+pub fn csv_options(read: &ReadArgs) -> anyhow::Result<CsvOptions> {
+    if read.sheet.is_some() {
+        bail!(
+            "--sheet applies to spreadsheets; this version of intake reads CSV files only\nhint: save the sheet as CSV (UTF-8) and try again"
+        );
+    }
+    let mut o = CsvOptions::default();
+    if let Some(d) = &read.delimiter {
+        o.delimiter = Some(parse_delimiter(d).ok_or_else(|| {
+            anyhow!("--delimiter `{d}` is not supported\nhint: use `,` `;` `|` or `tab`")
+        })?);
+    }
+    if let Some(e) = &read.encoding {
+        o.encoding = Some(encoding_rs::Encoding::for_label(e.trim().as_bytes()).ok_or_else(|| {
+            anyhow!("--encoding `{e}` is not an encoding I know\nhint: use utf-8, utf-16le, utf-16be or windows-1252")
+        })?);
+    }
+    Ok(o)
+}
+
+fn one_char(flag: &str, v: &str, allowed: &[char]) -> anyhow::Result<Option<char>> {
+    if flag == "--thousands-separator" && matches!(v, "none" | "") {
+        return Ok(None);
+    }
+    let c = match v {
+        "space" => ' ',
+        _ => {
+            let mut it = v.chars();
+            match (it.next(), it.next()) {
+                (Some(c), None) => c,
+                _ => bail!("{flag} `{v}` must be one character"),
+            }
+        }
+    };
+    if !allowed.contains(&c) {
+        let shown: Vec<String> = allowed
+            .iter()
+            .map(|c| {
+                if *c == ' ' {
+                    "space".into()
+                } else {
+                    format!("`{c}`")
+                }
+            })
+            .collect();
+        bail!("{flag} `{v}` is not supported; use {}", shown.join(", "));
+    }
+    Ok(Some(c))
+}
+
+/// The engine request for validating or importing with these options.
+pub fn request(
+    schema: &Schema,
+    record_type: &str,
+    o: &ImportOptions,
+) -> anyhow::Result<ValidateRequest> {
+    let mut locale = schema.locale.clone();
+    let mut explicit = ValidateOptions::new(locale.clone());
+    if let Some(name) = &o.locale {
+        let l = Locale::preset(name).ok_or_else(|| {
+            let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+            anyhow!(
+                "--locale `{name}` is not a locale I know\nhint: use one of {}",
+                names.join(", ")
+            )
+        })?;
+        // A locale chosen on the command line is explicit: no judgement of its formats.
+        explicit.date_format = Some(l.date_format.clone());
+        explicit.datetime_format = Some(l.datetime_format.clone());
+        explicit.number_format = Some(NumberFormat {
+            decimal: l.decimal_separator,
+            thousands: l.thousands_separator,
+        });
+        locale.delimiter = l.delimiter;
+        locale.phone_region = l.phone_region.clone().or(locale.phone_region);
+    }
+    if o.decimal_separator.is_some() || o.thousands_separator.is_some() {
+        let base = explicit.number_format.unwrap_or(NumberFormat {
+            decimal: locale.decimal_separator,
+            thousands: locale.thousands_separator,
+        });
+        let decimal = match &o.decimal_separator {
+            Some(d) => one_char("--decimal-separator", d, &['.', ','])?.unwrap_or(base.decimal),
+            None => base.decimal,
+        };
+        let thousands = match &o.thousands_separator {
+            Some(t) => one_char("--thousands-separator", t, &[',', '.', ' ', '\'', '\u{a0}'])?,
+            None if base.thousands == Some(decimal) => Some(base.decimal),
+            None => base.thousands,
+        };
+        if thousands == Some(decimal) {
+            bail!("the decimal and thousands separators must differ (both are `{decimal}`)");
+        }
+        explicit.number_format = Some(NumberFormat { decimal, thousands });
+    }
+    if let Some(f) = &o.date_format {
+        explicit.date_format =
+            Some(DateFormat::parse(f).map_err(|e| anyhow!("--date-format: {e}"))?);
+    }
+    if let Some(f) = &o.datetime_format {
+        explicit.datetime_format =
+            Some(DateTimeFormat::parse(f).map_err(|e| anyhow!("--datetime-format: {e}"))?);
+    }
+    let mapping = match &o.mapping {
+        Some(path) => {
+            let text = fs_err::read_to_string(path)?;
+            ManualMapping::from_toml(&text)
+                .with_context(|| format!("cannot use the mapping file `{}`", path.display()))?
+        }
+        None => ManualMapping::default(),
+    };
+    let mut csv = csv_options(&o.read)?;
+    if csv.delimiter.is_none() {
+        csv.delimiter = locale.delimiter;
+    }
+    let mut options = ValidateOptions::new(locale);
+    options.date_format = explicit.date_format;
+    options.datetime_format = explicit.datetime_format;
+    options.number_format = explicit.number_format;
+    options.ignore_required = o.ignore_required;
+    Ok(ValidateRequest {
+        record_type: record_type.to_string(),
+        options,
+        csv,
+        mapping,
+        threads: o.threads,
+    })
+}

@@ -1,0 +1,288 @@
+//! The real `intake` binary in a temporary folder: what a user types, what a user reads.
+//! Temporary paths are redacted from snapshots.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        fs_err::write(&p, contents).unwrap();
+        p
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_intake"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("INTAKE_WORKSPACE")
+            .output()
+            .unwrap();
+        Run::new(out, self.dir.path())
+    }
+
+    fn demo(name: &str) -> Self {
+        let env = Self::new();
+        let r = env.run(&["init", "--demo", name]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        env
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn new(out: Output, dir: &Path) -> Self {
+        let redact =
+            |b: &[u8]| String::from_utf8_lossy(b).replace(&dir.display().to_string(), "[TMP]");
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            stdout: redact(&out.stdout),
+            stderr: redact(&out.stderr),
+        }
+    }
+}
+
+#[test]
+fn init_writes_a_workspace_and_refuses_to_overwrite() {
+    let env = Env::new();
+    let r = env.run(&["init", "ws", "--demo", "crm"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(env.path("ws/intake.toml").exists());
+    let r = env.run(&["init", "ws", "--demo", "crm"]);
+    assert_eq!(r.code, 2);
+    insta::assert_snapshot!(r.stderr, @r"
+    error: `ws/intake.toml` already exists; nothing was changed
+    hint: pass --force to overwrite it, or choose another folder
+    ");
+}
+
+#[test]
+fn commands_outside_a_workspace_say_how_to_make_one() {
+    let r = Env::new().run(&["types"]);
+    assert_eq!(r.code, 2);
+    insta::assert_snapshot!(r.stderr, @r"
+    error: no workspace in `.`: there is no intake.toml
+    hint: create one with `intake init --demo crm` (or pass --workspace DIR)
+    ");
+}
+
+#[test]
+fn a_broken_schema_is_reported_with_file_and_line() {
+    let env = Env::new();
+    env.write("intake.toml", "[types.contact]\n[[types.contact.fields]]\nname = \"email\"\ntype = \"emial\"\n\n[[types.contact.fields]]\nname = \"account\"\ntype = \"link\"\ntarget = \"acount\"\n");
+    let r = env.run(&["types"]);
+    assert_eq!(r.code, 2);
+    insta::assert_snapshot!(r.stderr.replace("[TMP]/", ""), @r"
+    error: cannot load the schema `./intake.toml`
+      caused by: the schema has 2 problems
+      ./intake.toml:2:1: type `contact`, field `email`: unknown type `emial`; expected one of text, integer, decimal, date, datetime, boolean, email, phone, url, country, subdivision, currency, select, multiselect, path, link, uuid
+      ./intake.toml:6:1: type `contact`, field `account`: target `acount` is not a record type of this schema
+    ");
+}
+
+#[test]
+fn every_demo_lists_types_and_describes_them() {
+    for demo in ["crm", "rollout", "msp", "ticketing"] {
+        let env = Env::demo(demo);
+        let r = env.run(&["types", "--json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        for t in doc["types"].as_array().unwrap() {
+            let name = t["name"].as_str().unwrap();
+            let d = env.run(&["describe", name]);
+            assert_eq!(d.code, 0, "{demo} {name}: {}", d.stderr);
+            let ts = env.run(&["describe", name, "--format", "table-schema"]);
+            let ts: serde_json::Value = serde_json::from_str(&ts.stdout).unwrap();
+            assert_eq!(ts["fields"][0]["name"], "uuid");
+            let tpl = env.run(&["template", name]);
+            assert_eq!(tpl.code, 0);
+            assert!(
+                tpl.stdout
+                    .trim_start_matches('\u{feff}')
+                    .starts_with(&format!("{} UUID", t["label"].as_str().unwrap())),
+                "{}",
+                tpl.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn validate_reports_problems_with_exit_code_1_and_a_full_report_file() {
+    let env = Env::new();
+    assert_eq!(env.run(&["init"]).code, 0);
+    env.write(
+        "contacts.csv",
+        "Contact UUID,First Name,Last Name,Email,Phone,Lifecycle Stage\n\
+         ,Ann,Lee,ann@example.com,+44 20 7946 0958,Lead\n\
+         ,Bob,,bob@,,Prospect\n\
+         ,\"Cy\nCyrus\",Doe,ann@example.com,,customer\n",
+    );
+    let r = env.run(&[
+        "validate",
+        "contact",
+        "contacts.csv",
+        "--report",
+        "report.csv",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout, @r"
+    contacts.csv: 4 problems in 2 rows of 3 rows (as is, an import would write nothing)
+
+    COUNT  COLUMN           CODE
+    1      Email            invalid_email
+    1      Email            duplicate_in_file
+    1      Last Name        required
+    1      Lifecycle Stage  unknown_option
+
+    row 3, column `Last Name` (C): `Last Name` is required for a new Contact; fill it in (or import with --ignore-required to create records without it)
+    row 3, column `Email` (D): `bob@` is not an e-mail address: nothing comes after the `@`
+    row 3, column `Lifecycle Stage` (F): `Prospect` is not an option of this list; expected one of `Lead` (lead), `Customer` (customer), `Other` (other)
+    row 4, column `Email` (D): `ann@example.com` is already in row 2; `Email` must be unique
+    the list is also in `report.csv`
+    ");
+    let report = fs_err::read_to_string(env.path("report.csv")).unwrap();
+    assert_eq!(report.lines().count(), 5, "{report}");
+    assert!(report.starts_with("\u{feff}row,column,column_letter,field,value,code,message"));
+
+    let r = env.run(&["validate", "contact", "contacts.csv", "--json"]);
+    assert_eq!(r.code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["rows"], 3);
+    assert_eq!(doc["created"], 1);
+    assert_eq!(doc["failed"], 2);
+    assert_eq!(doc["problems"][0]["column"], "Last Name");
+    assert_eq!(doc["problems"][0]["code"], "required");
+    let keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .take(7)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "rows",
+            "created",
+            "updated",
+            "unchanged",
+            "deleted",
+            "failed",
+            "problems"
+        ]
+    );
+}
+
+#[test]
+fn validate_a_clean_file_exits_0() {
+    let env = Env::new();
+    assert_eq!(env.run(&["init"]).code, 0);
+    env.write(
+        "ok.csv",
+        "First Name,Last Name,Email\nAnn,Lee,ann@example.com\n",
+    );
+    let r = env.run(&["validate", "contact", "ok.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout, @"ok.csv: no problems in 1 row; an import would create 1 and update 0");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env = Env::new();
+    assert_eq!(env.run(&["init"]).code, 0);
+    env.write("ok.csv", "Email\na@example.com\n");
+    assert_eq!(env.run(&["validate"]).code, 2);
+    let r = env.run(&["validate", "contact", "ok.csv", "--date-format", "DD/MM"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--date-format"), "{}", r.stderr);
+    let r = env.run(&["validate", "contact", "missing.csv"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("missing.csv"), "{}", r.stderr);
+    let r = env.run(&["validate", "acount", "ok.csv"]);
+    insta::assert_snapshot!(r.stderr, @"error: there is no record type `acount`; the workspace has: contact");
+}
+
+#[test]
+fn inspect_shows_what_is_read() {
+    let env = Env::new();
+    env.write(
+        "f.csv",
+        b"\xEF\xBB\xBFName;Amount\r\n\"Ann\r\nLee\";1.234,50\r\nBob;\"x\"y\r\n",
+    );
+    let r = env.run(&["inspect", "f.csv", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["format"], "csv");
+    assert_eq!(doc["encoding"], "utf-8");
+    assert_eq!(doc["delimiter"], ";");
+    assert_eq!(doc["header_row"], 1);
+    assert_eq!(doc["header"], serde_json::json!(["Name", "Amount"]));
+    assert_eq!(
+        doc["rows"][0],
+        serde_json::json!(["Ann\r\nLee", "1.234,50"])
+    );
+    assert_eq!(doc["warnings"][0]["row"], 3);
+    assert_eq!(doc["warnings"][0]["code"], "text_after_closing_quote");
+    let r = env.run(&["inspect", "f.csv"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains("delimiter: `;` (detected)"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn c16_locale_presets_read_or_reject_but_never_misread() {
+    let env = Env::new();
+    env.write(
+        "intake.toml",
+        "[types.payment]\n[[types.payment.fields]]\nname = \"amount\"\ntype = \"decimal\"\nscale = 2\n[[types.payment.fields]]\nname = \"day\"\ntype = \"date\"\n",
+    );
+    env.write("de.csv", "Amount;Day\n1.234,50;01.03.2024\n");
+    let r = env.run(&[
+        "validate", "payment", "de.csv", "--locale", "de-DE", "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = env.run(&[
+        "validate",
+        "payment",
+        "de.csv",
+        "--locale",
+        "en-US",
+        "--delimiter",
+        ";",
+        "--json",
+    ]);
+    assert_eq!(r.code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let codes: Vec<&str> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["invalid_decimal", "invalid_date"]);
+}

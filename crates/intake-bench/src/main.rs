@@ -1,0 +1,129 @@
+//! `intake-bench`: times intake side by side with the reference tools (DESIGN.md §9).
+//!
+//! ```text
+//! cargo run --release -p intake-bench -- validate [--rows 1000000] [--runs 3] [--warmup 1]
+//!     [--json] [--no-build] [--regenerate] [--intake PATH] [--intake-arg ARG]... [--root DIR]
+//! ```
+//!
+//! See the `harness` module for what a suite does. Exit codes: 0 done, 2 the benchmark could
+//! not run (a missing binary or schema, a case that failed).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use intake_bench::harness::{self, Suite};
+use intake_bench::measure;
+
+#[derive(Parser)]
+#[command(
+    name = "intake-bench",
+    about = "Times intake side by side with reference tools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Time `intake validate` against the bare CSV parse (csv crate record count)
+    Validate(SuiteArgs),
+    /// Run a command and print its wall time, peak RSS and exit code as JSON (used internally)
+    #[command(hide = true)]
+    Measure {
+        /// Where the command's stdout goes
+        #[arg(long)]
+        stdout: PathBuf,
+        /// Where the command's stderr goes
+        #[arg(long)]
+        stderr: PathBuf,
+        /// The command and its arguments
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<OsString>,
+    },
+}
+
+#[derive(Args)]
+struct SuiteArgs {
+    /// Data rows of the generated file
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: u64,
+    /// Timed rounds (each runs every case once)
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Untimed rounds before the timed ones
+    #[arg(long, default_value_t = 1)]
+    warmup: usize,
+    /// Print the results as JSON on stdout (the table goes to stderr)
+    #[arg(long)]
+    json: bool,
+    /// Do not run `cargo build --release` for csv-count and intake first
+    #[arg(long)]
+    no_build: bool,
+    /// Regenerate the data file even if it exists
+    #[arg(long)]
+    regenerate: bool,
+    /// Use this intake binary instead of target/release/intake (it is not built)
+    #[arg(long)]
+    intake: Option<PathBuf>,
+    /// An extra argument for the intake command line, e.g. `--intake-arg=--mode
+    /// --intake-arg=create` (repeat it for several)
+    #[arg(long = "intake-arg", allow_hyphen_values = true)]
+    intake_args: Vec<OsString>,
+    /// The repository root (default: where this crate was built)
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Validate(args) => run_suite(&Suite::validate(), args),
+        Command::Measure {
+            stdout,
+            stderr,
+            command,
+        } => {
+            let (program, args) = command
+                .split_first()
+                .ok_or_else(|| anyhow::anyhow!("no command to measure"))?;
+            let m = measure::run_and_measure(program, args, &stdout, &stderr)?;
+            println!("{}", serde_json::to_string(&m)?);
+            Ok(())
+        }
+    }
+}
+
+fn run_suite(suite: &Suite, args: SuiteArgs) -> Result<()> {
+    let options = harness::Options {
+        rows: args.rows,
+        runs: args.runs,
+        warmup: args.warmup,
+        build: !args.no_build,
+        regenerate: args.regenerate,
+        root: args.root.unwrap_or_else(harness::Options::default_root),
+        intake: args.intake,
+        intake_args: args.intake_args,
+    };
+    let report = harness::run(suite, &options)?;
+    let table = harness::render_table(&report);
+    if args.json {
+        eprint!("{table}");
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{table}");
+    }
+    Ok(())
+}

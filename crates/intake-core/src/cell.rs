@@ -10,7 +10,7 @@ use email_address::EmailAddress;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::locale::{DateFormat, DateTimeFormat, parse_iso_date};
+use crate::locale::{DateFormat, DateTimeFormat, digits, parse_iso_date};
 use crate::report::ProblemCode;
 use crate::schema::{Charset, Field, FieldType, LookupList, TextRules};
 
@@ -377,9 +377,34 @@ pub fn judged_value(field: &Field, raw: &str, formats: &CellFormats<'_>) -> Opti
     }
 }
 
+/// Whether `b` is all ASCII, and whether it may hold a control character (a byte below
+/// 0x20 or 0x7F; TAB, CR and LF set the flag too, the caller looks closer). Eight bytes at a
+/// time: this runs on every text cell.
+fn scan_text(b: &[u8]) -> (bool, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (mut high, mut low) = (0u64, false);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        high |= x;
+        // A byte below 0x20 (bytes with the high bit set are excluded by `!x`), or 0x7F.
+        low |= (x.wrapping_sub(ONES * 0x20) & !x & HIGH) != 0;
+        let y = x ^ (ONES * 0x7f);
+        low |= (y.wrapping_sub(ONES) & !y & HIGH) != 0;
+    }
+    for &c in chunks.remainder() {
+        high |= u64::from(c);
+        low |= c < 0x20 || c == 0x7f;
+    }
+    (high & HIGH == 0, low)
+}
+
 /// Checks text against its rules: length in characters, charset, forbidden characters, pattern.
 pub fn check_text(raw: &str, rules: &TextRules) -> Result<(), CellError> {
-    let ascii = raw.is_ascii();
+    let (ascii, maybe_control) = scan_text(raw.as_bytes());
     let len = if ascii {
         raw.len()
     } else {
@@ -404,7 +429,9 @@ pub fn check_text(raw: &str, rules: &TextRules) -> Result<(), CellError> {
             ),
         ));
     }
-    let control = if ascii {
+    let control = if !maybe_control && ascii {
+        None
+    } else if ascii {
         raw.bytes()
             .find(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
             .map(char::from)
@@ -612,24 +639,26 @@ pub fn date_expectation(fmt: &DateFormat) -> String {
 
 fn parse_time(s: &str, seconds_required: bool) -> Option<NaiveTime> {
     let mut parts = s.split(':');
-    let h: u32 = parts.next()?.parse().ok()?;
-    let m_s = parts.next()?;
-    if m_s.len() != 2 {
+    let hs = parts.next()?;
+    let ms = parts.next()?;
+    if hs.len() > 2 || ms.len() != 2 {
         return None;
     }
-    let m: u32 = m_s.parse().ok()?;
+    let (h, m) = (digits(hs)?, digits(ms)?);
     let (sec, nano) = match parts.next() {
         Some(sec) => {
             let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
-            if whole.len() != 2 || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            if whole.len() != 2 || frac.len() > 9 {
                 return None;
             }
-            let nano = if frac.is_empty() {
-                0
-            } else {
-                format!("{frac:0<9}").parse().ok()?
-            };
-            (whole.parse().ok()?, nano)
+            let mut nano = 0u32;
+            for (i, b) in frac.bytes().enumerate() {
+                if !b.is_ascii_digit() {
+                    return None;
+                }
+                nano += u32::from(b - b'0') * 10u32.pow(8 - u32::try_from(i).ok()?);
+            }
+            (digits(whole)?, nano)
         }
         None if seconds_required => return None,
         None => (0, 0),
@@ -643,6 +672,15 @@ fn parse_time(s: &str, seconds_required: bool) -> Option<NaiveTime> {
 /// Reads a date-time in ISO 8601 / RFC 3339 (with `T` or a space, optional offset) or in the
 /// column's format. Values without an offset are taken as UTC.
 pub fn read_datetime(s: &str, fmt: &DateTimeFormat) -> Option<DateTime<Utc>> {
+    // The common exact form first: `2024-03-01T10:20:30Z`.
+    if s.len() == 20 && s.as_bytes()[10] == b'T' && s.as_bytes()[19] == b'Z' {
+        if let (Some(date), Some(time)) = (
+            parse_iso_date(&s[..10]),
+            s.get(11..19).and_then(|t| parse_time(t, true)),
+        ) {
+            return Some(NaiveDateTime::new(date, time).and_utc());
+        }
+    }
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.with_timezone(&Utc));
     }
@@ -706,6 +744,34 @@ pub fn parse_boolean(raw: &str) -> Result<bool, CellError> {
     }
 }
 
+/// Whether `s` is a plain `local@domain.tld` address that [`EmailAddress`] with
+/// [`EMAIL_OPTIONS`] certainly accepts: dot-atom local part, letter-digit-hyphen labels, at
+/// least two labels, within the length limits. Most real addresses are; the rest go through
+/// the full parser. Only a fast path: it never accepts what the full parser would refuse.
+fn simple_address(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b);
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.bytes().all(atext));
+    let mut labels = 0;
+    let domain_ok = domain.len() <= 253
+        && domain.split('.').all(|label| {
+            labels += 1;
+            let b = label.as_bytes();
+            !b.is_empty()
+                && b.len() <= 63
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+                && b[0] != b'-'
+                && b[b.len() - 1] != b'-'
+        });
+    local_ok && domain_ok && labels >= 2
+}
+
 const EMAIL_OPTIONS: email_address::Options = email_address::Options {
     minimum_sub_domains: 2,
     allow_domain_literal: false,
@@ -728,7 +794,9 @@ pub fn parse_email(raw: &str) -> Result<&str, CellError> {
     if !s.is_ascii() && s.chars().any(char::is_whitespace) {
         space = true;
     }
-    let why = if !at {
+    let why = if at && !space && !angle && simple_address(s) {
+        None
+    } else if !at {
         Some("it has no `@`")
     } else if space {
         Some("it contains a space")
@@ -825,12 +893,8 @@ pub fn parse_url(raw: &str) -> Result<&str, CellError> {
 pub fn parse_country(raw: &str) -> Result<&'static str, CellError> {
     let s = raw.trim();
     if let [a, b] = s.as_bytes() {
-        let upper = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
-        if let Some(c) = std::str::from_utf8(&upper)
-            .ok()
-            .and_then(rust_iso3166::from_alpha2)
-        {
-            return Ok(c.alpha2);
+        if let Some(code) = alpha2(*a, *b) {
+            return Ok(code);
         }
     }
     let hint = country_hint(s)
@@ -855,6 +919,29 @@ pub fn parse_country(raw: &str) -> Result<&'static str, CellError> {
             }
         ),
     ))
+}
+
+/// The ISO 3166-1 alpha-2 code written as these two letters (any case), by direct index.
+fn alpha2(a: u8, b: u8) -> Option<&'static str> {
+    static TABLE: std::sync::LazyLock<Vec<Option<&'static str>>> = std::sync::LazyLock::new(|| {
+        let mut t = vec![None; 26 * 26];
+        for code in rust_iso3166::ALL_ALPHA2 {
+            if let [x, y] = code.as_bytes() {
+                if x.is_ascii_uppercase() && y.is_ascii_uppercase() {
+                    t[usize::from(x - b'A') * 26 + usize::from(y - b'A')] = Some(*code);
+                }
+            }
+        }
+        t
+    });
+    let (a, b) = (a.to_ascii_uppercase(), b.to_ascii_uppercase());
+    if !a.is_ascii_uppercase() || !b.is_ascii_uppercase() {
+        return None;
+    }
+    TABLE
+        .get(usize::from(a - b'A') * 26 + usize::from(b - b'A'))
+        .copied()
+        .flatten()
 }
 
 fn country_hint(s: &str) -> Option<(&'static str, &'static str)> {
@@ -1456,6 +1543,15 @@ mod tests {
                 .as_deref(),
             Some("2024-03-01T09:15:00+00:00")
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scanning_text_eight_bytes_at_a_time_agrees_with_bytes(s in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+            let (ascii, control) = scan_text(&s);
+            proptest::prop_assert_eq!(ascii, s.is_ascii());
+            proptest::prop_assert_eq!(control, s.iter().any(|&b| b < 0x20 || b == 0x7f));
+        }
     }
 
     #[test]

@@ -327,7 +327,7 @@ impl fmt::Display for DateFormat {
 }
 
 /// Parses `n` ASCII digits (1 to 4 of them) quickly.
-fn digits(s: &str) -> Option<u32> {
+pub(crate) fn digits(s: &str) -> Option<u32> {
     if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

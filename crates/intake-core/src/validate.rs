@@ -497,7 +497,12 @@ impl<'s> Validator<'s> {
                         ),
                     };
                     let va = cell::judged_value(plan.field, raw, &fa);
-                    let vb = cell::judged_value(plan.field, raw, &fb);
+                    // Cells without separators (`42`, `2024-03-01`) read alike both ways.
+                    let vb = if reads_alike(raw, readings) {
+                        va
+                    } else {
+                        cell::judged_value(plan.field, raw, &fb)
+                    };
                     let fit = match (&va, &vb) {
                         (Some(a), Some(b)) if a == b => Fit::Same,
                         _ => Fit::from(va.is_some(), vb.is_some()),
@@ -578,6 +583,17 @@ impl<'s> Validator<'s> {
             existing: Vec::new(),
             report: ValidationReport::default(),
         }
+    }
+}
+
+/// Whether both readings of a judged column must give a cell the same meaning: a number
+/// without any separator, or an ISO date.
+fn reads_alike(raw: &str, readings: &Readings) -> bool {
+    match readings {
+        Readings::Number(..) => !raw
+            .bytes()
+            .any(|b| matches!(b, b'.' | b',' | b' ' | b'\'') || b >= 0x80),
+        Readings::Date(..) => crate::locale::parse_iso_date(raw.trim()).is_some(),
     }
 }
 

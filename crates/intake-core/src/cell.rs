@@ -673,13 +673,15 @@ fn parse_time(s: &str, seconds_required: bool) -> Option<NaiveTime> {
 /// column's format. Values without an offset are taken as UTC.
 pub fn read_datetime(s: &str, fmt: &DateTimeFormat) -> Option<DateTime<Utc>> {
     // The common exact form first: `2024-03-01T10:20:30Z`.
-    if s.len() == 20 && s.as_bytes()[10] == b'T' && s.as_bytes()[19] == b'Z' {
-        if let (Some(date), Some(time)) = (
+    if s.len() == 20
+        && s.as_bytes()[10] == b'T'
+        && s.as_bytes()[19] == b'Z'
+        && let (Some(date), Some(time)) = (
             parse_iso_date(&s[..10]),
             s.get(11..19).and_then(|t| parse_time(t, true)),
-        ) {
-            return Some(NaiveDateTime::new(date, time).and_utc());
-        }
+        )
+    {
+        return Some(NaiveDateTime::new(date, time).and_utc());
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.with_timezone(&Utc));
@@ -892,10 +894,10 @@ pub fn parse_url(raw: &str) -> Result<&str, CellError> {
 /// Parses an ISO 3166-1 alpha-2 code (any case); names and alpha-3 codes get a hint.
 pub fn parse_country(raw: &str) -> Result<&'static str, CellError> {
     let s = raw.trim();
-    if let [a, b] = s.as_bytes() {
-        if let Some(code) = alpha2(*a, *b) {
-            return Ok(code);
-        }
+    if let [a, b] = s.as_bytes()
+        && let Some(code) = alpha2(*a, *b)
+    {
+        return Ok(code);
     }
     let hint = country_hint(s)
         .map(|(code, name)| format!("; did you mean `{code}` ({name})?"))
@@ -926,10 +928,11 @@ fn alpha2(a: u8, b: u8) -> Option<&'static str> {
     static TABLE: std::sync::LazyLock<Vec<Option<&'static str>>> = std::sync::LazyLock::new(|| {
         let mut t = vec![None; 26 * 26];
         for code in rust_iso3166::ALL_ALPHA2 {
-            if let [x, y] = code.as_bytes() {
-                if x.is_ascii_uppercase() && y.is_ascii_uppercase() {
-                    t[usize::from(x - b'A') * 26 + usize::from(y - b'A')] = Some(*code);
-                }
+            if let [x, y] = code.as_bytes()
+                && x.is_ascii_uppercase()
+                && y.is_ascii_uppercase()
+            {
+                t[usize::from(x - b'A') * 26 + usize::from(y - b'A')] = Some(*code);
             }
         }
         t

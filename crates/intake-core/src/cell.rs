@@ -1156,7 +1156,7 @@ pub fn parse_link<'a>(raw: &'a str, target: &str, by: &[String]) -> Result<LinkR
     Err(CellError::new(
         ProblemCode::InvalidLink,
         format!(
-            "{} is not the UUID of a `{target}` record; copy the UUID from an export of `{target}`",
+            "{} is not a UUID; this column takes the UUID of an existing `{target}` record, as found in its `UUID` column",
             q(s)
         ),
     ))

@@ -1101,7 +1101,7 @@ fn build_field(
         if set && !allowed.contains(&key) {
             ld.error(
                 Some(span.clone()),
-                at(&format!("`{key}` does not apply to a {ty} field")),
+                at(&format!("`{key}` does not apply to {ty} fields")),
             );
             ok = false;
         }
@@ -1359,4 +1359,164 @@ fn dec_bound(
         ld.error(Some(span.clone()), at(&format!("`{key}` must be a number")));
     }
     parsed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(src: &str) -> String {
+        match Schema::from_toml("intake.toml", src) {
+            Ok(_) => "ok".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    const FIELD: &str = "[types.t]\n[[types.t.fields]]\nname = \"a\"\ntype = \"text\"\n";
+
+    #[test]
+    fn a_minimal_schema_loads_with_defaults() {
+        let s = Schema::from_toml("intake.toml", FIELD).unwrap();
+        let t = &s.types[0];
+        assert_eq!((t.name.as_str(), t.label.as_str()), ("t", "T"));
+        assert_eq!(t.fields[0].label, "A");
+        assert_eq!(s.locale, Locale::default());
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        insta::assert_snapshot!(errors("[types.t]\nlabel = \"x\n"), @r#"
+        the schema has 1 problem
+          intake.toml:2:11: invalid basic string, expected `"`
+        "#);
+        insta::assert_snapshot!(errors("[type.t]\n"), @r"
+        the schema has 1 problem
+          intake.toml:1:2: unknown field `type`, expected one of `workspace`, `locale`, `lists`, `types`
+        ");
+    }
+
+    #[test]
+    fn every_broken_reference_is_reported_with_its_line() {
+        let src = r#"
+[lists.stage]
+options = ["a", "a"]
+
+[types.contact]
+natural_keys = [["emial"]]
+
+[[types.contact.fields]]
+name = "email"
+type = "email"
+unique = { within = "account" }
+
+[[types.contact.fields]]
+name = "stage"
+type = "select"
+list = "stages"
+
+[[types.contact.fields]]
+name = "Bad Name"
+type = "text"
+
+[[types.contact.fields]]
+name = "score"
+type = "integer"
+min = 10
+max = 1
+scale = 2
+
+[[types.contact.fields]]
+name = "owner"
+type = "link"
+target = "user"
+by = "name"
+
+[[types.contact.fields]]
+name = "created_at"
+type = "datetime"
+"#;
+        insta::assert_snapshot!(errors(src), @r"
+        the schema has 8 problems
+          intake.toml:3:17: list `stage`: option code `a` appears twice
+          intake.toml:13:1: type `contact`, field `stage`: list `stages` is not declared (add `[lists.stages]`)
+          intake.toml:18:1: type `contact`, field `Bad Name`: the name must be snake_case (a-z, 0-9, _)
+          intake.toml:22:1: type `contact`, field `score`: `scale` does not apply to integer fields
+          intake.toml:29:1: type `contact`, field `owner`: target `user` is not a record type of this schema
+          intake.toml:35:1: type `contact`, field `created_at`: this name is reserved: every record already has `uuid`, `created_at` and `updated_at`
+          intake.toml:8:1: field `email`: `unique.within` names `account`, which is not a field of `contact`
+          intake.toml:6:17: type `contact`: natural key field `emial` is not a field of `contact`
+        ");
+    }
+
+    #[test]
+    fn links_must_find_targets_by_a_unique_key() {
+        let src = "[types.user]\n[[types.user.fields]]\nname = \"name\"\ntype = \"text\"\n\
+                   [types.task]\n[[types.task.fields]]\nname = \"owner\"\ntype = \"link\"\ntarget = \"user\"\nby = [\"uuid\", \"name\"]\n";
+        insta::assert_snapshot!(errors(src), @r"
+        the schema has 1 problem
+          intake.toml: type `task`, field `owner`: links find `user` records by `name`, which is not `uuid` nor a unique field of `user`
+        ");
+        let ok = src.replace(
+            "type = \"text\"\n[types.task]",
+            "type = \"text\"\nunique = true\n[types.task]",
+        );
+        assert_eq!(errors(&ok), "ok");
+    }
+
+    #[test]
+    fn labels_must_differ_as_headers() {
+        let src = "[types.t]\n[[types.t.fields]]\nname = \"a\"\nlabel = \"E-mail\"\ntype = \"text\"\n[[types.t.fields]]\nname = \"b\"\nlabel = \"e mail\"\ntype = \"text\"\n";
+        assert!(
+            errors(src).contains("have the same label"),
+            "{}",
+            errors(src)
+        );
+    }
+
+    #[test]
+    fn locale_and_patterns_are_checked() {
+        let src = format!(
+            "[locale]\ndate_format = \"DD/MM\"\ndecimal_separator = \";\"\n{FIELD}pattern = \"[a-\"\n"
+        );
+        let e = errors(&src);
+        assert!(
+            e.contains("decimal_separator `;` must be `.` or `,`"),
+            "{e}"
+        );
+        assert!(e.contains("date_format"), "{e}");
+        assert!(e.contains("is not a valid regular expression"), "{e}");
+    }
+
+    #[test]
+    fn record_types_keep_file_order() {
+        let src = "[types.zeta]\n[[types.zeta.fields]]\nname = \"a\"\ntype = \"text\"\n[types.alpha]\n[[types.alpha.fields]]\nname = \"a\"\ntype = \"text\"\n";
+        let s = Schema::from_toml("t", src).unwrap();
+        assert_eq!(
+            s.types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["zeta", "alpha"]
+        );
+    }
+
+    #[test]
+    fn lookup_lists_match_codes_before_labels_and_case_per_list() {
+        let opts = vec![
+            LookupOption {
+                code: "A".into(),
+                label: "B".into(),
+            },
+            LookupOption {
+                code: "B".into(),
+                label: "Other".into(),
+            },
+        ];
+        let l = LookupList::new("l", false, opts.clone(), '/');
+        assert_eq!(
+            l.find("B").map(|o| o.code.as_str()),
+            Some("B"),
+            "a code wins over another option's label"
+        );
+        assert_eq!(l.find("other"), None);
+        let ci = LookupList::new("l", true, opts, '/');
+        assert_eq!(ci.find("other").map(|o| o.code.as_str()), Some("B"));
+    }
 }

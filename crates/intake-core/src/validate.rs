@@ -735,12 +735,14 @@ impl Validation<'_, '_> {
     /// Settles judged columns and duplicates, sorts the problems and returns the report.
     pub fn finish(
         mut self,
+        header_row: RowNumber,
         header_problems: Vec<Problem>,
         header_warnings: Vec<Warning>,
     ) -> ValidationReport {
         let v = self.validator;
         let mut report = std::mem::take(&mut self.report);
-        report.problems.extend(header_problems);
+        // Problems of the file as a whole (header, judgement) come first and fail no row.
+        let mut file_problems = header_problems;
         report.warnings.splice(0..0, header_warnings);
 
         for (slot, (column, field, readings)) in v.judged_columns.iter().enumerate() {
@@ -804,8 +806,8 @@ impl Validation<'_, '_> {
             }
             if lost {
                 let n = if second { tally.first } else { tally.second };
-                report.problems.push(Problem {
-                    row: RowNumber::new(1),
+                file_problems.push(Problem {
+                    row: header_row,
                     column: Some(column.clone()),
                     field: Some(field.clone()),
                     value: String::new(),
@@ -815,6 +817,28 @@ impl Validation<'_, '_> {
                     ),
                 });
             }
+        }
+        let silent: Vec<String> = v
+            .empty_headers
+            .iter()
+            .filter(|c| !self.header_less.contains_key(c))
+            .map(|&c| crate::report::column_letter(c))
+            .collect();
+        if !silent.is_empty() && report.rows > 0 {
+            let (what, verb) = if silent.len() == 1 {
+                ("column", "has")
+            } else {
+                ("columns", "have")
+            };
+            report.warnings.push(Warning {
+                row: None,
+                column: None,
+                code: ProblemCode::EmptyHeader,
+                message: format!(
+                    "{what} {} {verb} no header and no data; ignored",
+                    silent.join(", ")
+                ),
+            });
         }
         for (&col, &(first, count)) in &self.header_less {
             let column = v.headers.get(col).cloned().unwrap_or(Column {
@@ -845,7 +869,7 @@ impl Validation<'_, '_> {
         let mut failed_new = 0;
         let mut last = None;
         for p in &report.problems {
-            if p.row.get() > 1 && last != Some(p.row) {
+            if last != Some(p.row) {
                 failed += 1;
                 let i = usize::try_from(p.row.get()).unwrap_or(usize::MAX);
                 let existing = self
@@ -860,6 +884,7 @@ impl Validation<'_, '_> {
         }
         report.failed_rows = failed;
         report.failed_new_rows = failed_new;
+        report.problems.splice(0..0, file_problems);
         if report.rows == 0 {
             report.warnings.push(Warning {
                 row: None,

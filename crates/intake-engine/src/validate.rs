@@ -224,7 +224,14 @@ pub fn validate<R: Read>(
     };
     let header: Vec<String> = first.to_vec();
     let header_row = first.row();
-    let mapped = map_header(rt, &header, &request.mapping);
+    let mut mapped = map_header(rt, &header, &request.mapping);
+    // Header problems are about the header's own row, which blank lines may have moved.
+    for p in &mut mapped.problems {
+        p.row = header_row;
+    }
+    for w in &mut mapped.warnings {
+        w.row = w.row.map(|_| header_row);
+    }
     let validator = Validator::new(schema, rt, &mapped.mapping, &request.options);
 
     let mut warnings = mapped.warnings.clone();
@@ -245,11 +252,15 @@ pub fn validate<R: Read>(
             Warning {
                 row: Some(header_row),
                 column: None,
-                code: ProblemCode::UnmappedColumn,
-                message: format!(
-                    "the first {} row(s) are blank; the header was read from row {header_row}",
-                    header_row.get() - 1
-                ),
+                code: ProblemCode::BlankRowsBeforeHeader,
+                message: if header_row.get() == 2 {
+                    "the first row is blank; the header was read from row 2".to_string()
+                } else {
+                    format!(
+                        "the first {} rows are blank; the header was read from row {header_row}",
+                        header_row.get() - 1
+                    )
+                },
             },
         );
     }
@@ -268,7 +279,7 @@ pub fn validate<R: Read>(
         progress,
         &header,
     )?;
-    let report = validation.finish(mapped.problems.clone(), warnings);
+    let report = validation.finish(header_row, mapped.problems.clone(), warnings);
     Ok(FileValidation {
         detected,
         header,

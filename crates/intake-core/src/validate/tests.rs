@@ -129,7 +129,7 @@ fn run(csv_rows: &[&str], options: impl FnOnce(&mut ValidateOptions)) -> Validat
         }
         val.merge(&out);
     }
-    val.finish(mapped.problems, mapped.warnings)
+    val.finish(RowNumber::new(1), mapped.problems, mapped.warnings)
 }
 
 /// The problems as rendered sentences with their codes.
@@ -252,8 +252,11 @@ fn missing_required_columns_and_unmapped_columns() {
 }
 
 #[test]
-fn empty_header_over_data_is_an_error_over_nothing_is_fine() {
-    insta::assert_snapshot!(check(&["Email,Name,,", "a@example.com,Ann,,x", "b@example.com,Bob,,y"]), @"row 2, column `` (D): column D has no header but holds data in 2 rows (first in row 2); give it a header or delete the column [empty_header]");
+fn c17_empty_header_over_data_is_an_error_over_nothing_a_warning() {
+    insta::assert_snapshot!(check(&["Email,Name,,", "a@example.com,Ann,,x", "b@example.com,Bob,,y"]), @r"
+    row 2, column `` (D): column D has no header but holds data in 2 rows (first in row 2); give it a header or delete the column [empty_header]
+    warning: column C has no header and no data; ignored [empty_header]
+    ");
 }
 
 #[test]
@@ -379,7 +382,7 @@ fn c16_german_numbers_and_dates_read_with_de_and_rejected_with_en() {
         v.check_row(&row, &mut out);
         let mut val = v.start();
         val.merge(&out);
-        let report = val.finish(vec![], vec![]);
+        let report = val.finish(RowNumber::new(1), vec![], vec![]);
         assert_eq!(
             report.problems.len(),
             problems,

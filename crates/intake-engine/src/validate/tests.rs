@@ -91,9 +91,26 @@ fn c8_a_bom_does_not_hide_the_first_header() {
 
 #[test]
 fn c18_blank_lines_before_the_header_keep_real_row_numbers() {
-    let v = run(b"\n\nEmail,Name\nbad,Ann\n").unwrap();
+    let v = run(b"\n\nEmail,Name,Color\nbad,Ann,red\n").unwrap();
     assert_eq!(v.header_row, RowNumber::new(3));
     assert_eq!(v.report.problems[0].row, RowNumber::new(4));
+    let w: Vec<_> = v
+        .report
+        .warnings
+        .iter()
+        .map(|w| (w.row.map(RowNumber::get), w.code.as_str()))
+        .collect();
+    assert_eq!(
+        w,
+        [
+            (Some(3), "blank_rows_before_header"),
+            (Some(3), "unmapped_column")
+        ]
+    );
+    // A missing required column is reported on the header's real row too.
+    let v = run(b"\n\nName\nAnn\n").unwrap();
+    assert_eq!(v.report.problems[0].row, RowNumber::new(3));
+    assert_eq!(v.report.problems[0].code, ProblemCode::MissingColumn);
 }
 
 #[test]

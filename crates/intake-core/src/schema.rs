@@ -1021,7 +1021,8 @@ fn allowed_keys(field_type: &str) -> &'static [&'static str] {
     }
 }
 
-const FIELD_TYPES: &[&str] = &[
+/// The names of every field type, as written in the schema.
+pub const FIELD_TYPES: &[&str] = &[
     "text",
     "integer",
     "decimal",

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 
 use intake_core::RowNumber;
 use intake_core::mapping::{ManualMapping, MapOptions, Mapping, MappingOutcome, auto_map};
@@ -291,8 +291,9 @@ pub fn validate<R: Read>(
 
 /// Reads batches, checks them on `threads` workers and merges the outputs in file order.
 ///
-/// Batch buffers are handed back for reuse, and at most `2 x threads` batches are in flight,
-/// so memory stays flat whatever the file size.
+/// Workers take batches from one shared queue, so a slow batch never holds up an idle
+/// worker. Batch buffers are handed back for reuse and at most `2 x threads` batches are in
+/// flight, so memory stays flat whatever the file size.
 fn run_pipeline<R: Read>(
     validator: &Validator<'_>,
     validation: &mut Validation<'_, '_>,
@@ -302,15 +303,18 @@ fn run_pipeline<R: Read>(
     header: &[String],
 ) -> Result<(), EngineError> {
     let threads = threads.max(1);
+    let (work_tx, work_rx) = mpsc::sync_channel::<(usize, RecordBatch)>(threads);
+    let work_rx = Mutex::new(work_rx);
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel::<(usize, RecordBatch, BatchOutput)>();
-        let mut work_txs = Vec::new();
         for _ in 0..threads {
-            let (tx, rx) = mpsc::sync_channel::<(usize, RecordBatch)>(1);
-            work_txs.push(tx);
             let done_tx = done_tx.clone();
+            let work_rx = &work_rx;
             scope.spawn(move || {
-                for (seq, batch) in rx {
+                loop {
+                    // The lock is held only to take the next batch.
+                    let next = work_rx.lock().map_or(None, |rx| rx.recv().ok());
+                    let Some((seq, batch)) = next else { break };
                     let mut out = BatchOutput::default();
                     for rec in batch.iter() {
                         validator.check_row(&RecordRow(rec), &mut out);
@@ -323,40 +327,39 @@ fn run_pipeline<R: Read>(
         }
         drop(done_tx);
 
-        let mut outputs: BTreeMap<usize, BatchOutput> = BTreeMap::new();
+        // Outputs that arrived before their predecessors wait here to be merged in order.
+        let mut waiting: BTreeMap<usize, BatchOutput> = BTreeMap::new();
         let mut next = 0usize;
-        let mut merge_ready = |outputs: &mut BTreeMap<usize, BatchOutput>, next: &mut usize| {
-            while let Some(out) = outputs.remove(next) {
-                validation.merge(&out);
-                *next += 1;
-            }
-        };
-        let mut spare: Vec<RecordBatch> = Vec::new();
-        let mut sent = 0usize;
-        let mut received = 0usize;
         let mut rows = 0u64;
-        let max_in_flight = threads * 2;
+        let mut receive = |spare: &mut Vec<RecordBatch>| -> bool {
+            let Ok((seq, batch, out)) = done_rx.recv() else {
+                return false;
+            };
+            rows += out.rows();
+            progress.on_batch_done(rows, None);
+            waiting.insert(seq, out);
+            while let Some(out) = waiting.remove(&next) {
+                validation.merge(&out);
+                next += 1;
+            }
+            spare.push(batch);
+            true
+        };
+
+        let mut spare: Vec<RecordBatch> = Vec::new();
+        let (mut sent, mut received) = (0usize, 0usize);
         let mut result = Ok(());
         loop {
-            // Keep the number of batches in flight bounded.
-            while sent - received >= max_in_flight {
-                match done_rx.recv() {
-                    Ok((seq, b, out)) => {
-                        received += 1;
-                        rows += out_rows(&out);
-                        progress.on_batch_done(rows, None);
-                        outputs.insert(seq, out);
-                        merge_ready(&mut outputs, &mut next);
-                        spare.push(b);
-                    }
-                    Err(_) => break,
+            while sent - received >= threads * 2 {
+                if !receive(&mut spare) {
+                    break;
                 }
+                received += 1;
             }
             let mut batch = spare.pop().unwrap_or_default();
             match reader.read_batch(&mut batch, BATCH_ROWS) {
                 Ok(true) => {
-                    let tx = &work_txs[sent % threads];
-                    if tx.send((sent, batch)).is_err() {
+                    if work_tx.send((sent, batch)).is_err() {
                         break;
                     }
                     sent += 1;
@@ -368,25 +371,12 @@ fn run_pipeline<R: Read>(
                 }
             }
         }
-        drop(work_txs);
-        while received < sent {
-            match done_rx.recv() {
-                Ok((seq, _b, out)) => {
-                    received += 1;
-                    rows += out_rows(&out);
-                    progress.on_batch_done(rows, None);
-                    outputs.insert(seq, out);
-                    merge_ready(&mut outputs, &mut next);
-                }
-                Err(_) => break,
-            }
+        drop(work_tx);
+        while received < sent && receive(&mut spare) {
+            received += 1;
         }
         result
     })
-}
-
-fn out_rows(out: &BatchOutput) -> u64 {
-    out.rows()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 mod args;
 mod commands;
 mod options;
+mod progress;
 mod render;
 mod workspace;
 

@@ -4,11 +4,15 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use intake_core::report::{Problem, ValidationReport, render};
-use intake_engine::{FileValidation, NoProgress};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use intake_engine::{FileValidation, NoProgress, Progress};
 use intake_formats::{CsvWriter, CsvWriterOptions};
 use serde_json::json;
 
 use crate::args::{Global, ValidateArgs};
+use crate::progress::{CountingReader, ProgressLine};
 use crate::render::{cell, count, plural, table};
 use crate::{Outcome, options, workspace};
 
@@ -16,8 +20,23 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
     let ws = workspace::load(&global.workspace)?;
     let request = options::request(&ws.schema, &args.record_type, &args.options)?;
     let file = fs_err::File::open(&args.file)?;
-    let input = std::io::BufReader::with_capacity(1 << 20, file);
-    let v = intake_engine::validate(&ws.schema, input, &request, &NoProgress)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let read = Arc::new(AtomicU64::new(0));
+    let input = std::io::BufReader::with_capacity(1 << 20, CountingReader::new(file, read.clone()));
+    let line = if args.json {
+        None
+    } else {
+        ProgressLine::new("validating", size, read)
+    };
+    let progress: &dyn Progress = match &line {
+        Some(l) => l,
+        None => &NoProgress,
+    };
+    let v = intake_engine::validate(&ws.schema, input, &request, progress);
+    if let Some(l) = &line {
+        l.finish();
+    }
+    let v = v?;
     if let Some(path) = &args.report {
         write_report(path, &v.report)?;
     }

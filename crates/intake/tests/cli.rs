@@ -286,3 +286,48 @@ fn c16_locale_presets_read_or_reject_but_never_misread() {
         .collect();
     assert_eq!(codes, ["invalid_decimal", "invalid_date"]);
 }
+
+#[test]
+fn c9_c11_encodings_are_detected_and_a_guess_is_said() {
+    let env = Env::new();
+    assert_eq!(env.run(&["init"]).code, 0);
+    // Excel's "Unicode Text": UTF-16LE with a BOM, tab separated, CRLF.
+    let text = "First Name\tLast Name\tEmail\r\nZoë\tŁęcki 😀\tzoe@example.com\r\n";
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    env.write("unicode.txt", &utf16);
+    let r = env.run(&["validate", "contact", "unicode.txt"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("encoding UTF-16LE (from the byte-order mark), delimiter tab (detected)"),
+        "{}",
+        r.stderr
+    );
+    // Windows-1252: é and € are single bytes.
+    env.write(
+        "legacy.csv",
+        b"First Name,Last Name,Email\nRen\xe9,M\xfcller \x80,rene@example.com\n",
+    );
+    let r = env.run(&["validate", "contact", "legacy.csv", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["detected"]["encoding"], "windows-1252");
+    assert_eq!(doc["warnings"][0]["code"], "assumed_encoding");
+    let r = env.run(&["inspect", "legacy.csv", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["rows"][0][1], "Müller €");
+}
+
+#[test]
+fn c12_invalid_utf8_in_a_declared_utf8_file_names_the_cell() {
+    let env = Env::new();
+    assert_eq!(env.run(&["init"]).code, 0);
+    env.write(
+        "bad.csv",
+        b"First Name,Last Name,Email\nAnn,Lee,ann@example.com\nBob,B\xff,bob@example.com\n",
+    );
+    let r = env.run(&["validate", "contact", "bad.csv", "--encoding", "utf-8"]);
+    assert_eq!(r.code, 2);
+    insta::assert_snapshot!(r.stderr, @"error: the bytes at row 3, column `Last Name` (B) (byte offset 56) are not valid UTF-8; choose the file's encoding with --encoding (for example windows-1252)");
+}

@@ -164,13 +164,22 @@ impl DateFormat {
             reason: reason.to_string(),
         };
         if s.contains('%') {
-            // Validate by formatting a known date: unknown specifiers make chrono fail.
+            // Validate by formatting a known date: unknown specifiers make chrono fail, and so
+            // do specifiers a date cannot fill (`%H`, `%r`, `%z`), which would otherwise fail
+            // (panic) later, when a message shows an example date in this format.
             let items: Vec<_> = chrono::format::StrftimeItems::new(s).collect();
             if items
                 .iter()
                 .any(|i| matches!(i, chrono::format::Item::Error))
             {
                 return Err(err("it has an unknown `%` specifier"));
+            }
+            let example = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap_or_default();
+            let shown = example.format_with_items(items.iter());
+            if fmt::write(&mut String::new(), format_args!("{shown}")).is_err() {
+                return Err(err(
+                    "it has a `%` specifier that is not part of a date, such as a time or a time zone",
+                ));
             }
             let has = |spec: &[&str]| spec.iter().any(|x| s.contains(x));
             if !has(&["%Y", "%y", "%F", "%D", "%x"]) {
@@ -475,6 +484,9 @@ mod tests {
         assert!(f.twin().is_none());
         assert!(DateFormat::parse("%d %m").is_err());
         assert!(DateFormat::parse("%Q %Y").is_err());
+        // Specifiers a date cannot fill (fuzz/regressions/cell/strftime-*).
+        assert!(DateFormat::parse("%r%Y").is_err());
+        assert!(DateFormat::parse("%Y-%m-%d %z").is_err());
     }
 
     #[test]

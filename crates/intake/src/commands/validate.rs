@@ -161,7 +161,11 @@ fn print_human(args: &ValidateArgs, v: &FileValidation) {
             Some(path) => format!("all are in `{}`", path.display()),
             None => "write them all with --report problems.csv".to_string(),
         };
-        let _ = writeln!(out, "… and {} more (--limit N lists more); {hint}", count(more));
+        let _ = writeln!(
+            out,
+            "… and {} more (--limit N lists more); {hint}",
+            count(more)
+        );
     } else if let Some(path) = &args.report {
         let _ = writeln!(out, "the list is also in `{}`", path.display());
     }

@@ -67,6 +67,7 @@ codes! {
     UnknownOption => "unknown_option", "not an option of the field's list";
     UnknownPath => "unknown_path", "not a path of the field's list";
     InvalidUuid => "invalid_uuid", "not a UUID";
+    ModeMismatch => "mode_mismatch", "the row creates in update mode, or updates in create mode";
     InvalidLink => "invalid_link", "a link cell that cannot identify a record";
     DuplicateInFile => "duplicate_in_file", "a unique value appears in more than one row of the file";
     WrongFieldCount => "wrong_field_count", "the row has more or fewer cells than the header";

@@ -59,6 +59,20 @@ pub struct ValidateOptions {
     pub number_format: Option<NumberFormat>,
     /// New records may have required fields empty.
     pub ignore_required: bool,
+    /// Whether rows may create records, update them, or both.
+    pub mode: Mode,
+}
+
+/// Whether an import creates records, updates them, or both (DESIGN: modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// An empty UUID creates, a filled one updates.
+    #[default]
+    Upsert,
+    /// Every row creates a record; a filled UUID is an error.
+    Create,
+    /// Every row updates a record; an empty UUID is an error.
+    Update,
 }
 
 impl ValidateOptions {
@@ -70,6 +84,7 @@ impl ValidateOptions {
             datetime_format: None,
             number_format: None,
             ignore_required: false,
+            mode: Mode::Upsert,
         }
     }
 }
@@ -125,6 +140,7 @@ pub struct Validator<'s> {
     phone_region: Option<phonenumber::country::Id>,
     clear_token: String,
     ignore_required: bool,
+    mode: Mode,
 }
 
 /// What checking a batch of rows produced.
@@ -339,6 +355,7 @@ impl<'s> Validator<'s> {
             phone_region,
             clear_token: locale.clear_token.clone(),
             ignore_required: options.ignore_required,
+            mode: options.mode,
         }
     }
 
@@ -410,12 +427,40 @@ impl<'s> Validator<'s> {
                 }
             }
         }
+        match (self.mode, is_new, &self.uuid_column) {
+            (Mode::Create, false, Some(col)) => out.problems.push(Problem {
+                row: r,
+                column: Some(col.clone()),
+                field: Some("uuid".into()),
+                value: Problem::clip(row.cell(col.index).unwrap_or_default()),
+                code: ProblemCode::ModeMismatch,
+                message: format!(
+                    "in create mode every row creates a new {}; leave `{}` empty (or import in upsert mode to update this record)",
+                    self.record_type.label, col.header
+                ),
+            }),
+            (Mode::Update, true, _) => out.problems.push(Problem {
+                row: r,
+                column: self.uuid_column.clone(),
+                field: Some("uuid".into()),
+                value: String::new(),
+                code: ProblemCode::ModeMismatch,
+                message: format!(
+                    "in update mode every row updates an existing {}; fill in its `{}` (or import in upsert mode to create it)",
+                    self.record_type.label,
+                    self.record_type.uuid_header()
+                ),
+            }),
+            _ => {}
+        }
         if is_new {
             out.new_rows += 1;
         } else {
             out.existing_rows += 1;
             out.existing.push(r);
         }
+        // A row that cannot create a record is not checked for required fields.
+        let is_new = is_new && self.mode != Mode::Update;
 
         // Scratch for the row's unique keys, reused across rows of the batch.
         let mut keys = std::mem::take(&mut out.keys);

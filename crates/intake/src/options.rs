@@ -5,7 +5,7 @@ use intake_core::cell::NumberFormat;
 use intake_core::locale::{DateFormat, DateTimeFormat, Locale, PRESETS, parse_delimiter};
 use intake_core::mapping::ManualMapping;
 use intake_core::schema::Schema;
-use intake_core::validate::ValidateOptions;
+use intake_core::validate::{Mode, ValidateOptions};
 use intake_engine::ValidateRequest;
 use intake_formats::CsvOptions;
 
@@ -132,6 +132,11 @@ pub fn request(
     options.datetime_format = explicit.datetime_format;
     options.number_format = explicit.number_format;
     options.ignore_required = o.ignore_required;
+    options.mode = match o.mode {
+        crate::args::Mode::Upsert => Mode::Upsert,
+        crate::args::Mode::Create => Mode::Create,
+        crate::args::Mode::Update => Mode::Update,
+    };
     Ok(ValidateRequest {
         record_type: record_type.to_string(),
         options,

@@ -420,3 +420,21 @@ fn c2_header_only_warns_no_data_rows() {
         ["no_data_rows"]
     );
 }
+
+#[test]
+fn modes_create_and_update_refuse_the_other_kind_of_row() {
+    let rows = [
+        H,
+        ",a@example.com,Ann,,,,,",
+        "0191d6a2-7c4e-7b3a-9f1e-2b8c4d5e6f70,,,,,,,",
+    ];
+    insta::assert_snapshot!(check_with(&rows, |o| o.mode = Mode::Create), @"row 3, column `Contact UUID` (A): in create mode every row creates a new Contact; leave `Contact UUID` empty (or import in upsert mode to update this record) [mode_mismatch]");
+    insta::assert_snapshot!(check_with(&rows, |o| o.mode = Mode::Update), @"row 2, column `Contact UUID` (A): in update mode every row updates an existing Contact; fill in its `Contact UUID` (or import in upsert mode to create it) [mode_mismatch]");
+    // Update mode creates nothing, so required fields are not checked.
+    assert_eq!(
+        check_with(&[H, "0191d6a2-7c4e-7b3a-9f1e-2b8c4d5e6f70,,,,,,,"], |o| o
+            .mode =
+            Mode::Update),
+        ""
+    );
+}

@@ -115,14 +115,14 @@ pub fn describe_field(schema: &Schema, rt: &RecordType, f: &Field) -> ColumnDesc
         type_name: f.field_type.name().to_string(),
         required: f.required,
         unique,
-        format: format_of(schema, f, &schema.locale),
+        format: format_of(schema, rt, f, &schema.locale),
         allowed,
         help: f.help.clone(),
     }
 }
 
 /// What a cell of this field must look like, in words.
-pub fn format_of(schema: &Schema, f: &Field, locale: &Locale) -> String {
+pub fn format_of(schema: &Schema, rt: &RecordType, f: &Field, locale: &Locale) -> String {
     match &f.field_type {
         FieldType::Text(r) => {
             let mut parts = Vec::new();
@@ -213,7 +213,12 @@ pub fn format_of(schema: &Schema, f: &Field, locale: &Locale) -> String {
         FieldType::Country => "ISO 3166-1 alpha-2 country code, e.g. DE, FR, US".to_string(),
         FieldType::Subdivision { country_field } => match country_field {
             Some(c) => {
-                format!("ISO 3166-2 subdivision code, e.g. US-CA, or CA with the country in `{c}`")
+                let label = rt
+                    .field(c.as_str())
+                    .map_or(c.as_str(), |f| f.label.as_str());
+                format!(
+                    "ISO 3166-2 subdivision code, e.g. US-CA, or CA with the country in `{label}`"
+                )
             }
             None => "ISO 3166-2 subdivision code, e.g. US-CA".to_string(),
         },
@@ -377,9 +382,9 @@ pub fn table_schema(schema: &Schema, rt: &RecordType) -> Json {
             );
         }
         let desc = if f.help.is_empty() {
-            format_of(schema, f, &schema.locale)
+            format_of(schema, rt, f, &schema.locale)
         } else {
-            format!("{} ({})", f.help, format_of(schema, f, &schema.locale))
+            format!("{} ({})", f.help, format_of(schema, rt, f, &schema.locale))
         };
         field.insert("description".into(), json!(desc));
         if !c.is_empty() {

@@ -115,8 +115,9 @@ impl fmt::Display for ReadErrorDisplay<'_> {
             } => {
                 write!(
                     f,
-                    "the cell at row {row}, {} is longer than the limit ({limit} characters)",
-                    col(*column)
+                    "the cell at row {row}, {} is longer than the limit ({} characters)",
+                    col(*column),
+                    thousands(*limit as u64)
                 )?;
                 if *open_quote {
                     write!(f, "; it starts with a quote that may never be closed")?;
@@ -137,6 +138,19 @@ impl fmt::Display for ReadErrorDisplay<'_> {
             other => write!(f, "{other}"),
         }
     }
+}
+
+/// `32767` as `32,767`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 struct RecordRow<'a>(RecordRef<'a>);

@@ -92,6 +92,18 @@ pub struct ReadArgs {
     /// Spreadsheet sheet to read (spreadsheets are not supported yet: CSV only)
     #[arg(long, value_name = "NAME", hide = true)]
     pub sheet: Option<String>,
+    /// Largest file accepted, in MB (default 2048)
+    #[arg(long, value_name = "MB")]
+    pub max_file_mb: Option<u64>,
+    /// Most rows accepted, counting the header (default 10,000,000)
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<u64>,
+    /// Most columns accepted (default 2,000)
+    #[arg(long, value_name = "N")]
+    pub max_columns: Option<usize>,
+    /// Longest cell accepted, in characters (default 32,767, as in Excel)
+    #[arg(long, value_name = "N")]
+    pub max_cell_chars: Option<usize>,
 }
 
 #[derive(Debug, Args)]

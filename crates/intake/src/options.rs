@@ -19,6 +19,13 @@ pub fn csv_options(read: &ReadArgs) -> anyhow::Result<CsvOptions> {
         );
     }
     let mut o = CsvOptions::default();
+    let l = &mut o.limits;
+    if let Some(mb) = read.max_file_mb {
+        l.max_file_bytes = mb.saturating_mul(1024 * 1024);
+    }
+    l.max_rows = read.max_rows.unwrap_or(l.max_rows);
+    l.max_columns = read.max_columns.unwrap_or(l.max_columns);
+    l.max_cell_chars = read.max_cell_chars.unwrap_or(l.max_cell_chars);
     if let Some(d) = &read.delimiter {
         o.delimiter = Some(parse_delimiter(d).ok_or_else(|| {
             anyhow!("--delimiter `{d}` is not supported\nhint: use `,` `;` `|` or `tab`")

@@ -331,3 +331,45 @@ fn c12_invalid_utf8_in_a_declared_utf8_file_names_the_cell() {
     assert_eq!(r.code, 2);
     insta::assert_snapshot!(r.stderr, @"error: the bytes at row 3, column `Last Name` (B) (byte offset 56) are not valid UTF-8; choose the file's encoding with --encoding (for example windows-1252)");
 }
+
+#[test]
+fn c14_c15_limits_are_refused_before_work_and_can_be_raised() {
+    let env = Env::new();
+    assert_eq!(env.run(&["init"]).code, 0);
+    env.write(
+        "long.csv",
+        format!(
+            "First Name,Last Name,Email\nAnn,{},ann@example.com\n",
+            "x".repeat(40_000)
+        ),
+    );
+    let r = env.run(&["validate", "contact", "long.csv"]);
+    assert_eq!(r.code, 2);
+    insta::assert_snapshot!(r.stderr, @r"
+    error: the cell at row 2, column `Last Name` (B) is longer than the limit (32,767 characters)
+    hint: if the cell is right, raise the limit with --max-cell-chars N
+    ");
+    let r = env.run(&[
+        "validate",
+        "contact",
+        "long.csv",
+        "--max-cell-chars",
+        "50000",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("[too_long]") || r.stdout.contains("too_long"),
+        "{}",
+        r.stdout
+    );
+    let header: Vec<String> = (0..3000).map(|i| format!("c{i}")).collect();
+    env.write("wide.csv", format!("{}\n", header.join(",")));
+    let r = env.run(&["validate", "contact", "wide.csv"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("3,000 columns, more than the limit (2,000)"),
+        "{}",
+        r.stderr
+    );
+}

@@ -7,7 +7,8 @@ use intake_core::report::{Problem, ValidationReport, render};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use intake_engine::{FileValidation, NoProgress, Progress};
+use intake_engine::{EngineError, FileValidation, NoProgress, Progress};
+use intake_formats::ReadError;
 use intake_formats::{CsvWriter, CsvWriterOptions};
 use serde_json::json;
 
@@ -36,7 +37,7 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
     if let Some(l) = &line {
         l.finish();
     }
-    let v = v?;
+    let v = v.map_err(with_hint)?;
     if let Some(path) = &args.report {
         write_report(path, &v.report)?;
     }
@@ -50,6 +51,36 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Problems
     })
+}
+
+/// Adds the flag that would help to an error the user can fix from the command line.
+fn with_hint(e: EngineError) -> anyhow::Error {
+    let hint = match &e {
+        EngineError::Read { error, .. } => match error {
+            ReadError::CellTooLong { .. } => {
+                "hint: if the cell is right, raise the limit with --max-cell-chars N"
+            }
+            ReadError::TooManyColumns { .. } => {
+                "hint: if the columns are right, raise the limit with --max-columns N"
+            }
+            ReadError::TooManyRows { .. } => {
+                "hint: raise the limit with --max-rows N, or split the file"
+            }
+            ReadError::TooLarge { .. } => {
+                "hint: raise the limit with --max-file-mb N, or split the file"
+            }
+            ReadError::Utf16WithoutBom => {
+                "hint: choose the encoding with --encoding (utf-8, utf-16le, utf-16be, windows-1252)"
+            }
+            _ => "",
+        },
+        _ => "",
+    };
+    if hint.is_empty() {
+        e.into()
+    } else {
+        anyhow::anyhow!("{e}\n{hint}")
+    }
 }
 
 fn problem_json(p: &Problem) -> serde_json::Value {
@@ -102,13 +133,22 @@ fn print_human(args: &ValidateArgs, v: &FileValidation) {
         v.detected,
         v.header_row
     );
-    for w in &r.warnings {
+    const SHOWN_WARNINGS: usize = 20;
+    for w in r.warnings.iter().take(SHOWN_WARNINGS) {
         // Column warnings name their column in the message already.
         let at = match (&w.row, &w.column) {
             (Some(row), None) if row.get() > 1 => format!("row {row}: "),
             _ => String::new(),
         };
         let _ = writeln!(err, "warning: {at}{}", w.message);
+    }
+    if r.warnings.len() > SHOWN_WARNINGS {
+        let more = (r.warnings.len() - SHOWN_WARNINGS) as u64;
+        let _ = writeln!(
+            err,
+            "warning: … and {} more warnings (--json lists them all)",
+            count(more)
+        );
     }
     let _ = err.flush();
     drop(err);
@@ -131,11 +171,18 @@ fn print_human(args: &ValidateArgs, v: &FileValidation) {
     }
     let _ = writeln!(
         out,
-        "{}: {} in {} of {} (as is, an import would write nothing)",
+        "{}: {} {} (as is, an import would write nothing)",
         args.file.display(),
         plural(r.problems.len() as u64, "problem"),
-        plural(r.failed_rows, "row"),
-        plural(r.rows, "row")
+        if r.failed_rows == 0 {
+            "with the file's columns".to_string()
+        } else {
+            format!(
+                "in {} of {}",
+                plural(r.failed_rows, "row"),
+                plural(r.rows, "row")
+            )
+        }
     );
     let _ = writeln!(out);
     let counts: Vec<Vec<String>> = r

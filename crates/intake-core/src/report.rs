@@ -81,6 +81,7 @@ codes! {
     AmbiguousColumn => "ambiguous_column", "a date or number column can be read in more than one way";
     AssumedEncoding => "assumed_encoding", "the file's encoding was guessed";
     NoDataRows => "no_data_rows", "the file has a header but no data rows";
+    EmptyRows => "empty_rows", "rows whose cells are all empty were skipped";
     BlankRowsBeforeHeader => "blank_rows_before_header", "blank rows come before the header row";
 }
 

@@ -147,6 +147,7 @@ pub struct Validator<'s> {
 #[derive(Debug, Default)]
 pub struct BatchOutput {
     rows: u64,
+    empty_rows: u64,
     new_rows: u64,
     existing_rows: u64,
     problems: Vec<Problem>,
@@ -173,6 +174,7 @@ impl BatchOutput {
     /// Clears the output for reuse.
     pub fn clear(&mut self) {
         self.rows = 0;
+        self.empty_rows = 0;
         self.new_rows = 0;
         self.existing_rows = 0;
         self.problems.clear();
@@ -362,6 +364,11 @@ impl<'s> Validator<'s> {
     /// Checks one row into `out`.
     pub fn check_row<R: Row + ?Sized>(&self, row: &R, out: &mut BatchOutput) {
         let r = row.row();
+        // A row of empty cells (`,,,,`: a formatted but empty spreadsheet row) is no record.
+        if (0..row.len()).all(|i| row.cell(i).is_none_or(|c| c.trim().is_empty())) {
+            out.empty_rows += 1;
+            return;
+        }
         out.rows += 1;
         if out.tallies.len() < self.judged_columns.len() {
             out.tallies
@@ -626,6 +633,7 @@ impl<'s> Validator<'s> {
             pending: vec![Pending::default(); self.judged_columns.len()],
             header_less: FxHashMap::default(),
             existing: Vec::new(),
+            empty_rows: 0,
             report: ValidationReport::default(),
         }
     }
@@ -674,6 +682,8 @@ pub struct Validation<'v, 's> {
     header_less: FxHashMap<usize, (RowNumber, u64)>,
     /// Bit per row number: the row updates an existing record.
     existing: Vec<u64>,
+    /// Rows whose cells are all empty, skipped.
+    empty_rows: u64,
     report: ValidationReport,
 }
 
@@ -682,6 +692,7 @@ impl Validation<'_, '_> {
     pub fn merge(&mut self, out: &BatchOutput) {
         let v = self.validator;
         self.report.rows += out.rows;
+        self.empty_rows += out.empty_rows;
         self.report.new_rows += out.new_rows;
         self.report.existing_rows += out.existing_rows;
         self.report.problems.extend(out.problems.iter().cloned());
@@ -930,6 +941,19 @@ impl Validation<'_, '_> {
         report.failed_rows = failed;
         report.failed_new_rows = failed_new;
         report.problems.splice(0..0, file_problems);
+        if self.empty_rows > 0 {
+            let n = self.empty_rows;
+            report.warnings.push(Warning {
+                row: None,
+                column: None,
+                code: ProblemCode::EmptyRows,
+                message: format!(
+                    "{n} row{} only empty cells (formatted but empty spreadsheet rows?) and {} skipped",
+                    if n == 1 { " has" } else { "s have" },
+                    if n == 1 { "is" } else { "are" }
+                ),
+            });
+        }
         if report.rows == 0 {
             report.warnings.push(Warning {
                 row: None,

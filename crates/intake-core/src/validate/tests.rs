@@ -177,7 +177,7 @@ fn required_fields_are_checked_for_new_rows_only() {
 
 #[test]
 fn ignore_required_skips_empty_required_cells_but_never_filled_ones() {
-    let out = check_with(&[H, ",,,,,,,", ",not-an-email,,,,,,"], |o| {
+    let out = check_with(&[H, ",,,Lead,,,,", ",not-an-email,,,,,,"], |o| {
         o.ignore_required = true
     });
     insta::assert_snapshot!(out, @"row 3, column `Email` (B): `not-an-email` is not an e-mail address: it has no `@` [invalid_email]");
@@ -437,4 +437,15 @@ fn modes_create_and_update_refuse_the_other_kind_of_row() {
             Mode::Update),
         ""
     );
+}
+
+#[test]
+fn rows_of_empty_cells_are_skipped_and_said() {
+    let r = run(
+        &[H, ",a@example.com,Ann,,,,,", ",,,,,,,", " , ,,,,,,", ",,"],
+        |_| {},
+    );
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!(r.rows, 1);
+    insta::assert_snapshot!(r.warnings[0].message, @"3 rows have only empty cells (formatted but empty spreadsheet rows?) and are skipped");
 }

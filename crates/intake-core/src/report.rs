@@ -113,6 +113,19 @@ impl Column {
     }
 }
 
+/// A count as people read it: `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The spreadsheet letter of a 0-based column index.
 pub fn column_letter(index: usize) -> String {
     let mut n = index + 1;
@@ -226,6 +239,17 @@ impl ValidationReport {
         self.problems.is_empty()
     }
 
+    /// Rows that would create a record: new rows without problems.
+    pub fn would_create(&self) -> u64 {
+        self.new_rows.saturating_sub(self.failed_new_rows)
+    }
+
+    /// Rows that would update a record: existing rows without problems.
+    pub fn would_update(&self) -> u64 {
+        let failed_existing = self.failed_rows.saturating_sub(self.failed_new_rows);
+        self.existing_rows.saturating_sub(failed_existing)
+    }
+
     /// Problem counts per (column header, code), most frequent first.
     pub fn counts(&self) -> Vec<(String, ProblemCode, u64)> {
         let mut map: std::collections::BTreeMap<(String, ProblemCode), u64> = Default::default();
@@ -285,6 +309,14 @@ mod tests {
             ],
             ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]
         );
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(32_767), "32,767");
+        assert_eq!(thousands(2_147_483_648), "2,147,483,648");
     }
 
     #[test]

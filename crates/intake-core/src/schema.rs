@@ -747,11 +747,11 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
                 format!("record type `{tname}` is declared twice"),
             );
         }
-        raw_types.push((tname, tspan, t));
+        raw_types.push((tname, t));
     }
 
     let mut types = Vec::new();
-    for (tname, tspan, t) in raw_types {
+    for (tname, t) in raw_types {
         let tdef_span = t.span();
         let t = t.into_inner();
         let label = t.label.unwrap_or_else(|| title_case(&tname));
@@ -854,7 +854,6 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
             }
             natural_keys.push(names);
         }
-        let _ = tspan;
         types.push(RecordType {
             name: tname,
             label,

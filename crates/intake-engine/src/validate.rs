@@ -11,7 +11,9 @@ use std::sync::{Mutex, mpsc};
 
 use intake_core::RowNumber;
 use intake_core::mapping::{ManualMapping, MapOptions, Mapping, MappingOutcome, auto_map};
-use intake_core::report::{ProblemCode, ValidationReport, Warning, column_letter, display_header};
+use intake_core::report::{
+    ProblemCode, ValidationReport, Warning, column_letter, display_header, thousands,
+};
 use intake_core::schema::{RecordType, Schema};
 use intake_core::validate::{BatchOutput, CellFlag, Row, ValidateOptions, Validation, Validator};
 use intake_formats::{
@@ -138,19 +140,6 @@ impl fmt::Display for ReadErrorDisplay<'_> {
             other => write!(f, "{other}"),
         }
     }
-}
-
-/// `32767` as `32,767`.
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 struct RecordRow<'a>(RecordRef<'a>);
@@ -352,8 +341,8 @@ fn run_pipeline<R: Read>(
             rows += out.rows();
             progress.on_batch_done(rows, None);
             waiting.insert(seq, out);
-            while let Some(out) = waiting.remove(&next) {
-                validation.merge(&out);
+            while let Some(mut out) = waiting.remove(&next) {
+                validation.merge(&mut out);
                 next += 1;
             }
             spare.push(batch);

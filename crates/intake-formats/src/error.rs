@@ -7,6 +7,7 @@
 
 use encoding_rs::Encoding;
 use intake_core::RowNumber;
+use intake_core::report::thousands;
 
 /// Why reading a file failed.
 #[derive(Debug, thiserror::Error)]
@@ -156,30 +157,4 @@ fn cell_too_long(row: RowNumber, column: usize, limit: usize, open_quote: bool) 
         ));
     }
     message
-}
-
-/// `1234567` as `1,234,567`.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(32_767), "32,767");
-        assert_eq!(thousands(2_147_483_648), "2,147,483,648");
-    }
 }

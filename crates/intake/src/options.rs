@@ -76,7 +76,8 @@ pub fn request(
     o: &ImportOptions,
 ) -> anyhow::Result<ValidateRequest> {
     let mut locale = schema.locale.clone();
-    let mut explicit = ValidateOptions::new(locale.clone());
+    // What the command line fixes explicitly; explicit formats are never judged.
+    let mut options = ValidateOptions::new(schema.locale.clone());
     if let Some(name) = &o.locale {
         let l = Locale::preset(name).ok_or_else(|| {
             let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
@@ -86,9 +87,9 @@ pub fn request(
             )
         })?;
         // A locale chosen on the command line is explicit: no judgement of its formats.
-        explicit.date_format = Some(l.date_format.clone());
-        explicit.datetime_format = Some(l.datetime_format.clone());
-        explicit.number_format = Some(NumberFormat {
+        options.date_format = Some(l.date_format.clone());
+        options.datetime_format = Some(l.datetime_format.clone());
+        options.number_format = Some(NumberFormat {
             decimal: l.decimal_separator,
             thousands: l.thousands_separator,
         });
@@ -96,7 +97,7 @@ pub fn request(
         locale.phone_region = l.phone_region.clone().or(locale.phone_region);
     }
     if o.decimal_separator.is_some() || o.thousands_separator.is_some() {
-        let base = explicit.number_format.unwrap_or(NumberFormat {
+        let base = options.number_format.unwrap_or(NumberFormat {
             decimal: locale.decimal_separator,
             thousands: locale.thousands_separator,
         });
@@ -112,14 +113,14 @@ pub fn request(
         if thousands == Some(decimal) {
             bail!("the decimal and thousands separators must differ (both are `{decimal}`)");
         }
-        explicit.number_format = Some(NumberFormat { decimal, thousands });
+        options.number_format = Some(NumberFormat { decimal, thousands });
     }
     if let Some(f) = &o.date_format {
-        explicit.date_format =
+        options.date_format =
             Some(DateFormat::parse(f).map_err(|e| anyhow!("--date-format: {e}"))?);
     }
     if let Some(f) = &o.datetime_format {
-        explicit.datetime_format =
+        options.datetime_format =
             Some(DateTimeFormat::parse(f).map_err(|e| anyhow!("--datetime-format: {e}"))?);
     }
     let mapping = match &o.mapping {
@@ -130,14 +131,8 @@ pub fn request(
         }
         None => ManualMapping::default(),
     };
-    let mut csv = csv_options(&o.read)?;
-    if csv.delimiter.is_none() {
-        csv.delimiter = locale.delimiter;
-    }
-    let mut options = ValidateOptions::new(locale);
-    options.date_format = explicit.date_format;
-    options.datetime_format = explicit.datetime_format;
-    options.number_format = explicit.number_format;
+    let csv = csv_options(&o.read)?;
+    options.locale = locale;
     options.ignore_required = o.ignore_required;
     options.mode = match o.mode {
         crate::args::Mode::Upsert => Mode::Upsert,

@@ -37,17 +37,7 @@ pub fn print_error(e: &anyhow::Error) {
 }
 
 /// Formats a count with thousands separators: `1,000,000`.
-pub fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use intake_core::report::thousands as count;
 
 /// `1 row` / `2 rows`.
 pub fn plural(n: u64, word: &str) -> String {
@@ -107,14 +97,6 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_have_separators() {
-        assert_eq!(count(0), "0");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1000), "1,000");
-        assert_eq!(count(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn cells_are_cut_and_breaks_shown() {

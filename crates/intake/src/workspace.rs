@@ -1,6 +1,6 @@
 //! Loading the workspace: its folder and its schema file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use intake_core::schema::Schema;
@@ -11,9 +11,6 @@ pub const SCHEMA_FILE: &str = "intake.toml";
 /// A loaded workspace.
 #[derive(Debug)]
 pub struct Workspace {
-    /// Its folder.
-    #[allow(dead_code)]
-    pub dir: PathBuf,
     /// Its schema.
     pub schema: Schema,
 }
@@ -30,8 +27,5 @@ pub fn load(dir: &Path) -> anyhow::Result<Workspace> {
     let source = fs_err::read_to_string(&path)?;
     let schema = Schema::from_toml(&path.display().to_string(), &source)
         .with_context(|| format!("cannot load the schema `{}`", path.display()))?;
-    Ok(Workspace {
-        dir: dir.to_path_buf(),
-        schema,
-    })
+    Ok(Workspace { schema })
 }

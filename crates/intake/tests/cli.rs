@@ -165,6 +165,18 @@ fn validate_reports_problems_with_exit_code_1_and_a_full_report_file() {
     let report = fs_err::read_to_string(env.path("report.csv")).unwrap();
     assert_eq!(report.lines().count(), 5, "{report}");
     assert!(report.starts_with("\u{feff}row,column,column_letter,field,value,code,message"));
+    let r = env.run(&[
+        "validate",
+        "contact",
+        "contacts.csv",
+        "--report",
+        "report.json",
+    ]);
+    assert_eq!(r.code, 1);
+    let report: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(env.path("report.json")).unwrap()).unwrap();
+    assert_eq!(report["problems"].as_array().map(Vec::len), Some(4));
+    assert_eq!(report["problems"][3]["code"], "duplicate_in_file");
 
     let r = env.run(&["validate", "contact", "contacts.csv", "--json"]);
     assert_eq!(r.code, 1);

@@ -127,7 +127,7 @@ fn run(csv_rows: &[&str], options: impl FnOnce(&mut ValidateOptions)) -> Validat
         for r in chunk {
             v.check_row(r, &mut out);
         }
-        val.merge(&out);
+        val.merge(&mut out);
     }
     val.finish(RowNumber::new(1), mapped.problems, mapped.warnings)
 }
@@ -381,7 +381,7 @@ fn c16_german_numbers_and_dates_read_with_de_and_rejected_with_en() {
         let mut out = BatchOutput::default();
         v.check_row(&row, &mut out);
         let mut val = v.start();
-        val.merge(&out);
+        val.merge(&mut out);
         let report = val.finish(RowNumber::new(1), vec![], vec![]);
         assert_eq!(
             report.problems.len(),

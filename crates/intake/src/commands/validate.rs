@@ -98,8 +98,8 @@ fn print_json(v: &FileValidation) -> anyhow::Result<()> {
     let r = &v.report;
     let doc = json!({
         "rows": r.rows,
-        "created": r.new_rows.saturating_sub(r.failed_new_rows),
-        "updated": r.existing_rows.saturating_sub(r.failed_rows.saturating_sub(r.failed_new_rows)),
+        "created": r.would_create(),
+        "updated": r.would_update(),
         "unchanged": 0,
         "deleted": 0,
         "failed": r.failed_rows,
@@ -154,10 +154,7 @@ fn print_human(args: &ValidateArgs, v: &FileValidation) {
     drop(err);
 
     let mut out = std::io::stdout().lock();
-    let created = r.new_rows.saturating_sub(r.failed_new_rows);
-    let updated = r
-        .existing_rows
-        .saturating_sub(r.failed_rows.saturating_sub(r.failed_new_rows));
+    let (created, updated) = (r.would_create(), r.would_update());
     if r.problems.is_empty() {
         let _ = writeln!(
             out,

@@ -40,6 +40,10 @@ pub enum Target {
     RecordUuid,
     /// The field at this index of the record type.
     Field(usize),
+    /// The `[old] Label` column of an update sheet: the value of field `usize` at export time.
+    Old(usize),
+    /// The action column: `create`, `update`, `upsert`, `delete` or `deactivate` per row.
+    Action,
     /// Nothing: the column is not imported.
     Ignored,
 }
@@ -99,6 +103,14 @@ impl Mapping {
         self.columns
             .iter()
             .find(|c| c.target == Target::RecordUuid)
+            .map(|c| c.column.index)
+    }
+
+    /// The action column, if any.
+    pub fn action_column(&self) -> Option<usize> {
+        self.columns
+            .iter()
+            .find(|c| c.target == Target::Action)
             .map(|c| c.column.index)
     }
 
@@ -204,6 +216,13 @@ fn resolve_manual(rt: &RecordType, name: &str) -> Option<Target> {
         .map(Target::Field)
 }
 
+/// The rest of a header after a tag such as `[old]`, matched ignoring case.
+fn strip_tag<'h>(h: &'h str, tag: &str) -> Option<&'h str> {
+    let head = h.get(..tag.len())?;
+    head.eq_ignore_ascii_case(tag)
+        .then(|| h.get(tag.len()..).unwrap_or_default().trim())
+}
+
 /// The mapping with what the user must know about it.
 #[derive(Debug, Clone)]
 pub struct MappingOutcome {
@@ -235,6 +254,44 @@ pub fn auto_map(
     let mut uuid_taken = false;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
+
+    // Update sheets: `[new] Label` feeds the field, `[old] Label` holds its exported value.
+    let mut targets_old: Vec<Option<usize>> = vec![None; n];
+    let stripped: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let t = h.trim();
+            if let Some(rest) = strip_tag(t, "[new]") {
+                return rest.to_string();
+            }
+            if let Some(rest) = strip_tag(t, "[old]") {
+                targets_old[i] = resolve_manual(rt, rest).and_then(|t| match t {
+                    Target::Field(f) => Some(f),
+                    _ => None,
+                });
+            }
+            h.clone()
+        })
+        .collect();
+    let headers_as_written = headers;
+    let headers = &stripped;
+    for (i, old) in targets_old.iter().enumerate() {
+        if let Some(f) = old {
+            targets[i] = Some((Target::Old(*f), MatchKind::Exact));
+        }
+    }
+    let action_taken = rt
+        .fields
+        .iter()
+        .any(|f| normalise(&f.label) == "action" || f.name.as_str() == "action");
+    if !action_taken
+        && let Some(i) = headers
+            .iter()
+            .position(|h| normalise(h) == "action" && !manual.columns.contains_key(h))
+    {
+        targets[i] = Some((Target::Action, MatchKind::Exact));
+    }
 
     let take = |t: Target, taken: &mut Vec<bool>, uuid_taken: &mut bool| -> bool {
         match t {
@@ -348,7 +405,7 @@ pub fn auto_map(
         }
     }
 
-    let columns: Vec<ColumnMapping> = headers
+    let columns: Vec<ColumnMapping> = headers_as_written
         .iter()
         .enumerate()
         .map(|(i, h)| {
@@ -379,6 +436,8 @@ pub fn auto_map(
         let feeds = idx.iter().find_map(|&i| match columns[i].target {
             Target::Field(f) => Some(rt.fields[f].label.clone()),
             Target::RecordUuid => Some(uuid_header.clone()),
+            Target::Old(f) => Some(format!("[old] {}", rt.fields[f].label)),
+            Target::Action => Some("Action".to_string()),
             Target::Ignored => None,
         });
         let first = &columns[idx[0]].column;
@@ -521,6 +580,8 @@ mod tests {
                 let t = match c.target {
                     Target::RecordUuid => "uuid".to_string(),
                     Target::Field(i) => rt.fields[i].name.to_string(),
+                    Target::Old(i) => format!("old {}", rt.fields[i].name),
+                    Target::Action => "action".to_string(),
                     Target::Ignored => "-".to_string(),
                 };
                 let how = match c.how {
@@ -530,6 +591,22 @@ mod tests {
                 (t, how)
             })
             .collect()
+    }
+
+    #[test]
+    fn update_sheet_and_action_columns_are_recognised() {
+        let m = map(&[
+            "Contact UUID",
+            "[old] First Name",
+            "[new] First Name",
+            "Action",
+            "Email",
+        ]);
+        let targets: Vec<&str> = m.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(
+            targets,
+            ["uuid", "old first_name", "first_name", "action", "email"]
+        );
     }
 
     #[test]

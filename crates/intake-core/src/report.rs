@@ -83,6 +83,15 @@ codes! {
     NoDataRows => "no_data_rows", "the file has a header but no data rows";
     EmptyRows => "empty_rows", "rows whose cells are all empty were skipped";
     BlankRowsBeforeHeader => "blank_rows_before_header", "blank rows come before the header row";
+    UnknownUuid => "unknown_uuid", "a filled UUID names no stored record";
+    NotFound => "not_found", "the row updates, deletes or deactivates a record that does not exist";
+    AlreadyExists => "already_exists", "in create mode, a record with the row's key exists already";
+    UnknownLink => "unknown_link", "a link names a record that does not exist";
+    DuplicateInStore => "duplicate_in_store", "a unique value is already used by another stored record";
+    ConflictingUpdate => "conflicting_update", "two rows update the same record with different values";
+    ChangedSinceExport => "changed_since_export", "update sheet: the stored value is no longer the exported `[old]` value";
+    InvalidAction => "invalid_action", "the action column holds something other than create, update, upsert, delete or deactivate";
+    WriteFailed => "write_failed", "the database refused the row";
 }
 
 impl fmt::Display for ProblemCode {

@@ -16,8 +16,10 @@ use crate::cell::{self, CellError, CellFormats, NumberFormat, Value};
 use crate::judge::{Fit, Readings, Tally};
 use crate::locale::{DateFormat, DateTimeFormat, Locale};
 use crate::mapping::{Mapping, Target};
+use crate::plan::{Action, CellValue, TypedRow};
 use crate::report::{Column, Judgement, Problem, ProblemCode, Reading, ValidationReport, Warning};
 use crate::schema::{Field, FieldType, LookupList, RecordType, Schema, Unique};
+use crate::stored::{Stored, to_stored};
 
 /// A reader's remark about one cell, passed in by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,14 @@ pub struct ValidateOptions {
     pub ignore_required: bool,
     /// Whether rows may create records, update them, or both.
     pub mode: Mode,
+    /// Fields of the natural key that rows are matched on instead of the UUID (`--match-on`).
+    pub match_on: Vec<usize>,
+    /// An empty cell clears the stored value instead of keeping it (`--clear-empty`).
+    pub clear_empty: bool,
+    /// Unknown select and multiselect values become new options instead of problems.
+    pub create_missing_options: bool,
+    /// Produce the typed values of each row (imports), not only the problems (validation).
+    pub typed: bool,
 }
 
 /// Whether an import creates records, updates them, or both (DESIGN: modes).
@@ -75,6 +85,17 @@ pub enum Mode {
     Update,
 }
 
+impl Mode {
+    /// The action of a row without an action cell.
+    pub fn action(self) -> Action {
+        match self {
+            Mode::Upsert => Action::Upsert,
+            Mode::Create => Action::Create,
+            Mode::Update => Action::Update,
+        }
+    }
+}
+
 impl ValidateOptions {
     /// Options with the workspace defaults and nothing explicit.
     pub fn new(locale: Locale) -> Self {
@@ -85,6 +106,10 @@ impl ValidateOptions {
             number_format: None,
             ignore_required: false,
             mode: Mode::Upsert,
+            match_on: Vec::new(),
+            clear_empty: false,
+            create_missing_options: false,
+            typed: false,
         }
     }
 }
@@ -141,6 +166,13 @@ pub struct Validator<'s> {
     clear_token: String,
     ignore_required: bool,
     mode: Mode,
+    match_on: Vec<usize>,
+    clear_empty: bool,
+    create_missing_options: bool,
+    typed: bool,
+    action_column: Option<Column>,
+    /// `[old]` columns of update sheets: (column, field index).
+    old_columns: Vec<(Column, usize)>,
 }
 
 /// What checking a batch of rows produced.
@@ -163,6 +195,10 @@ pub struct BatchOutput {
     text: String,
     keys: Vec<String>,
     has_key: Vec<bool>,
+    /// Typed rows, when the validator produces them (imports).
+    pub typed: Vec<TypedRow>,
+    /// Options to add to lookup lists (`--create-missing-options`): (list, value).
+    pub new_options: Vec<(String, String)>,
 }
 
 impl BatchOutput {
@@ -184,6 +220,22 @@ impl BatchOutput {
         self.header_less.clear();
         self.existing.clear();
         self.text.clear();
+        self.typed.clear();
+        self.new_options.clear();
+    }
+
+    /// Problems found so far in this batch.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// Rows whose verdict waits for the judgement of a column and that do not fit its first
+    /// reading (the one an import assumes while it writes).
+    pub fn unsettled_rows(&self) -> impl Iterator<Item = RowNumber> + '_ {
+        self.pending
+            .iter()
+            .filter(|p| p.3 != Fit::First)
+            .map(|p| p.2)
     }
 
     fn stash(&mut self, s: &str) -> (u32, u32) {
@@ -358,7 +410,27 @@ impl<'s> Validator<'s> {
             clear_token: locale.clear_token.clone(),
             ignore_required: options.ignore_required,
             mode: options.mode,
+            match_on: options.match_on.clone(),
+            clear_empty: options.clear_empty,
+            create_missing_options: options.create_missing_options,
+            typed: options.typed,
+            action_column: mapping
+                .action_column()
+                .and_then(|i| mapping.columns.get(i).map(|c| c.column.clone())),
+            old_columns: mapping
+                .columns
+                .iter()
+                .filter_map(|c| match c.target {
+                    Target::Old(f) => Some((c.column.clone(), f)),
+                    _ => None,
+                })
+                .collect(),
         }
+    }
+
+    /// The record type checked.
+    pub fn record_type(&self) -> &'s RecordType {
+        self.record_type
     }
 
     /// Checks one row into `out`.
@@ -413,14 +485,41 @@ impl<'s> Validator<'s> {
             }
         }
 
+        let problems_before = out.problems.len();
+        let pending_before = out.pending.len();
+
+        // The action column, else the import's mode.
+        let mut action = self.mode.action();
+        if let Some(col) = &self.action_column {
+            let raw = row.cell(col.index).unwrap_or_default();
+            if !raw.trim().is_empty() {
+                match Action::parse(raw) {
+                    Some(a) => action = a,
+                    None => out.problems.push(Problem {
+                        row: r,
+                        column: Some(col.clone()),
+                        field: None,
+                        value: Problem::clip(raw),
+                        code: ProblemCode::InvalidAction,
+                        message: format!(
+                            "`{}` is not an action; use one of create, update, upsert, delete, deactivate (or leave it empty for the import's mode)",
+                            Problem::clip(raw.trim())
+                        ),
+                    }),
+                }
+            }
+        }
+
         // The record's UUID decides whether the row creates or updates.
         let mut is_new = true;
+        let mut uuid = None;
         if let Some(col) = &self.uuid_column {
             let raw = row.cell(col.index).unwrap_or_default();
             if !raw.trim().is_empty() {
                 is_new = false;
-                if let Err(e) = cell::parse_uuid(raw) {
-                    out.problems.push(Problem {
+                match cell::parse_uuid(raw) {
+                    Ok(u) => uuid = Some(u),
+                    Err(e) => out.problems.push(Problem {
                         row: r,
                         column: Some(col.clone()),
                         field: Some("uuid".into()),
@@ -430,44 +529,63 @@ impl<'s> Validator<'s> {
                             "{}; leave it empty to create a new {}",
                             e.message, self.record_type.label
                         ),
-                    });
+                    }),
                 }
             }
         }
-        match (self.mode, is_new, &self.uuid_column) {
-            (Mode::Create, false, Some(col)) => out.problems.push(Problem {
-                row: r,
-                column: Some(col.clone()),
-                field: Some("uuid".into()),
-                value: Problem::clip(row.cell(col.index).unwrap_or_default()),
-                code: ProblemCode::ModeMismatch,
-                message: format!(
-                    "in create mode every row creates a new {}; leave `{}` empty (or import in upsert mode to update this record)",
-                    self.record_type.label, col.header
-                ),
-            }),
-            (Mode::Update, true, _) => out.problems.push(Problem {
-                row: r,
-                column: self.uuid_column.clone(),
-                field: Some("uuid".into()),
-                value: String::new(),
-                code: ProblemCode::ModeMismatch,
-                message: format!(
-                    "in update mode every row updates an existing {}; fill in its `{}` (or import in upsert mode to create it)",
-                    self.record_type.label,
-                    self.record_type.uuid_header()
-                ),
-            }),
+        // Matching on a natural key: a row without a UUID finds its record by the key, so
+        // whether it creates is known only once the store has answered.
+        let by_key = is_new && !self.match_on.is_empty();
+        match (action, is_new, &self.uuid_column) {
+            (Action::Create, false, Some(col)) if self.match_on.is_empty() => {
+                out.problems.push(Problem {
+                    row: r,
+                    column: Some(col.clone()),
+                    field: Some("uuid".into()),
+                    value: Problem::clip(row.cell(col.index).unwrap_or_default()),
+                    code: ProblemCode::ModeMismatch,
+                    message: format!(
+                        "in create mode every row creates a new {}; leave `{}` empty (or import in upsert mode to update this record)",
+                        self.record_type.label, col.header
+                    ),
+                });
+            }
+            (Action::Update | Action::Delete | Action::Deactivate, true, _) if !by_key => {
+                let what = match action {
+                    Action::Update => "in update mode every row updates".to_string(),
+                    a => format!("`{}` needs", a.name()),
+                };
+                out.problems.push(Problem {
+                    row: r,
+                    column: self.uuid_column.clone(),
+                    field: Some("uuid".into()),
+                    value: String::new(),
+                    code: ProblemCode::ModeMismatch,
+                    message: format!(
+                        "{what} an existing {}; fill in its `{}` (or import in upsert mode to create it)",
+                        self.record_type.label,
+                        self.record_type.uuid_header()
+                    ),
+                });
+            }
             _ => {}
         }
-        if is_new {
+        if is_new && !by_key {
             out.new_rows += 1;
         } else {
             out.existing_rows += 1;
             out.existing.push(r);
         }
-        // A row that cannot create a record is not checked for required fields.
-        let is_new = is_new && self.mode != Mode::Update;
+        let removes = matches!(action, Action::Delete | Action::Deactivate);
+        // Required fields are checked here only for rows that surely create a record;
+        // rows matched by key have theirs checked by the planner once the store has answered.
+        let is_new = is_new && !by_key && !matches!(action, Action::Update) && !removes;
+        let mut values: Vec<CellValue> = if self.typed {
+            vec![CellValue::Keep; self.record_type.fields.len()]
+        } else {
+            Vec::new()
+        };
+        let mut blank_required = Vec::new();
 
         // Scratch for the row's unique keys, reused across rows of the batch.
         let mut keys = std::mem::take(&mut out.keys);
@@ -478,6 +596,10 @@ impl<'s> Validator<'s> {
         // Countries parsed so far in this row, by plan index (country plans come first).
         let mut countries: [Option<&'static str>; 8] = [None; 8];
         for (pi, plan) in self.plans.iter().enumerate() {
+            // A row that deletes or deactivates reads only the fields that find its record.
+            if removes && !self.match_on.contains(&plan.field_index) {
+                continue;
+            }
             let raw = row.cell(plan.column.index).unwrap_or_default();
             match row.flag(plan.column.index) {
                 Some(CellFlag::Nul) => {
@@ -499,13 +621,25 @@ impl<'s> Validator<'s> {
             let blank = raw.is_empty() || (starts_or_ends_blank(raw) && raw.trim().is_empty());
             if blank || raw == self.clear_token {
                 let clearing = !blank;
+                if self.typed && (clearing || self.clear_empty || is_new) {
+                    values[plan.field_index] = CellValue::Set(Stored::Null);
+                }
+                if by_key && blank && plan.field.required && !clearing {
+                    blank_required.push(plan.field_index);
+                }
                 if plan.field.required
-                    && ((is_new && !self.ignore_required) || (!is_new && clearing))
+                    && ((is_new && !self.ignore_required)
+                        || (!is_new && (clearing || (self.clear_empty && !by_key))))
                 {
-                    let message = if clearing && !is_new {
+                    let message = if !is_new {
                         format!(
-                            "`{}` clears the field, but `{}` is required and cannot be cleared",
-                            self.clear_token, plan.field.label
+                            "{} clears the field, but `{}` is required and cannot be cleared",
+                            if clearing {
+                                format!("`{}`", self.clear_token)
+                            } else {
+                                "an empty cell with --clear-empty".to_string()
+                            },
+                            plan.field.label
                         )
                     } else {
                         format!(
@@ -563,13 +697,22 @@ impl<'s> Validator<'s> {
                     if !matches!(fit, Fit::Both | Fit::Same) {
                         let (s, e) = out.stash(raw);
                         out.pending.push((*slot as u32, pi as u32, r, fit, s, e));
-                        continue;
+                        // An import writes under the first reading (settled at the end).
+                        if !(self.typed && fit == Fit::First) {
+                            continue;
+                        }
                     }
-                    if plan.key_slot.is_none() {
+                    if plan.key_slot.is_none() && !self.typed {
                         continue;
                     }
                     cell::parse(plan.field, plan.list, raw, &fa, country)
                 }
+            };
+            let parsed = match parsed {
+                Err(e) if e.code == ProblemCode::UnknownOption && self.create_missing_options => {
+                    self.new_options(plan, raw, out)
+                }
+                other => other,
             };
             match parsed {
                 Ok(v) => {
@@ -584,11 +727,71 @@ impl<'s> Validator<'s> {
                         v.unique_key(&mut keys[k]);
                         has_key[k] = true;
                     }
+                    if self.typed
+                        && let Some(stored) = to_stored(&v, plan.field, plan.list)
+                    {
+                        values[plan.field_index] = CellValue::Set(stored);
+                    }
                 }
                 Err(e) => out
                     .problems
                     .push(problem(r, &plan.column, plan.field, raw, e)),
             }
+        }
+        if self.typed {
+            let mut old = Vec::new();
+            for (col, f) in &self.old_columns {
+                let field = &self.record_type.fields[*f];
+                let list = self
+                    .plans
+                    .iter()
+                    .find(|p| p.field_index == *f)
+                    .and_then(|p| p.list);
+                let raw = row.cell(col.index).unwrap_or_default();
+                if raw.trim().is_empty() {
+                    old.push((*f, Stored::Null));
+                    continue;
+                }
+                match cell::parse(
+                    field,
+                    list,
+                    raw,
+                    &self.cell_formats(self.number, &self.date),
+                    None,
+                ) {
+                    Ok(v) => {
+                        if let Some(st) = to_stored(&v, field, list) {
+                            old.push((*f, st));
+                        }
+                    }
+                    Err(e) => out.problems.push(problem(r, col, field, raw, e)),
+                }
+            }
+            let key = if by_key {
+                self.match_on
+                    .iter()
+                    .map(|&f| match &values[f] {
+                        CellValue::Set(v) if !v.is_null() => Some(v.clone()),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+            } else {
+                None
+            };
+            let failed = out.problems.len() > problems_before
+                || out.pending[pending_before..]
+                    .iter()
+                    .any(|p| p.3 != Fit::First);
+            out.typed.push(TypedRow {
+                row: r,
+                action,
+                uuid,
+                key,
+                failed,
+                values,
+                old,
+                blank_required,
+            });
         }
         for (si, slot) in self.unique_slots.iter().enumerate() {
             if !slot.parts.iter().all(|&p| has_key[p]) {
@@ -611,6 +814,49 @@ impl<'s> Validator<'s> {
         }
         out.keys = keys;
         out.has_key = has_key;
+    }
+
+    /// `--create-missing-options`: the cell's unknown values become new options of the list.
+    fn new_options<'r>(
+        &self,
+        plan: &ColumnPlan<'_>,
+        raw: &'r str,
+        out: &mut BatchOutput,
+    ) -> Result<Value<'r>, CellError> {
+        let Some(list) = plan.list else {
+            return Err(CellError {
+                code: ProblemCode::UnknownOption,
+                message: "the field has no list".into(),
+            });
+        };
+        match &plan.field.field_type {
+            FieldType::Select { .. } => {
+                let v = raw.trim();
+                out.new_options.push((list.name.clone(), v.to_string()));
+                Ok(Value::Select(v))
+            }
+            FieldType::MultiSelect { separator, .. } => {
+                let mut codes = Vec::new();
+                for part in raw
+                    .split(*separator)
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                {
+                    match list.find(part) {
+                        Some(_) => codes.push(part),
+                        None => {
+                            out.new_options.push((list.name.clone(), part.to_string()));
+                            codes.push(part);
+                        }
+                    }
+                }
+                Ok(Value::MultiSelect(codes))
+            }
+            _ => Err(CellError {
+                code: ProblemCode::UnknownOption,
+                message: "paths cannot be created by an import".into(),
+            }),
+        }
     }
 
     fn cell_formats<'a>(&'a self, number: NumberFormat, date: &'a DateFormat) -> CellFormats<'a> {
@@ -688,6 +934,26 @@ pub struct Validation<'v, 's> {
 }
 
 impl Validation<'_, '_> {
+    /// Problems collected so far (before [`Validation::finish`] sorts them).
+    pub fn problem_count(&self) -> usize {
+        self.report.problems.len()
+    }
+
+    /// Rows of the problems collected since `n` problems were counted.
+    pub fn problem_rows_since(&self, n: usize) -> impl Iterator<Item = RowNumber> + '_ {
+        self.report
+            .problems
+            .get(n..)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.row)
+    }
+
+    /// Adds problems found outside the validator (against the store, across rows).
+    pub fn add_problems(&mut self, problems: impl IntoIterator<Item = Problem>) {
+        self.report.problems.extend(problems);
+    }
+
     /// Adds the results of one batch (batches must come in file order). Its problems are
     /// moved out, not copied; the rest of the output is only read.
     pub fn merge(&mut self, out: &mut BatchOutput) {

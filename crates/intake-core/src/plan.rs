@@ -1,0 +1,726 @@
+//! The import planner: typed rows plus what the store holds -> writes and problems.
+//!
+//! The planner does no I/O (ARCHITECTURE.md). For a batch of typed rows it says which
+//! records it needs ([`Needs`]: by UUID, by natural key, link targets, unique values); the
+//! engine fetches them in one query per kind and batch and hands them back as [`Found`]; the
+//! planner then decides, row by row, what to write ([`Op`]) and what is wrong ([`Problem`]).
+//!
+//! Lookups are made against the store as it was when the import started. Rows of the same
+//! file that touch the same record are the engine's business (it sees the whole file in
+//! order); the planner judges each row on its own against that snapshot.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use uuid::Uuid;
+
+use crate::RowNumber;
+use crate::report::{Column, Problem, ProblemCode};
+use crate::schema::{FieldType, RecordType, Unique};
+use crate::stored::{Stored, uuid_text};
+
+/// What a row asks for: the import's mode, or the row's action column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Create when the record does not exist, else update it.
+    Upsert,
+    /// Create a new record; an existing one is an error.
+    Create,
+    /// Update an existing record; a missing one is an error.
+    Update,
+    /// Delete the record.
+    Delete,
+    /// Mark the record inactive (it stays, with `deactivated_at` set).
+    Deactivate,
+}
+
+impl Action {
+    /// Reads an action cell (any case).
+    pub fn parse(s: &str) -> Option<Action> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "upsert" => Action::Upsert,
+            "create" => Action::Create,
+            "update" => Action::Update,
+            "delete" => Action::Delete,
+            "deactivate" => Action::Deactivate,
+            _ => return None,
+        })
+    }
+
+    /// The action's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Upsert => "upsert",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Deactivate => "deactivate",
+        }
+    }
+}
+
+/// What a row says about one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellValue {
+    /// The file has no column for the field, or the cell is empty and stored values are kept.
+    Keep,
+    /// Set the field to this value (`Stored::Null` clears it).
+    Set(Stored),
+}
+
+/// One row of the file, parsed and checked on its own.
+#[derive(Debug, Clone)]
+pub struct TypedRow {
+    /// The row as the user numbers it.
+    pub row: RowNumber,
+    /// What the row asks for.
+    pub action: Action,
+    /// The record's UUID, when the row gives one.
+    pub uuid: Option<Uuid>,
+    /// The natural key the import matches on, when the row has it (and no UUID).
+    pub key: Option<Vec<Stored>>,
+    /// The row has problems of its own: nothing of it is written.
+    pub failed: bool,
+    /// One entry per field of the record type.
+    pub values: Vec<CellValue>,
+    /// Update sheets: the `[old]` values, (field, value at export time).
+    pub old: Vec<(usize, Stored)>,
+    /// Required fields left empty: a problem if the row turns out to create a record.
+    pub blank_required: Vec<usize>,
+}
+
+/// Options of planning.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Fields of the natural key rows are matched on (`--match-on`); empty = by UUID.
+    pub match_on: Vec<usize>,
+    /// New records may leave required fields empty.
+    pub ignore_required: bool,
+    /// Update sheets: write even when the stored value no longer equals `[old]`.
+    pub force: bool,
+}
+
+/// A record as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// The record's UUID.
+    pub uuid: Uuid,
+    /// One value per field of the record type.
+    pub values: Vec<Stored>,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it was last changed (RFC 3339).
+    pub updated_at: String,
+    /// The import that last wrote it, if any.
+    pub updated_by_import: Option<i64>,
+    /// When it was deactivated, if it is inactive.
+    pub deactivated_at: Option<String>,
+}
+
+/// What the planner needs from the store for a batch.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    /// Records by UUID.
+    pub uuids: Vec<Uuid>,
+    /// Records by the natural key of [`PlanOptions::match_on`].
+    pub keys: Vec<Vec<Stored>>,
+    /// Link targets by type: UUIDs that must exist.
+    pub links: Vec<(String, Vec<Uuid>)>,
+    /// Unique slots: (fields of the slot, values to look for among stored records).
+    pub unique: Vec<(Vec<usize>, Vec<Vec<Stored>>)>,
+}
+
+/// What the store answered.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    /// Records found by UUID or by key.
+    pub records: Vec<StoredRecord>,
+    /// Link targets that exist, by type.
+    pub links: FxHashMap<String, FxHashSet<Uuid>>,
+    /// Per unique slot (same order as [`Needs::unique`]): value -> UUID of the record holding it.
+    pub unique: Vec<FxHashMap<Vec<Stored>, Uuid>>,
+}
+
+/// A write the planner decided on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Create a record with these values (one per field).
+    Create {
+        /// The row.
+        row: RowNumber,
+        /// The new record's values.
+        values: Vec<Stored>,
+    },
+    /// Change some fields of a record.
+    Update {
+        /// The row.
+        row: RowNumber,
+        /// The record.
+        uuid: Uuid,
+        /// (field, new value) of the fields that change.
+        set: Vec<(usize, Stored)>,
+        /// (field, stored value) of the same fields, for the changeset.
+        before: Vec<(usize, Stored)>,
+    },
+    /// The row matches the stored record exactly.
+    Unchanged {
+        /// The row.
+        row: RowNumber,
+        /// The record.
+        uuid: Uuid,
+    },
+    /// Delete a record.
+    Delete {
+        /// The row.
+        row: RowNumber,
+        /// The record as it was (for the changeset).
+        record: StoredRecord,
+    },
+    /// Deactivate a record.
+    Deactivate {
+        /// The row.
+        row: RowNumber,
+        /// The record.
+        uuid: Uuid,
+    },
+}
+
+impl Op {
+    /// The row the write comes from.
+    pub fn row(&self) -> RowNumber {
+        match self {
+            Op::Create { row, .. }
+            | Op::Update { row, .. }
+            | Op::Unchanged { row, .. }
+            | Op::Delete { row, .. }
+            | Op::Deactivate { row, .. } => *row,
+        }
+    }
+
+    /// The record the write touches, when it exists already.
+    pub fn target(&self) -> Option<Uuid> {
+        match self {
+            Op::Create { .. } => None,
+            Op::Update { uuid, .. } | Op::Unchanged { uuid, .. } | Op::Deactivate { uuid, .. } => {
+                Some(*uuid)
+            }
+            Op::Delete { record, .. } => Some(record.uuid),
+        }
+    }
+}
+
+/// The plan of one batch.
+#[derive(Debug, Default)]
+pub struct BatchPlan {
+    /// Writes, in row order, for rows without problems.
+    pub ops: Vec<Op>,
+    /// Problems found against the store.
+    pub problems: Vec<Problem>,
+}
+
+/// Plans the writes of a record type.
+#[derive(Debug)]
+pub struct Planner<'s> {
+    record_type: &'s RecordType,
+    /// The file column of each field (for problems), if mapped.
+    columns: Vec<Option<Column>>,
+    uuid_column: Option<Column>,
+    options: PlanOptions,
+    /// Unique slots checked against the store: field indexes.
+    slots: Vec<Vec<usize>>,
+    links: Vec<(usize, String)>,
+}
+
+impl<'s> Planner<'s> {
+    /// A planner for a record type; `columns[f]` is the file column of field `f`.
+    pub fn new(
+        record_type: &'s RecordType,
+        columns: Vec<Option<Column>>,
+        uuid_column: Option<Column>,
+        options: PlanOptions,
+    ) -> Self {
+        let mut slots: Vec<Vec<usize>> = Vec::new();
+        for (fi, f) in record_type.fields.iter().enumerate() {
+            match &f.unique {
+                Unique::No => {}
+                Unique::InType => slots.push(vec![fi]),
+                Unique::Within(parent) => {
+                    if let Some(pi) = record_type.field_index(parent.as_str()) {
+                        slots.push(vec![pi, fi]);
+                    }
+                }
+            }
+        }
+        for key in &record_type.natural_keys {
+            let v: Vec<usize> = key
+                .iter()
+                .filter_map(|n| record_type.field_index(n.as_str()))
+                .collect();
+            if !v.is_empty() && !slots.contains(&v) {
+                slots.push(v);
+            }
+        }
+        let links = record_type
+            .fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| match &f.field_type {
+                FieldType::Link(l) => Some((i, l.target.clone())),
+                _ => None,
+            })
+            .collect();
+        Planner {
+            record_type,
+            columns,
+            uuid_column,
+            options,
+            slots,
+            links,
+        }
+    }
+
+    /// The record type planned for.
+    pub fn record_type(&self) -> &RecordType {
+        self.record_type
+    }
+
+    /// The unique slots (fields) checked against stored records.
+    pub fn unique_slots(&self) -> &[Vec<usize>] {
+        &self.slots
+    }
+
+    /// What the batch needs from the store.
+    pub fn needs(&self, rows: &[TypedRow]) -> Needs {
+        let mut needs = Needs::default();
+        let mut links: Vec<FxHashSet<Uuid>> = vec![FxHashSet::default(); self.links.len()];
+        let mut unique: Vec<FxHashSet<Vec<Stored>>> = vec![FxHashSet::default(); self.slots.len()];
+        for r in rows.iter().filter(|r| !r.failed) {
+            if let Some(u) = r.uuid {
+                needs.uuids.push(u);
+            } else if let Some(k) = &r.key {
+                needs.keys.push(k.clone());
+            }
+            for (li, (fi, _)) in self.links.iter().enumerate() {
+                if let CellValue::Set(Stored::Text(t)) = &r.values[*fi]
+                    && let Ok(u) = Uuid::try_parse(t)
+                {
+                    links[li].insert(u);
+                }
+            }
+            for (si, slot) in self.slots.iter().enumerate() {
+                if let Some(v) = slot_value(slot, &r.values) {
+                    unique[si].insert(v);
+                }
+            }
+        }
+        let mut by_target: FxHashMap<String, FxHashSet<Uuid>> = FxHashMap::default();
+        for (li, (_, target)) in self.links.iter().enumerate() {
+            by_target
+                .entry(target.clone())
+                .or_default()
+                .extend(links[li].iter().copied());
+        }
+        let mut targets: Vec<_> = by_target.into_iter().collect();
+        targets.sort_by(|a, b| a.0.cmp(&b.0));
+        needs.links = targets
+            .into_iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(t, s)| {
+                let mut v: Vec<Uuid> = s.into_iter().collect();
+                v.sort_unstable();
+                (t, v)
+            })
+            .collect();
+        needs.unique = self
+            .slots
+            .iter()
+            .zip(unique)
+            .map(|(slot, set)| {
+                let mut v: Vec<Vec<Stored>> = set.into_iter().collect();
+                v.sort_unstable();
+                (slot.clone(), v)
+            })
+            .collect();
+        needs
+    }
+
+    /// Decides the writes of a batch from what the store answered.
+    pub fn plan(&self, rows: &[TypedRow], found: &Found) -> BatchPlan {
+        let by_uuid: FxHashMap<Uuid, &StoredRecord> =
+            found.records.iter().map(|r| (r.uuid, r)).collect();
+        let by_key: FxHashMap<Vec<Stored>, &StoredRecord> = if self.options.match_on.is_empty() {
+            FxHashMap::default()
+        } else {
+            found
+                .records
+                .iter()
+                .map(|r| {
+                    (
+                        self.key_of(
+                            &self
+                                .options
+                                .match_on
+                                .iter()
+                                .map(|&f| r.values[f].clone())
+                                .collect::<Vec<_>>(),
+                        ),
+                        r,
+                    )
+                })
+                .collect()
+        };
+        let mut plan = BatchPlan::default();
+        for r in rows.iter().filter(|r| !r.failed) {
+            let before = plan.problems.len();
+            let existing = match (&r.uuid, &r.key) {
+                (Some(u), _) => by_uuid.get(u).copied(),
+                (None, Some(k)) => by_key.get(&self.key_of(k)).copied(),
+                (None, None) => None,
+            };
+            let op = self.plan_row(r, existing, found, &mut plan.problems);
+            if plan.problems.len() == before
+                && let Some(op) = op
+            {
+                plan.ops.push(op);
+            }
+        }
+        plan
+    }
+
+    /// A key as compared: e-mail addresses ignore case.
+    fn key_of(&self, k: &[Stored]) -> Vec<Stored> {
+        k.iter()
+            .zip(&self.options.match_on)
+            .map(|(v, &f)| fold(self.record_type, f, v))
+            .collect()
+    }
+
+    fn problem(
+        &self,
+        row: RowNumber,
+        field: Option<usize>,
+        value: &str,
+        code: ProblemCode,
+        message: String,
+    ) -> Problem {
+        let (column, name) = match field {
+            Some(f) => (
+                self.columns.get(f).cloned().flatten(),
+                Some(self.record_type.fields[f].name.to_string()),
+            ),
+            None => (self.uuid_column.clone(), Some("uuid".to_string())),
+        };
+        Problem {
+            row,
+            column,
+            field: name,
+            value: Problem::clip(value),
+            code,
+            message,
+        }
+    }
+
+    fn key_column(&self) -> Option<usize> {
+        self.options.match_on.last().copied()
+    }
+
+    fn describe_key(&self, r: &TypedRow) -> String {
+        match (&r.uuid, &r.key) {
+            (Some(u), _) => uuid_text(u),
+            (None, Some(k)) => k.iter().map(shown).collect::<Vec<_>>().join(" / "),
+            (None, None) => String::new(),
+        }
+    }
+
+    fn plan_row(
+        &self,
+        r: &TypedRow,
+        existing: Option<&StoredRecord>,
+        found: &Found,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Op> {
+        let rt = self.record_type;
+        let by_key = r.uuid.is_none() && r.key.is_some();
+        let key_field = if by_key { self.key_column() } else { None };
+        let shown_key = self.describe_key(r);
+        let Some(existing) = existing else {
+            // No stored record: the row must create one.
+            match r.action {
+                Action::Update | Action::Delete | Action::Deactivate => {
+                    let message = if r.uuid.is_some() || by_key {
+                        format!(
+                            "no {} has {} `{shown_key}`; {} needs an existing record (check the value, or leave it empty to create a new record in upsert mode)",
+                            rt.label,
+                            self.key_words(by_key),
+                            self.action_words(r.action)
+                        )
+                    } else {
+                        format!(
+                            "{} needs an existing {}: fill in its `{}`",
+                            self.action_words(r.action),
+                            rt.label,
+                            rt.uuid_header()
+                        )
+                    };
+                    problems.push(self.problem(
+                        r.row,
+                        key_field,
+                        &shown_key,
+                        ProblemCode::NotFound,
+                        message,
+                    ));
+                    return None;
+                }
+                Action::Upsert | Action::Create => {}
+            }
+            if let Some(u) = r.uuid {
+                problems.push(self.problem(
+                    r.row,
+                    None,
+                    &uuid_text(&u),
+                    ProblemCode::UnknownUuid,
+                    format!(
+                        "no {} has the UUID `{}`; a filled UUID only updates an existing record (leave it empty to create a new one)",
+                        rt.label,
+                        uuid_text(&u)
+                    ),
+                ));
+                return None;
+            }
+            if !self.options.ignore_required {
+                for &f in &r.blank_required {
+                    let field = &rt.fields[f];
+                    problems.push(self.problem(
+                        r.row,
+                        Some(f),
+                        "",
+                        ProblemCode::Required,
+                        format!(
+                            "`{}` is required for a new {}; fill it in (or import with --ignore-required to create records without it)",
+                            field.label, rt.label
+                        ),
+                    ));
+                }
+            }
+            let values: Vec<Stored> = r
+                .values
+                .iter()
+                .map(|v| match v {
+                    CellValue::Set(s) => s.clone(),
+                    CellValue::Keep => Stored::Null,
+                })
+                .collect();
+            self.check_links(r, found, problems);
+            self.check_unique(r, None, found, problems);
+            return Some(Op::Create { row: r.row, values });
+        };
+
+        match r.action {
+            Action::Create => {
+                problems.push(self.problem(
+                    r.row,
+                    key_field,
+                    &shown_key,
+                    ProblemCode::AlreadyExists,
+                    format!(
+                        "a {} with {} `{shown_key}` already exists ({}); in create mode every row makes a new record (import in upsert mode to update it)",
+                        rt.label,
+                        self.key_words(by_key),
+                        uuid_text(&existing.uuid)
+                    ),
+                ));
+                return None;
+            }
+            Action::Delete => {
+                return Some(Op::Delete {
+                    row: r.row,
+                    record: existing.clone(),
+                });
+            }
+            Action::Deactivate => {
+                return Some(if existing.deactivated_at.is_some() {
+                    Op::Unchanged {
+                        row: r.row,
+                        uuid: existing.uuid,
+                    }
+                } else {
+                    Op::Deactivate {
+                        row: r.row,
+                        uuid: existing.uuid,
+                    }
+                });
+            }
+            Action::Upsert | Action::Update => {}
+        }
+
+        // Update sheets: the stored value must still be what was exported.
+        if !self.options.force {
+            for (f, old) in &r.old {
+                let now = &existing.values[*f];
+                if fold(rt, *f, now) != fold(rt, *f, old) {
+                    let field = &rt.fields[*f];
+                    problems.push(self.problem(
+                        r.row,
+                        Some(*f),
+                        &shown(old),
+                        ProblemCode::ChangedSinceExport,
+                        format!(
+                            "`{}` was `{}` when exported but is now `{}`: someone changed it since; check the record and export again, or import with --force to overwrite it",
+                            field.label,
+                            shown(old),
+                            shown(now)
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut set = Vec::new();
+        let mut before = Vec::new();
+        for (f, v) in r.values.iter().enumerate() {
+            let CellValue::Set(v) = v else { continue };
+            let now = &existing.values[f];
+            if v != now {
+                set.push((f, v.clone()));
+                before.push((f, now.clone()));
+            }
+        }
+        if set.is_empty() {
+            return Some(Op::Unchanged {
+                row: r.row,
+                uuid: existing.uuid,
+            });
+        }
+        self.check_links(r, found, problems);
+        self.check_unique(r, Some(existing), found, problems);
+        Some(Op::Update {
+            row: r.row,
+            uuid: existing.uuid,
+            set,
+            before,
+        })
+    }
+
+    fn key_words(&self, by_key: bool) -> String {
+        if by_key {
+            let labels: Vec<String> = self
+                .options
+                .match_on
+                .iter()
+                .map(|&f| format!("`{}`", self.record_type.fields[f].label))
+                .collect();
+            labels.join(" and ")
+        } else {
+            "the UUID".to_string()
+        }
+    }
+
+    fn action_words(&self, a: Action) -> &'static str {
+        match a {
+            Action::Update => "update mode",
+            Action::Delete => "`delete`",
+            Action::Deactivate => "`deactivate`",
+            Action::Create => "create mode",
+            Action::Upsert => "upsert",
+        }
+    }
+
+    fn check_links(&self, r: &TypedRow, found: &Found, problems: &mut Vec<Problem>) {
+        for (fi, target) in &self.links {
+            let CellValue::Set(Stored::Text(t)) = &r.values[*fi] else {
+                continue;
+            };
+            let Ok(u) = Uuid::try_parse(t) else { continue };
+            if !found.links.get(target).is_some_and(|s| s.contains(&u)) {
+                let field = &self.record_type.fields[*fi];
+                problems.push(self.problem(
+                    r.row,
+                    Some(*fi),
+                    t,
+                    ProblemCode::UnknownLink,
+                    format!(
+                        "no `{target}` record has the UUID `{t}`; `{}` must name an existing record (copy its UUID from an export of `{target}`)",
+                        field.label
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn check_unique(
+        &self,
+        r: &TypedRow,
+        existing: Option<&StoredRecord>,
+        found: &Found,
+        problems: &mut Vec<Problem>,
+    ) {
+        for (si, slot) in self.slots.iter().enumerate() {
+            let Some(value) = slot_value(slot, &r.values) else {
+                continue;
+            };
+            let Some(holder) = found
+                .unique
+                .get(si)
+                .and_then(|m| m.get(&self.fold_slot(slot, &value)))
+            else {
+                continue;
+            };
+            if existing.is_some_and(|e| e.uuid == *holder) {
+                continue;
+            }
+            let Some(&last) = slot.last() else { continue };
+            let labels: Vec<String> = slot
+                .iter()
+                .map(|&f| format!("`{}`", self.record_type.fields[f].label))
+                .collect();
+            let shown_value = value.iter().map(shown).collect::<Vec<_>>().join(" / ");
+            problems.push(self.problem(
+                r.row,
+                Some(last),
+                &shown_value,
+                ProblemCode::DuplicateInStore,
+                format!(
+                    "`{shown_value}` is already used by another {} ({}); {} must be unique",
+                    self.record_type.label,
+                    uuid_text(holder),
+                    labels.join(" and ")
+                ),
+            ));
+        }
+    }
+
+    /// A slot's value as compared (e-mail addresses ignore case).
+    pub fn fold_slot(&self, slot: &[usize], value: &[Stored]) -> Vec<Stored> {
+        slot.iter()
+            .zip(value)
+            .map(|(&f, v)| fold(self.record_type, f, v))
+            .collect()
+    }
+}
+
+/// A slot's values in a row, when all of them are set and not empty.
+fn slot_value(slot: &[usize], values: &[CellValue]) -> Option<Vec<Stored>> {
+    slot.iter()
+        .map(|&f| match values.get(f) {
+            Some(CellValue::Set(v)) if !v.is_null() => Some(v.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A value as compared for keys and uniqueness: e-mail addresses ignore case.
+pub fn fold(rt: &RecordType, field: usize, v: &Stored) -> Stored {
+    match (v, rt.fields.get(field).map(|f| &f.field_type)) {
+        (Stored::Text(s), Some(FieldType::Email)) => Stored::Text(s.to_lowercase()),
+        _ => v.clone(),
+    }
+}
+
+/// A stored value for messages.
+pub fn shown(v: &Stored) -> String {
+    match v {
+        Stored::Null => String::new(),
+        Stored::Integer(i) => i.to_string(),
+        Stored::Text(s) => s.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

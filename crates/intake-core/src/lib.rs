@@ -11,9 +11,11 @@ pub mod describe;
 pub mod judge;
 pub mod locale;
 pub mod mapping;
+pub mod plan;
 pub mod report;
 pub mod row;
 pub mod schema;
+pub mod stored;
 pub mod validate;
 
 pub use row::RowNumber;

@@ -10,7 +10,7 @@ use crate::cell::NumberFormat;
 use crate::locale::DateFormat;
 
 /// The two readings of a judged column. The first is the workspace's default.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readings {
     /// Day-first vs month-first dates.
     Date(DateFormat, DateFormat),

@@ -32,6 +32,9 @@ pub fn normalise(h: &str) -> String {
     out
 }
 
+/// The column a response file adds: why the row failed. Ignored when the file comes back.
+pub const RESPONSE_ERRORS_HEADER: &str = "Import errors";
+
 /// What a file column feeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "field")]
@@ -279,6 +282,11 @@ pub fn auto_map(
     for (i, old) in targets_old.iter().enumerate() {
         if let Some(f) = old {
             targets[i] = Some((Target::Old(*f), MatchKind::Exact));
+        }
+    }
+    for (i, h) in headers.iter().enumerate() {
+        if h.trim() == RESPONSE_ERRORS_HEADER && !manual.columns.contains_key(h) {
+            targets[i] = Some((Target::Ignored, MatchKind::Exact));
         }
     }
     let action_taken = rt

@@ -282,6 +282,11 @@ impl<'s> Planner<'s> {
         self.record_type
     }
 
+    /// The fields rows are matched on (`--match-on`), empty when by UUID.
+    pub fn match_on(&self) -> &[usize] {
+        &self.options.match_on
+    }
+
     /// The unique slots (fields) checked against stored records.
     pub fn unique_slots(&self) -> &[Vec<usize>] {
         &self.slots

@@ -240,6 +240,10 @@ pub struct ValidationReport {
     pub warnings: Vec<Warning>,
     /// How ambiguous columns were read.
     pub judgements: Vec<Judgement>,
+    /// Judged columns read the other way than the locale's (an import that assumed the
+    /// locale's reading while writing must run again with these).
+    #[serde(skip)]
+    pub second_readings: Vec<crate::judge::Readings>,
 }
 
 impl ValidationReport {

@@ -1073,6 +1073,9 @@ impl Validation<'_, '_> {
         for (slot, (column, field, readings)) in v.judged_columns.iter().enumerate() {
             let tally = self.tallies[slot];
             let second = tally.choose_second();
+            if second {
+                report.second_readings.push(readings.clone());
+            }
             let names = readings.names();
             let chosen = names[usize::from(second)].clone();
             let reason = tally.reason(&names);

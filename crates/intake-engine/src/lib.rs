@@ -4,8 +4,15 @@
 //! (and, later, the store). Callers hold no import logic: they parse arguments, call a
 //! function here and render its result.
 
+pub mod export;
+pub mod import;
 pub mod progress;
 pub mod validate;
 
+pub use export::{ExportError, ExportRequest, export};
+pub use import::{
+    BytesInput, FailMode, FailPoint, FileInput, ImportError, ImportOutcome, ImportRequest, Input,
+    OnError, Outputs, import,
+};
 pub use progress::{NoProgress, Progress};
 pub use validate::{EngineError, FileValidation, ValidateRequest, validate};

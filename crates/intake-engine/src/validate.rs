@@ -82,7 +82,7 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    fn read(error: ReadError, header: Option<&[String]>) -> Self {
+    pub(crate) fn read(error: ReadError, header: Option<&[String]>) -> Self {
         EngineError::Read {
             error,
             header: header.map(<[String]>::to_vec),
@@ -142,7 +142,8 @@ impl fmt::Display for ReadErrorDisplay<'_> {
     }
 }
 
-struct RecordRow<'a>(RecordRef<'a>);
+/// A record of the reader as a row of the validator.
+pub(crate) struct RecordRow<'a>(pub(crate) RecordRef<'a>);
 
 impl Row for RecordRow<'_> {
     fn row(&self) -> RowNumber {
@@ -152,7 +153,8 @@ impl Row for RecordRow<'_> {
         self.0.len()
     }
     fn cell(&self, i: usize) -> Option<&str> {
-        self.0.get(i)
+        // Cells intake itself guarded against formula injection come back as they were.
+        self.0.get(i).map(intake_formats::unneutralise)
     }
     fn flag(&self, i: usize) -> Option<CellFlag> {
         self.0
@@ -198,23 +200,14 @@ pub fn record_type<'s>(schema: &'s Schema, name: &str) -> Result<&'s RecordType,
         })
 }
 
-/// Validates a CSV file. A file with problems is `Ok` with problems in the report; `Err`
-/// means the file could not be read at all.
-pub fn validate<R: Read>(
-    schema: &Schema,
-    input: R,
-    request: &ValidateRequest,
-    progress: &dyn Progress,
-) -> Result<FileValidation, EngineError> {
-    let rt = record_type(schema, &request.record_type)?;
-    request.mapping.check(rt)?;
-    let mut csv = request.csv;
-    if csv.delimiter.is_none() {
-        csv.delimiter = request.options.locale.delimiter;
-    }
-    let mut reader = CsvReader::new(input, &csv).map_err(|e| EngineError::read(e, None))?;
+/// Reads the header row and maps it; returns the header, its row, the mapping and the
+/// warnings about the file as a whole.
+pub(crate) fn header_of<R: Read>(
+    reader: &mut CsvReader<R>,
+    rt: &RecordType,
+    manual: &ManualMapping,
+) -> Result<(Vec<String>, RowNumber, MappingOutcome, Vec<Warning>), EngineError> {
     let detected = *reader.detected();
-
     let mut batch = RecordBatch::new();
     if !reader
         .read_batch(&mut batch, 1)
@@ -227,7 +220,7 @@ pub fn validate<R: Read>(
     };
     let header: Vec<String> = first.to_vec();
     let header_row = first.row();
-    let mut mapped = map_header(rt, &header, &request.mapping);
+    let mut mapped = map_header(rt, &header, manual);
     // Header problems are about the header's own row, which blank lines may have moved.
     for p in &mut mapped.problems {
         p.row = header_row;
@@ -235,8 +228,6 @@ pub fn validate<R: Read>(
     for w in &mut mapped.warnings {
         w.row = w.row.map(|_| header_row);
     }
-    let validator = Validator::new(schema, rt, &mapped.mapping, &request.options);
-
     let mut warnings = mapped.warnings.clone();
     if detected.encoding_source == Source::Guessed {
         warnings.insert(0, Warning {
@@ -267,6 +258,28 @@ pub fn validate<R: Read>(
             },
         );
     }
+
+    Ok((header, header_row, mapped, warnings))
+}
+
+/// Validates a CSV file. A file with problems is `Ok` with problems in the report; `Err`
+/// means the file could not be read at all.
+pub fn validate<R: Read>(
+    schema: &Schema,
+    input: R,
+    request: &ValidateRequest,
+    progress: &dyn Progress,
+) -> Result<FileValidation, EngineError> {
+    let rt = record_type(schema, &request.record_type)?;
+    request.mapping.check(rt)?;
+    let mut csv = request.csv;
+    if csv.delimiter.is_none() {
+        csv.delimiter = request.options.locale.delimiter;
+    }
+    let mut reader = CsvReader::new(input, &csv).map_err(|e| EngineError::read(e, None))?;
+    let (header, header_row, mapped, warnings) = header_of(&mut reader, rt, &request.mapping)?;
+    let detected = *reader.detected();
+    let validator = Validator::new(schema, rt, &mapped.mapping, &request.options);
 
     let threads = if request.threads == 0 {
         std::thread::available_parallelism().map_or(2, std::num::NonZero::get)

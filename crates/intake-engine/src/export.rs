@@ -1,0 +1,148 @@
+//! Export records in template layout, for bulk editing and re-import.
+//!
+//! The UUID column comes first, then the fields in template order. Cells are written in a
+//! form the same field parses back to the same stored value (`stored::to_cell`), and every
+//! cell is guarded against formula injection by the CSV writer; so export, then re-import
+//! unchanged, changes nothing.
+//!
+//! An update sheet (`--update-sheet FIELD,...`) has two columns for each chosen field:
+//! `[old] Label` holds the value at export time, `[new] Label` the value to write. On import
+//! only `[new]` is written, and a record whose stored value no longer equals `[old]` is a
+//! conflict.
+
+use std::io::Write;
+
+use intake_core::cell::{CellFormats, NumberFormat, phone_region};
+use intake_core::describe::template_fields;
+use intake_core::filter::{Filter, parse_filter};
+use intake_core::schema::{Field, Schema};
+use intake_core::stored::{to_cell, uuid_text};
+use intake_formats::{CsvWriter, CsvWriterOptions};
+use intake_store::{Store, StoreError};
+
+use crate::validate::{EngineError, record_type};
+
+/// What to export.
+#[derive(Debug, Clone, Default)]
+pub struct ExportRequest {
+    /// The record type.
+    pub record_type: String,
+    /// A filter expression (see docs/filters.md); empty exports every record.
+    pub filter: String,
+    /// Fields exported as `[old]`/`[new]` pairs.
+    pub update_sheet: Vec<String>,
+}
+
+/// Why an export could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The record type is unknown.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The filter cannot be read.
+    #[error("the filter cannot be read: {0}")]
+    Filter(#[from] intake_core::filter::FilterError),
+    /// An update-sheet field is unknown.
+    #[error("--update-sheet `{name}` is not a field of `{record_type}`; fields: {fields}")]
+    UnknownField {
+        /// The name given.
+        name: String,
+        /// The record type.
+        record_type: String,
+        /// Its fields.
+        fields: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The output could not be written.
+    #[error("cannot write the export: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Writes the matching records as CSV; returns how many.
+pub fn export(
+    schema: &Schema,
+    store: &dyn Store,
+    request: &ExportRequest,
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
+    let rt = record_type(schema, &request.record_type)?;
+    let locale = &schema.locale;
+    let filter = if request.filter.trim().is_empty() {
+        Filter::All
+    } else {
+        let formats = CellFormats {
+            number: NumberFormat {
+                decimal: locale.decimal_separator,
+                thousands: locale.thousands_separator,
+            },
+            date: &locale.date_format,
+            datetime: &locale.datetime_format,
+            phone_region: locale.phone_region.as_deref().and_then(phone_region),
+        };
+        parse_filter(&request.filter, schema, rt, &formats)?
+    };
+    let pairs: Vec<usize> = request
+        .update_sheet
+        .iter()
+        .map(|n| {
+            rt.fields
+                .iter()
+                .position(|f| f.name.as_str() == n || f.label.eq_ignore_ascii_case(n))
+                .ok_or_else(|| ExportError::UnknownField {
+                    name: n.clone(),
+                    record_type: rt.name.clone(),
+                    fields: rt
+                        .fields
+                        .iter()
+                        .map(|f| f.name.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let fields: Vec<(usize, &Field)> = template_fields(rt)
+        .into_iter()
+        .filter_map(|f| rt.field_index(f.name.as_str()).map(|i| (i, f)))
+        .collect();
+    let mut header = vec![rt.uuid_header()];
+    for (i, f) in &fields {
+        if pairs.contains(i) {
+            header.push(format!("[old] {}", f.label));
+            header.push(format!("[new] {}", f.label));
+        } else {
+            header.push(f.label.clone());
+        }
+    }
+    let mut w = CsvWriter::new(
+        out,
+        &CsvWriterOptions {
+            delimiter: locale.delimiter.unwrap_or(b','),
+            bom: false,
+        },
+    )?;
+    w.write_record(&header)?;
+    let mut n = 0u64;
+    let mut session = store.read()?;
+    let mut row: Vec<String> = Vec::with_capacity(header.len());
+    session.scan(rt, &filter, &mut |rec| {
+        row.clear();
+        row.push(uuid_text(&rec.uuid));
+        for (i, f) in &fields {
+            let list = f.field_type.list().and_then(|l| schema.list(l));
+            let text = to_cell(&rec.values[*i], f, list, locale);
+            if pairs.contains(i) {
+                row.push(text.clone());
+            }
+            row.push(text);
+        }
+        w.write_record(&row)
+            .map_err(|e| StoreError::Backend(format!("cannot write the export: {e}")))?;
+        n += 1;
+        Ok(())
+    })?;
+    w.flush()?;
+    Ok(n)
+}

@@ -1,0 +1,948 @@
+//! Import a file into the store: read, check, plan against stored records, write.
+//!
+//! One pass over the file. The calling thread reads batches and hands them to workers; each
+//! worker checks its batch into typed rows, asks the store (through its own read session)
+//! for the records, link targets and unique values the batch needs, and lets the pure
+//! planner decide the writes. The calling thread takes the results back in file order,
+//! applies what needs the whole file (duplicates within the file, two rows updating one
+//! record) and writes through the one import transaction. Memory is bounded by the batches
+//! in flight.
+//!
+//! All or nothing (`--on-error abort`, the default): once a row fails nothing more is
+//! written, every row is still checked for the report, and the transaction is rolled back.
+//! Partial (`--on-error skip`): rows with problems are left out and listed.
+//!
+//! Ambiguous date and number columns are judged on the whole file, which is known only at
+//! the end. The import writes under the locale's reading; in the rare file where the whole
+//! column says otherwise, the transaction is rolled back and the file imported again with
+//! that reading made explicit.
+//!
+//! The response file (failing rows, in the user's layout, with an error column) and the
+//! success file (written rows with their UUIDs) are written at the end, from a second read
+//! of the file, so that rows found to conflict late are listed too.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::sync::{Mutex, mpsc};
+
+use intake_core::RowNumber;
+use intake_core::judge::Readings;
+use intake_core::mapping::{ManualMapping, Mapping};
+use intake_core::plan::{Found, Op, PlanOptions, Planner, TypedRow};
+use intake_core::report::{Problem, ProblemCode, ValidationReport};
+use intake_core::schema::{RecordType, Schema};
+use intake_core::stored::{Stored, uuid_text};
+use intake_core::validate::{BatchOutput, ValidateOptions, Validator};
+use intake_formats::{CsvOptions, CsvReader, CsvWriter, CsvWriterOptions, Detected, RecordBatch};
+use intake_store::{Counts, NewImport, NewRecord, ReadSession, RecordUpdate, Store, StoreError};
+use rustc_hash::{FxHashMap, FxHashSet};
+use uuid::Uuid;
+
+use crate::progress::Progress;
+use crate::validate::{EngineError, RecordRow, header_of, record_type};
+
+/// Rows per batch of an import.
+const BATCH_ROWS: usize = 4096;
+
+/// The header of the column that response files add.
+pub use intake_core::mapping::RESPONSE_ERRORS_HEADER;
+
+/// A file that can be read more than once (the response and success files read it again).
+pub trait Input: Sync {
+    /// Opens the file from its start.
+    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>>;
+    /// Its name, for the import record.
+    fn name(&self) -> String;
+}
+
+/// A file on disk.
+#[derive(Debug, Clone)]
+pub struct FileInput(pub PathBuf);
+
+impl Input for FileInput {
+    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+        Ok(Box::new(fs_err::File::open(&self.0)?))
+    }
+    fn name(&self) -> String {
+        self.0.file_name().map_or_else(
+            || self.0.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+}
+
+/// A file in memory.
+#[derive(Debug, Clone)]
+pub struct BytesInput {
+    /// The name shown.
+    pub name: String,
+    /// The contents.
+    pub bytes: Vec<u8>,
+}
+
+impl Input for BytesInput {
+    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+        Ok(Box::new(self.bytes.as_slice()))
+    }
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+}
+
+/// What to do with rows that have problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// Nothing is written if any row fails (all or nothing).
+    #[default]
+    Abort,
+    /// Valid rows are written; failing rows go to the response file.
+    Skip,
+}
+
+/// Named points where a test can make an import fail, to check it is all or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailPoint {
+    /// After the transaction began, before the first write.
+    BeforeFirstWrite,
+    /// After some rows of a batch were written.
+    MidBatch,
+    /// Everything written, just before the commit.
+    BeforeCommit,
+}
+
+/// How a fail point fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailMode {
+    /// Return an error (the transaction is dropped).
+    Error,
+    /// Kill the process on the spot, as a power cut or `kill -9` would.
+    Abort,
+}
+
+/// What to import and how.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    /// The record type's name.
+    pub record_type: String,
+    /// Cell-level options.
+    pub options: ValidateOptions,
+    /// How to read the CSV.
+    pub csv: CsvOptions,
+    /// The user's mapping file, if any.
+    pub mapping: ManualMapping,
+    /// Worker threads (0 = one per available core).
+    pub threads: usize,
+    /// All or nothing, or partial.
+    pub on_error: OnError,
+    /// Match rows to records by this natural key (field names or labels) instead of the UUID.
+    pub match_on: Vec<String>,
+    /// Update sheets: write even when the stored value changed since the export.
+    pub force: bool,
+    /// The time the import runs at (RFC 3339, UTC); records get it as created/updated time.
+    pub now: String,
+    /// A failure to inject (tests of all-or-nothing).
+    pub fail_at: Option<(FailPoint, FailMode)>,
+    /// Check everything against the store but write and record nothing (`intake validate`).
+    pub dry_run: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct ImportOutcome {
+    /// What the reader detected.
+    pub detected: Detected,
+    /// The header as written.
+    pub header: Vec<String>,
+    /// How the columns were mapped.
+    pub mapping: Mapping,
+    /// Every problem and warning.
+    pub report: ValidationReport,
+    /// What was written.
+    pub counts: Counts,
+    /// The import's id in the store.
+    pub import_id: i64,
+    /// Whether anything was committed.
+    pub committed: bool,
+    /// Rows written to the response file.
+    pub response_rows: u64,
+    /// Rows written to the success file.
+    pub success_rows: u64,
+}
+
+/// Where the response and success files go.
+#[derive(Default)]
+pub struct Outputs<'a> {
+    /// Failing rows, in the file's layout, with an error column.
+    pub response: Option<&'a mut dyn Write>,
+    /// Written rows with their UUIDs.
+    pub success: Option<&'a mut dyn Write>,
+}
+
+impl std::fmt::Debug for Outputs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outputs")
+            .field("response", &self.response.is_some())
+            .field("success", &self.success.is_some())
+            .finish()
+    }
+}
+
+/// Why an import could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The file could not be read, or the request is invalid.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The store failed; nothing of the import was kept.
+    #[error("{0}; nothing was written")]
+    Store(#[from] StoreError),
+    /// `--match-on` names no field.
+    #[error("--match-on `{name}` is not a field of `{record_type}`; fields: {fields}")]
+    UnknownMatchField {
+        /// The name given.
+        name: String,
+        /// The record type.
+        record_type: String,
+        /// Its fields.
+        fields: String,
+    },
+    /// The response or success file could not be written.
+    #[error("cannot write the {what} file: {source}")]
+    Output {
+        /// `response` or `success`.
+        what: &'static str,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A fail point was hit (tests).
+    #[error("injected failure at {0:?}")]
+    Injected(FailPoint),
+}
+
+fn fail(request: &ImportRequest, at: FailPoint) -> Result<(), ImportError> {
+    match request.fail_at {
+        Some((p, FailMode::Error)) if p == at => Err(ImportError::Injected(at)),
+        Some((p, FailMode::Abort)) if p == at => std::process::abort(),
+        _ => Ok(()),
+    }
+}
+
+/// Resolves `--match-on` names to field indexes.
+pub fn match_fields(rt: &RecordType, names: &[String]) -> Result<Vec<usize>, ImportError> {
+    names
+        .iter()
+        .map(|n| {
+            rt.fields
+                .iter()
+                .position(|f| f.name.as_str() == n || f.label.eq_ignore_ascii_case(n))
+                .ok_or_else(|| ImportError::UnknownMatchField {
+                    name: n.clone(),
+                    record_type: rt.name.clone(),
+                    fields: rt
+                        .fields
+                        .iter()
+                        .map(|f| f.name.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+        })
+        .collect()
+}
+
+/// Imports a file. Problems in the file are `Ok` with a report (and, in all-or-nothing
+/// mode, nothing written); `Err` means the import could not run and wrote nothing.
+pub fn import(
+    schema: &Schema,
+    store: &dyn Store,
+    input: &dyn Input,
+    request: &ImportRequest,
+    outputs: Outputs<'_>,
+    progress: &dyn Progress,
+) -> Result<ImportOutcome, ImportError> {
+    let rt = record_type(schema, &request.record_type)?;
+    request.mapping.check(rt).map_err(EngineError::from)?;
+    let match_on = match_fields(rt, &request.match_on)?;
+    let mut request = request.clone();
+    request.options.match_on.clone_from(&match_on);
+    request.options.typed = true;
+    let mut pass = run(schema, rt, store, input, &request, progress)?;
+    // The whole file read a judged column the other way: import again with that reading.
+    if !pass.report.second_readings.is_empty() {
+        drop(pass.tx.take());
+        for r in &pass.report.second_readings {
+            match r {
+                Readings::Date(_, b) => request.options.date_format = Some(b.clone()),
+                Readings::Number(_, b) => request.options.number_format = Some(*b),
+            }
+        }
+        let settled = pass.report.judgements.clone();
+        let warnings: Vec<_> = pass
+            .report
+            .warnings
+            .iter()
+            .filter(|w| w.code == ProblemCode::AmbiguousColumn)
+            .cloned()
+            .collect();
+        pass = run(schema, rt, store, input, &request, progress)?;
+        pass.report.judgements = settled;
+        pass.report.warnings.extend(warnings);
+    }
+    finish(schema, rt, store, input, &request, pass, outputs)
+}
+
+/// One pass of an import, not yet committed.
+struct Pass<'st> {
+    detected: Detected,
+    header: Vec<String>,
+    header_row: RowNumber,
+    mapping: Mapping,
+    report: ValidationReport,
+    counts: Counts,
+    tx: Option<Box<dyn intake_store::ImportTransaction + 'st>>,
+    /// Rows with problems found outside the validator's report rows (none today; kept with the report).
+    written: Vec<(u64, Uuid)>,
+    /// Records written by a row that a later row contradicts: undone before commit.
+    undo: Vec<Uuid>,
+    new_options: BTreeMap<String, Vec<String>>,
+    import: NewImport,
+}
+
+/// What a worker sends back for a batch.
+struct Checked {
+    seq: usize,
+    batch: RecordBatch,
+    out: BatchOutput,
+    ops: Vec<Op>,
+    problems: Vec<Problem>,
+}
+
+fn run<'st>(
+    schema: &Schema,
+    rt: &RecordType,
+    store: &'st dyn Store,
+    input: &dyn Input,
+    request: &ImportRequest,
+    progress: &dyn Progress,
+) -> Result<Pass<'st>, ImportError> {
+    let file = input
+        .open()
+        .map_err(|e| EngineError::read(intake_formats::ReadError::Io(e), None))?;
+    let mut csv = request.csv;
+    if csv.delimiter.is_none() {
+        csv.delimiter = request.options.locale.delimiter;
+    }
+    let mut reader = CsvReader::new(file, &csv).map_err(|e| EngineError::read(e, None))?;
+    let (header, header_row, mut mapped, warnings) = header_of(&mut reader, rt, &request.mapping)?;
+    let detected = *reader.detected();
+    // Columns an update-only import does not need are not missing.
+    if request.options.mode == intake_core::validate::Mode::Update
+        || !request.options.match_on.is_empty()
+    {
+        mapped.problems.retain(|p| {
+            p.code != ProblemCode::MissingColumn
+                || request.options.mode != intake_core::validate::Mode::Update
+        });
+    }
+    let validator = Validator::new(schema, rt, &mapped.mapping, &request.options);
+    let columns: Vec<_> = (0..rt.fields.len())
+        .map(|f| mapped.mapping.column_of(f).map(|c| c.column.clone()))
+        .collect();
+    let uuid_column = mapped
+        .mapping
+        .uuid_column()
+        .and_then(|i| mapped.mapping.columns.get(i).map(|c| c.column.clone()));
+    let planner = Planner::new(
+        rt,
+        columns,
+        uuid_column,
+        PlanOptions {
+            match_on: request.options.match_on.clone(),
+            ignore_required: request.options.ignore_required,
+            force: request.force,
+        },
+    );
+
+    let import = NewImport {
+        record_type: rt.name.clone(),
+        file_name: input.name(),
+        options: options_json(request),
+        started_at: request.now.clone(),
+    };
+    let mut tx = if request.dry_run {
+        None
+    } else {
+        Some(store.begin_import(schema, &import)?)
+    };
+    // Lookups see the store as it was when the import began (no one else can write now).
+    let empty = store.read()?.count(rt)? == 0;
+    if empty && let Some(tx) = tx.as_mut() {
+        tx.bulk_load(rt)?;
+    }
+    fail(request, FailPoint::BeforeFirstWrite)?;
+
+    let threads = if request.threads == 0 {
+        std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+    } else {
+        request.threads
+    }
+    .max(1);
+
+    let mut validation = validator.start();
+    let mut counts = Counts::default();
+    let mut failed_any = !mapped.problems.is_empty();
+    let mut written: Vec<(u64, Uuid)> = Vec::new();
+    let mut undo: Vec<Uuid> = Vec::new();
+    let mut new_options: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Records touched so far: UUID -> (row, fingerprint of what the row set, written).
+    let mut touched: FxHashMap<Uuid, (RowNumber, u64, bool)> = FxHashMap::default();
+    let mut late_problems: Vec<Problem> = Vec::new();
+    let mut store_error: Option<ImportError> = None;
+    let stopped = std::cell::Cell::new(false);
+
+    let (work_tx, work_rx) = mpsc::sync_channel::<(usize, RecordBatch)>(threads);
+    let work_rx = Mutex::new(work_rx);
+    let read_result: Result<(), EngineError> = std::thread::scope(|scope| {
+        let (done_tx, done_rx) = mpsc::channel::<Result<Checked, StoreError>>();
+        for _ in 0..threads {
+            let done_tx = done_tx.clone();
+            let work_rx = &work_rx;
+            let validator = &validator;
+            let planner = &planner;
+            scope.spawn(move || {
+                let mut session = match store.read() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = done_tx.send(Err(e));
+                        return;
+                    }
+                };
+                loop {
+                    let next = work_rx.lock().map_or(None, |rx| rx.recv().ok());
+                    let Some((seq, batch)) = next else { break };
+                    let mut out = BatchOutput::default();
+                    for rec in batch.iter() {
+                        validator.check_row(&RecordRow(rec), &mut out);
+                    }
+                    let result =
+                        lookup(planner, session.as_mut(), &out.typed, empty).map(|found| {
+                            let plan = planner.plan(&out.typed, &found);
+                            Checked {
+                                seq,
+                                batch,
+                                out,
+                                ops: plan.ops,
+                                problems: plan.problems,
+                            }
+                        });
+                    if done_tx.send(result).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+
+        let mut waiting: BTreeMap<usize, Checked> = BTreeMap::new();
+        let mut next = 0usize;
+        let mut rows = 0u64;
+        let mut receive = |spare: &mut Vec<RecordBatch>| -> bool {
+            let checked = match done_rx.recv() {
+                Ok(Ok(c)) => c,
+                Ok(Err(e)) => {
+                    store_error.get_or_insert(ImportError::Store(e));
+                    stopped.set(true);
+                    return false;
+                }
+                Err(_) => return false,
+            };
+            rows += checked.out.rows();
+            progress.on_batch_done(rows, None);
+            waiting.insert(checked.seq, checked);
+            while let Some(mut c) = waiting.remove(&next) {
+                next += 1;
+                // Rows that fail: their own problems, duplicates within the file, the planner's.
+                let mut failed: FxHashSet<RowNumber> = c
+                    .out
+                    .typed
+                    .iter()
+                    .filter(|t| t.failed)
+                    .map(|t| t.row)
+                    .collect();
+                let before = validation.problem_count();
+                validation.merge(&mut c.out);
+                failed.extend(validation.problem_rows_since(before));
+                failed.extend(c.problems.iter().map(|p| p.row));
+                validation.add_problems(std::mem::take(&mut c.problems));
+                for (list, code) in c.out.new_options.drain(..) {
+                    let codes = new_options.entry(list).or_default();
+                    if !codes.contains(&code) {
+                        codes.push(code);
+                    }
+                }
+                let mut ops = Vec::with_capacity(c.ops.len());
+                for op in c.ops.drain(..) {
+                    if failed.contains(&op.row()) {
+                        continue;
+                    }
+                    // Two rows of the file touching one record must agree.
+                    if let Some(target) = op.target() {
+                        let print = fingerprint(&op, &c.out.typed);
+                        match touched.get(&target).copied() {
+                            Some((first, p, was_written)) if p != print => {
+                                let message = |_: RowNumber| {
+                                    format!(
+                                        "rows {first} and {} both change the {} `{}` but differently; keep one row per record (or make them agree)",
+                                        op.row(),
+                                        rt.label,
+                                        uuid_text(&target)
+                                    )
+                                };
+                                for row in [first, op.row()] {
+                                    late_problems.push(Problem {
+                                        row,
+                                        column: None,
+                                        field: None,
+                                        value: uuid_text(&target),
+                                        code: ProblemCode::ConflictingUpdate,
+                                        message: message(row),
+                                    });
+                                }
+                                if was_written {
+                                    undo.push(target);
+                                }
+                                failed.insert(op.row());
+                                failed_any = true;
+                                continue;
+                            }
+                            Some(_) => {
+                                // The same change again: nothing more to write.
+                                ops.push(Op::Unchanged {
+                                    row: op.row(),
+                                    uuid: target,
+                                });
+                                continue;
+                            }
+                            None => {
+                                touched.insert(target, (op.row(), print, false));
+                            }
+                        }
+                    }
+                    ops.push(op);
+                }
+                if !failed.is_empty() {
+                    failed_any = true;
+                }
+                let write_now = request.on_error == OnError::Skip || !failed_any;
+                if let Some(tx) = tx.as_mut().filter(|_| write_now && store_error.is_none()) {
+                    match write(
+                        rt,
+                        tx.as_mut(),
+                        &ops,
+                        &request.now,
+                        request,
+                        &mut counts,
+                        &mut written,
+                        &mut touched,
+                    ) {
+                        Ok(_) => {}
+                        Err(e) => {
+                            store_error.get_or_insert(e);
+                            stopped.set(true);
+                        }
+                    }
+                }
+                spare.push(c.batch);
+            }
+            true
+        };
+
+        let mut spare: Vec<RecordBatch> = Vec::new();
+        let (mut sent, mut received) = (0usize, 0usize);
+        let mut result = Ok(());
+        loop {
+            while sent - received >= threads * 2 {
+                if !receive(&mut spare) {
+                    break;
+                }
+                received += 1;
+            }
+            if stopped.get() {
+                break;
+            }
+            let mut batch = spare.pop().unwrap_or_default();
+            match reader.read_batch(&mut batch, BATCH_ROWS) {
+                Ok(true) => {
+                    if work_tx.send((sent, batch)).is_err() {
+                        break;
+                    }
+                    sent += 1;
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    result = Err(EngineError::read(e, Some(&header)));
+                    break;
+                }
+            }
+        }
+        drop(work_tx);
+        while received < sent && receive(&mut spare) {
+            received += 1;
+        }
+        result
+    });
+    read_result?;
+    if let Some(e) = store_error {
+        return Err(e);
+    }
+    validation.add_problems(late_problems);
+    let report = validation.finish(header_row, mapped.problems.clone(), warnings);
+    counts.rows = report.rows;
+    counts.failed = report.failed_rows;
+    Ok(Pass {
+        detected,
+        header,
+        header_row,
+        mapping: mapped.mapping,
+        report,
+        counts,
+        tx,
+        written,
+        undo,
+        new_options,
+        import,
+    })
+}
+
+/// What a row set, as a number: two rows touching one record must set the same.
+fn fingerprint(op: &Op, typed: &[TypedRow]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    std::mem::discriminant(op).hash(&mut h);
+    if let Some(t) = typed.iter().find(|t| t.row == op.row()) {
+        for v in &t.values {
+            match v {
+                intake_core::plan::CellValue::Keep => 0u8.hash(&mut h),
+                intake_core::plan::CellValue::Set(s) => s.hash(&mut h),
+            }
+        }
+    }
+    h.finish()
+}
+
+/// Fetches what a batch needs from the store.
+fn lookup(
+    planner: &Planner<'_>,
+    session: &mut dyn ReadSession,
+    rows: &[TypedRow],
+    empty: bool,
+) -> Result<Found, StoreError> {
+    let rt = planner.record_type();
+    let needs = planner.needs(rows);
+    let mut found = Found::default();
+    if !empty {
+        if !needs.uuids.is_empty() {
+            found.records = session.by_uuid(rt, &needs.uuids)?;
+        }
+        if !needs.keys.is_empty() {
+            let fields: Vec<usize> = planner.match_on().to_vec();
+            found
+                .records
+                .extend(session.by_key(rt, &fields, &needs.keys)?);
+        }
+        for (slot, values) in &needs.unique {
+            let mut map = FxHashMap::default();
+            if !values.is_empty() {
+                for r in session.by_key(rt, slot, values)? {
+                    let v: Vec<Stored> = slot.iter().map(|&f| r.values[f].clone()).collect();
+                    map.insert(planner.fold_slot(slot, &v), r.uuid);
+                }
+            }
+            found.unique.push(map);
+        }
+    } else {
+        found.unique = needs.unique.iter().map(|_| FxHashMap::default()).collect();
+    }
+    for (target, uuids) in &needs.links {
+        let exists = session.existing(target, uuids)?;
+        found
+            .links
+            .insert(target.clone(), exists.into_iter().collect());
+    }
+    Ok(found)
+}
+
+/// Writes the ops of a batch. Returns the number of writes.
+#[allow(clippy::too_many_arguments)]
+fn write(
+    rt: &RecordType,
+    tx: &mut dyn intake_store::ImportTransaction,
+    ops: &[Op],
+    now: &str,
+    request: &ImportRequest,
+    counts: &mut Counts,
+    written: &mut Vec<(u64, Uuid)>,
+    touched: &mut FxHashMap<Uuid, (RowNumber, u64, bool)>,
+) -> Result<usize, ImportError> {
+    let mut creates = Vec::new();
+    let mut updates = Vec::new();
+    let mut deletes = Vec::new();
+    let mut deactivates = Vec::new();
+    for op in ops {
+        match op {
+            Op::Create { row, values } => {
+                let uuid = Uuid::now_v7();
+                written.push((row.get(), uuid));
+                creates.push(NewRecord {
+                    uuid,
+                    values: values.clone(),
+                });
+            }
+            Op::Update {
+                row,
+                uuid,
+                set,
+                before,
+            } => {
+                written.push((row.get(), *uuid));
+                updates.push(RecordUpdate {
+                    uuid: *uuid,
+                    set: set.clone(),
+                    before: before.clone(),
+                });
+            }
+            Op::Unchanged { row, uuid } => {
+                written.push((row.get(), *uuid));
+                counts.unchanged += 1;
+            }
+            Op::Delete { row, record } => {
+                written.push((row.get(), record.uuid));
+                deletes.push(record.clone());
+            }
+            Op::Deactivate { row, uuid } => {
+                written.push((row.get(), *uuid));
+                deactivates.push(*uuid);
+            }
+        }
+        if let Some(t) = op.target()
+            && let Some(e) = touched.get_mut(&t)
+        {
+            e.2 = true;
+        }
+    }
+    let half = creates.len() / 2;
+    tx.insert(rt, &creates[..half], now)?;
+    if !creates.is_empty() {
+        fail(request, FailPoint::MidBatch)?;
+    }
+    tx.insert(rt, &creates[half..], now)?;
+    tx.update(rt, &updates, now)?;
+    tx.delete(rt, &deletes)?;
+    tx.deactivate(rt, &deactivates, now)?;
+    counts.created += creates.len() as u64;
+    counts.updated += updates.len() as u64;
+    counts.deleted += deletes.len() as u64;
+    counts.deactivated += deactivates.len() as u64;
+    Ok(creates.len() + updates.len() + deletes.len() + deactivates.len())
+}
+
+fn options_json(r: &ImportRequest) -> serde_json::Value {
+    serde_json::json!({
+        "mode": format!("{:?}", r.options.mode).to_lowercase(),
+        "on_error": r.on_error,
+        "match_on": r.match_on,
+        "clear_empty": r.options.clear_empty,
+        "ignore_required": r.options.ignore_required,
+        "create_missing_options": r.options.create_missing_options,
+        "force": r.force,
+    })
+}
+
+fn finish(
+    _schema: &Schema,
+    rt: &RecordType,
+    store: &dyn Store,
+    input: &dyn Input,
+    request: &ImportRequest,
+    mut pass: Pass<'_>,
+    outputs: Outputs<'_>,
+) -> Result<ImportOutcome, ImportError> {
+    let has_problems = !pass.report.problems.is_empty();
+    let abort = request.on_error == OnError::Abort && has_problems;
+    let mut counts = pass.counts;
+    let tx = pass.tx.take();
+    let (import_id, committed) = if let Some(mut tx) = tx.filter(|_| !abort && !request.dry_run) {
+        // Rows that a later row contradicted are undone, and no longer count as written.
+        for u in &pass.undo {
+            tx.undo(rt, *u)?;
+            counts.updated = counts.updated.saturating_sub(1);
+        }
+        for (list, codes) in &pass.new_options {
+            tx.add_options(list, codes)?;
+        }
+        fail(request, FailPoint::BeforeCommit)?;
+        let id = tx.commit(&counts, &request.now)?;
+        (id, true)
+    } else if request.dry_run {
+        counts.skipped = 0;
+        (0, false)
+    } else {
+        // The transaction, if any, was dropped above: nothing of the import is kept.
+        counts.skipped = counts.rows.saturating_sub(counts.failed);
+        counts.created = 0;
+        counts.updated = 0;
+        counts.unchanged = 0;
+        counts.deleted = 0;
+        counts.deactivated = 0;
+        let message = format!(
+            "{} row{} with problems; nothing was written",
+            counts.failed,
+            if counts.failed == 1 { "" } else { "s" }
+        );
+        let id = store.record_failed_import(&pass.import, &counts, &message, &request.now)?;
+        (id, false)
+    };
+
+    let failed_rows: FxHashMap<u64, String> = {
+        let mut m: FxHashMap<u64, String> = FxHashMap::default();
+        for p in &pass.report.problems {
+            let e = m.entry(p.row.get()).or_default();
+            if !e.is_empty() {
+                e.push_str("; ");
+            }
+            if let Some(c) = &p.column {
+                e.push_str(&format!("{}: ", c.header.trim()));
+            }
+            e.push_str(&p.message);
+        }
+        m
+    };
+    let undone: FxHashSet<Uuid> = pass.undo.iter().copied().collect();
+    let written: FxHashMap<u64, Uuid> = pass
+        .written
+        .iter()
+        .filter(|(_, u)| !undone.contains(u))
+        .copied()
+        .collect();
+    let mut response_rows = 0;
+    let mut success_rows = 0;
+    if outputs.response.is_some() || outputs.success.is_some() {
+        let uuid_index = pass.mapping.uuid_column();
+        let (r, s) = write_outputs(
+            input,
+            request,
+            &pass,
+            &failed_rows,
+            if committed { Some(&written) } else { None },
+            uuid_index,
+            rt,
+            outputs,
+        )?;
+        response_rows = r;
+        success_rows = s;
+    }
+    let _ = pass.header_row;
+    Ok(ImportOutcome {
+        detected: pass.detected,
+        header: std::mem::take(&mut pass.header),
+        mapping: pass.mapping,
+        report: pass.report,
+        counts,
+        import_id,
+        committed,
+        response_rows,
+        success_rows,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_outputs(
+    input: &dyn Input,
+    request: &ImportRequest,
+    pass: &Pass<'_>,
+    failed: &FxHashMap<u64, String>,
+    written: Option<&FxHashMap<u64, Uuid>>,
+    uuid_index: Option<usize>,
+    rt: &RecordType,
+    outputs: Outputs<'_>,
+) -> Result<(u64, u64), ImportError> {
+    let out_err =
+        |what: &'static str| move |source: io::Error| ImportError::Output { what, source };
+    let delimiter = pass.detected.delimiter;
+    let options = CsvWriterOptions {
+        delimiter,
+        bom: true,
+    };
+    let mut response = match outputs.response {
+        Some(w) => Some(CsvWriter::new(w, &options).map_err(out_err("response"))?),
+        None => None,
+    };
+    let mut success = match outputs.success {
+        Some(w) => Some(CsvWriter::new(w, &options).map_err(out_err("success"))?),
+        None => None,
+    };
+    let file = input.open().map_err(out_err("response"))?;
+    let mut csv = request.csv;
+    csv.delimiter = Some(delimiter);
+    csv.encoding = Some(pass.detected.encoding);
+    let mut reader = CsvReader::new(file, &csv).map_err(|e| EngineError::read(e, None))?;
+    let mut batch = RecordBatch::new();
+    let mut header_done = false;
+    let (mut nr, mut ns) = (0u64, 0u64);
+    let uuid_header = rt.uuid_header();
+    while reader
+        .read_batch(&mut batch, BATCH_ROWS)
+        .map_err(|e| EngineError::read(e, Some(&pass.header)))?
+    {
+        for rec in batch.iter() {
+            let cells: Vec<&str> = (0..rec.len())
+                .map(|i| rec.get(i).unwrap_or_default())
+                .collect();
+            if !header_done {
+                header_done = true;
+                if let Some(w) = response.as_mut() {
+                    let mut h: Vec<&str> = cells.clone();
+                    h.push(RESPONSE_ERRORS_HEADER);
+                    w.write_record(h).map_err(out_err("response"))?;
+                }
+                if let Some(w) = success.as_mut() {
+                    let mut h: Vec<&str> = cells.clone();
+                    if uuid_index.is_none() {
+                        h.insert(0, &uuid_header);
+                    }
+                    w.write_record(h).map_err(out_err("success"))?;
+                }
+                continue;
+            }
+            let row = rec.row().get();
+            if let Some(msg) = failed.get(&row) {
+                if let Some(w) = response.as_mut() {
+                    let mut c = cells.clone();
+                    // A response file keeps the user's cells; only the errors are added.
+                    c.push(msg);
+                    w.write_record(c).map_err(out_err("response"))?;
+                    nr += 1;
+                }
+            } else if let (Some(w), Some(u)) = (success.as_mut(), written.and_then(|m| m.get(&row)))
+            {
+                let text = uuid_text(u);
+                let mut c: Vec<&str> = cells.clone();
+                match uuid_index {
+                    Some(i) if i < c.len() => c[i] = &text,
+                    _ => c.insert(0, &text),
+                }
+                w.write_record(c).map_err(out_err("success"))?;
+                ns += 1;
+            }
+        }
+    }
+    if let Some(w) = response.as_mut() {
+        w.flush().map_err(out_err("response"))?;
+    }
+    if let Some(w) = success.as_mut() {
+        w.flush().map_err(out_err("success"))?;
+    }
+    Ok((nr, ns))
+}

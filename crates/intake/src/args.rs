@@ -35,6 +35,9 @@ pub struct Global {
         value_name = "DIR"
     )]
     pub workspace: PathBuf,
+    /// The database: `sqlite://PATH` (default: intake.db in the workspace).
+    #[arg(long, global = true, env = "INTAKE_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +54,92 @@ pub enum Command {
     Template(TemplateArgs),
     /// Check a file against a record type and report every problem (writes nothing)
     Validate(ValidateArgs),
+    /// Import a file into the workspace's database.
+    Import(ImportArgs),
+    /// Export records in template layout (for bulk edits and re-import).
+    Export(ExportArgs),
+    /// List, show and revert imports.
+    Imports(ImportsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The record type to import into.
+    #[arg(value_name = "TYPE")]
+    pub record_type: String,
+    /// The CSV file.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub options: ImportOptions,
+    /// What to do with rows that have problems: abort writes nothing if any row fails;
+    /// skip writes the valid rows.
+    #[arg(long, value_enum, default_value = "abort")]
+    pub on_error: OnError,
+    /// Update sheets: write `[new]` even when the record changed since the export.
+    #[arg(long)]
+    pub force: bool,
+    /// Write the failing rows here (your layout and text, plus an error column).
+    #[arg(long, value_name = "FILE")]
+    pub response: Option<PathBuf>,
+    /// Write the written rows here, with the UUIDs they got.
+    #[arg(long, value_name = "FILE")]
+    pub success: Option<PathBuf>,
+    /// Print the result as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    /// At most this many problems are printed (all are in --response and --json).
+    #[arg(long, value_name = "N", default_value = "50")]
+    pub limit: usize,
+    /// Test hook: kill the process at a named point of the import (crash-safety tests).
+    #[arg(long, value_name = "POINT", hide = true, env = "INTAKE_CRASH_AT")]
+    pub crash_at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The record type to export.
+    #[arg(value_name = "TYPE")]
+    pub record_type: String,
+    /// Which records, e.g. `country = DE and annual_revenue > 1000` (see docs/filters.md).
+    #[arg(long, value_name = "EXPR", default_value = "")]
+    pub filter: String,
+    /// Export these fields as `[old] Label` / `[new] Label` pairs (an update sheet).
+    #[arg(long, value_name = "FIELD,...", value_delimiter = ',')]
+    pub update_sheet: Vec<String>,
+    /// The format (csv).
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: TemplateFormat,
+    /// Write here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportsArgs {
+    #[command(subcommand)]
+    pub action: Option<ImportsAction>,
+    /// Print as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportsAction {
+    /// Every import, newest first.
+    List,
+    /// One import: options, counts and what it changed.
+    Show {
+        /// The import's id.
+        id: i64,
+        /// At most this many changes are listed.
+        #[arg(long, value_name = "N", default_value = "20")]
+        limit: usize,
+    },
+    /// Undo a completed import as a whole.
+    Revert {
+        /// The import's id.
+        id: i64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -201,6 +290,15 @@ pub struct ImportOptions {
     #[arg(long, value_name = "FMT")]
     pub datetime_format: Option<String>,
     /// Worker threads for checking rows (default: one per core)
+    /// Match rows to stored records by this natural key instead of the UUID (e.g. email).
+    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    pub match_on: Vec<String>,
+    /// An empty cell clears the stored value (default: empty cells keep it).
+    #[arg(long)]
+    pub clear_empty: bool,
+    /// Unknown select values become new options of their list instead of problems.
+    #[arg(long)]
+    pub create_missing_options: bool,
     #[arg(long, value_name = "N", default_value = "0", hide = true)]
     pub threads: usize,
     #[command(flatten)]

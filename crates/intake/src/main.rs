@@ -43,6 +43,9 @@ fn main() -> ExitCode {
         Command::Describe(a) => commands::describe::run(&cli.global, a),
         Command::Template(a) => commands::template::run(&cli.global, a),
         Command::Validate(a) => commands::validate::run(&cli.global, a),
+        Command::Import(a) => commands::import::run(&cli.global, a),
+        Command::Export(a) => commands::export::run(&cli.global, a),
+        Command::Imports(a) => commands::imports::run(&cli.global, a),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

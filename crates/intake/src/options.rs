@@ -134,6 +134,8 @@ pub fn request(
     let csv = csv_options(&o.read)?;
     options.locale = locale;
     options.ignore_required = o.ignore_required;
+    options.clear_empty = o.clear_empty;
+    options.create_missing_options = o.create_missing_options;
     options.mode = match o.mode {
         crate::args::Mode::Upsert => Mode::Upsert,
         crate::args::Mode::Create => Mode::Create,

@@ -11,7 +11,7 @@ use crate::workspace::SCHEMA_FILE;
 /// The schema written by `intake init` without `--demo`: one small record type to edit.
 const STARTER: &str = include_str!("../starter.toml");
 
-pub fn run(_global: &Global, args: &InitArgs) -> anyhow::Result<Outcome> {
+pub fn run(global: &Global, args: &InitArgs) -> anyhow::Result<Outcome> {
     let (source, what) = match &args.demo {
         Some(name) => {
             let d = demo::demo(name).with_context(|| format!("there is no demo `{name}`"))?;
@@ -30,7 +30,13 @@ pub fn run(_global: &Global, args: &InitArgs) -> anyhow::Result<Outcome> {
     }
     fs_err::create_dir_all(&args.dir)?;
     fs_err::write(&path, source)?;
-    eprintln!("created `{}` with {what}", path.display());
+    let mut ws = crate::workspace::load(&args.dir)?;
+    ws.store(global.database.as_deref())?;
+    eprintln!(
+        "created `{}` with {what}, and its database `{}`",
+        path.display(),
+        crate::workspace::database_path(&args.dir, global.database.as_deref())?.display()
+    );
     let ws = if args.dir.as_os_str() == "." {
         String::new()
     } else {

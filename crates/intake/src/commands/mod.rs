@@ -1,6 +1,9 @@
 //! One module per command.
 
 pub mod describe;
+pub mod export;
+pub mod import;
+pub mod imports;
 pub mod init;
 pub mod inspect;
 pub mod template;

@@ -83,7 +83,7 @@ fn with_hint(e: EngineError) -> anyhow::Error {
     }
 }
 
-fn problem_json(p: &Problem) -> serde_json::Value {
+pub fn problem_json(p: &Problem) -> serde_json::Value {
     json!({
         "row": p.row,
         "column": p.column.as_ref().map(|c| c.header.as_str()),

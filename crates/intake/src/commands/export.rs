@@ -1,0 +1,48 @@
+//! `intake export TYPE [--filter EXPR] [--update-sheet FIELD,...] [-o FILE]`.
+
+use std::io::Write;
+
+use intake_engine::ExportRequest;
+
+use crate::args::{ExportArgs, Global};
+use crate::render::plural;
+use crate::{Outcome, workspace};
+
+pub fn run(global: &Global, args: &ExportArgs) -> anyhow::Result<Outcome> {
+    let mut ws = workspace::load(&global.workspace)?;
+    let store = ws.store(global.database.as_deref())?;
+    let request = ExportRequest {
+        record_type: args.record_type.clone(),
+        filter: args.filter.clone(),
+        update_sheet: args.update_sheet.clone(),
+    };
+    let n = match &args.output {
+        Some(path) => {
+            // Written beside the target and renamed, so a failed export leaves no half file.
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let tmp = tempfile_in(dir)?;
+            let mut w = std::io::BufWriter::new(tmp.reopen()?);
+            let n = intake_engine::export(&ws.schema, &store, &request, &mut w)?;
+            w.flush()?;
+            drop(w);
+            tmp.persist(path)?;
+            eprintln!("{} exported to `{}`", plural(n, "record"), path.display());
+            n
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            let n = intake_engine::export(&ws.schema, &store, &request, &mut out)?;
+            out.flush()?;
+            n
+        }
+    };
+    let _ = n;
+    Ok(Outcome::Ok)
+}
+
+fn tempfile_in(dir: Option<&std::path::Path>) -> anyhow::Result<tempfile::NamedTempFile> {
+    Ok(match dir {
+        Some(d) => tempfile::NamedTempFile::new_in(d)?,
+        None => tempfile::NamedTempFile::new_in(".")?,
+    })
+}

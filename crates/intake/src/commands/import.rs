@@ -1,0 +1,207 @@
+//! `intake import TYPE FILE`: write a file's records into the workspace's database.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use anyhow::{Context, bail};
+use intake_core::report::render;
+use intake_engine::{
+    FailMode, FailPoint, FileInput, ImportOutcome, ImportRequest, NoProgress, OnError, Outputs,
+    Progress,
+};
+use serde_json::json;
+
+use crate::args::{Global, ImportArgs};
+use crate::progress::ProgressLine;
+use crate::render::{count, plural};
+use crate::{Outcome, options, workspace};
+
+/// The time now, as stored (RFC 3339, UTC, seconds).
+pub fn now() -> String {
+    let t: chrono::DateTime<chrono::Utc> = std::time::SystemTime::now().into();
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
+    let mut ws = workspace::load(&global.workspace)?;
+    let store = ws.store(global.database.as_deref())?;
+    let base = options::request(&ws.schema, &args.record_type, &args.options)?;
+    let fail_at = match args.crash_at.as_deref() {
+        None => None,
+        Some("before_first_write") => Some((FailPoint::BeforeFirstWrite, FailMode::Abort)),
+        Some("mid_batch") => Some((FailPoint::MidBatch, FailMode::Abort)),
+        Some("before_commit") => Some((FailPoint::BeforeCommit, FailMode::Abort)),
+        Some(other) => bail!("unknown crash point `{other}`"),
+    };
+    let request = ImportRequest {
+        record_type: base.record_type,
+        options: base.options,
+        csv: base.csv,
+        mapping: base.mapping,
+        threads: base.threads,
+        on_error: match args.on_error {
+            crate::args::OnError::Abort => OnError::Abort,
+            crate::args::OnError::Skip => OnError::Skip,
+        },
+        match_on: args.options.match_on.clone(),
+        force: args.force,
+        now: now(),
+        fail_at,
+        dry_run: false,
+    };
+    if !args.file.exists() {
+        bail!("cannot read `{}`: no such file", args.file.display());
+    }
+    let size = fs_err::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    let line = if args.json {
+        None
+    } else {
+        ProgressLine::new("importing", size, Arc::new(AtomicU64::new(0)))
+    };
+    let progress: &dyn Progress = match &line {
+        Some(l) => l,
+        None => &NoProgress,
+    };
+    let mut response = open_output(args.response.as_deref())?;
+    let mut success = open_output(args.success.as_deref())?;
+    let outputs = Outputs {
+        response: response.as_mut().map(|w| w as &mut dyn Write),
+        success: success.as_mut().map(|w| w as &mut dyn Write),
+    };
+    let result = intake_engine::import(
+        &ws.schema,
+        &store,
+        &FileInput(args.file.clone()),
+        &request,
+        outputs,
+        progress,
+    );
+    if let Some(l) = &line {
+        l.finish();
+    }
+    let outcome = result.map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(mut w) = response {
+        w.flush()?;
+    }
+    if let Some(mut w) = success {
+        w.flush()?;
+    }
+    // A success file of an import that wrote nothing would list rows that are not stored.
+    if !outcome.committed
+        && let Some(p) = &args.success
+    {
+        let _ = fs_err::remove_file(p);
+    }
+    if args.json {
+        print_json(&outcome)?;
+    } else {
+        print_human(args, &outcome);
+    }
+    Ok(if outcome.report.problems.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Problems
+    })
+}
+
+fn open_output(path: Option<&Path>) -> anyhow::Result<Option<std::io::BufWriter<fs_err::File>>> {
+    path.map(|p| {
+        fs_err::File::create(p)
+            .map(std::io::BufWriter::new)
+            .with_context(|| format!("cannot write `{}`", p.display()))
+    })
+    .transpose()
+}
+
+fn print_json(o: &ImportOutcome) -> anyhow::Result<()> {
+    let c = &o.counts;
+    let doc = json!({
+        "import": o.import_id,
+        "committed": o.committed,
+        "rows": c.rows,
+        "created": c.created,
+        "updated": c.updated,
+        "unchanged": c.unchanged,
+        "deleted": c.deleted,
+        "deactivated": c.deactivated,
+        "skipped": c.skipped,
+        "failed": c.failed,
+        "problems": o.report.problems.iter().map(super::validate::problem_json).collect::<Vec<_>>(),
+        "warnings": o.report.warnings,
+    });
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_human(args: &ImportArgs, o: &ImportOutcome) {
+    let c = &o.counts;
+    for w in o.report.warnings.iter().take(20) {
+        eprintln!("warning: {}", w.message);
+    }
+    let shown = o.report.problems.len().min(args.limit);
+    for p in o.report.problems.iter().take(shown) {
+        eprintln!("{}", render(p));
+    }
+    if o.report.problems.len() > shown {
+        eprintln!(
+            "... and {} more problems (all of them are in --response FILE and --json)",
+            count(o.report.problems.len() as u64 - shown as u64)
+        );
+    }
+    let mut parts = vec![
+        format!("{} created", count(c.created)),
+        format!("{} updated", count(c.updated)),
+        format!("{} unchanged", count(c.unchanged)),
+    ];
+    if c.deleted > 0 {
+        parts.push(format!("{} deleted", count(c.deleted)));
+    }
+    if c.deactivated > 0 {
+        parts.push(format!("{} deactivated", count(c.deactivated)));
+    }
+    if o.committed {
+        println!(
+            "import {}: {} ({} rows{})",
+            o.import_id,
+            parts.join(", "),
+            count(c.rows),
+            if c.failed > 0 {
+                format!(", {} failed and not written", count(c.failed))
+            } else {
+                String::new()
+            }
+        );
+    } else {
+        println!(
+            "import {} failed: {} with problems; nothing was written (all or nothing)",
+            o.import_id,
+            plural(c.failed, "row")
+        );
+        eprintln!(
+            "hint: fix the rows and import again, or import with --on-error skip to write the {} valid",
+            plural(c.skipped, "row")
+        );
+    }
+    if let Some(p) = &args.response
+        && o.response_rows > 0
+    {
+        eprintln!(
+            "{} with problems written to `{}`: fix them there and import that file",
+            plural(o.response_rows, "row"),
+            p.display()
+        );
+    }
+    if let Some(p) = &args.success
+        && o.committed
+    {
+        eprintln!(
+            "{} written, with their UUIDs, to `{}`",
+            plural(o.success_rows, "row"),
+            p.display()
+        );
+    }
+}

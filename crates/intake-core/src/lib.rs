@@ -8,6 +8,7 @@
 pub mod cell;
 pub mod demo;
 pub mod describe;
+pub mod filter;
 pub mod judge;
 pub mod locale;
 pub mod mapping;

@@ -155,11 +155,13 @@ pub struct ImportOutcome {
     pub detected: Detected,
     /// The header as written.
     pub header: Vec<String>,
+    /// The header's row (after leading blank lines).
+    pub header_row: RowNumber,
     /// How the columns were mapped.
     pub mapping: Mapping,
     /// Every problem and warning.
     pub report: ValidationReport,
-    /// What was written.
+    /// What was written (for a dry run: what would be written).
     pub counts: Counts,
     /// The import's id in the store.
     pub import_id: i64,
@@ -553,6 +555,8 @@ fn run<'st>(
                             stopped.set(true);
                         }
                     }
+                } else if request.dry_run {
+                    tally(&ops, &mut counts);
                 }
                 spare.push(c.batch);
             }
@@ -672,6 +676,19 @@ fn lookup(
             .insert(target.clone(), exists.into_iter().collect());
     }
     Ok(found)
+}
+
+/// Counts what the ops would write (dry runs).
+fn tally(ops: &[Op], counts: &mut Counts) {
+    for op in ops {
+        match op {
+            Op::Create { .. } => counts.created += 1,
+            Op::Update { .. } => counts.updated += 1,
+            Op::Unchanged { .. } => counts.unchanged += 1,
+            Op::Delete { .. } => counts.deleted += 1,
+            Op::Deactivate { .. } => counts.deactivated += 1,
+        }
+    }
 }
 
 /// Writes the ops of a batch. Returns the number of writes.
@@ -843,10 +860,10 @@ fn finish(
         response_rows = r;
         success_rows = s;
     }
-    let _ = pass.header_row;
     Ok(ImportOutcome {
         detected: pass.detected,
         header: std::mem::take(&mut pass.header),
+        header_row: pass.header_row,
         mapping: pass.mapping,
         report: pass.report,
         counts,

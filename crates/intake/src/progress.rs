@@ -32,6 +32,28 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+/// A file whose reads are counted, for the progress line.
+pub struct CountedFile {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Bytes read so far by the current pass.
+    pub read: Arc<AtomicU64>,
+}
+
+impl intake_engine::Input for CountedFile {
+    fn open(&self) -> std::io::Result<Box<dyn Read + Send + '_>> {
+        self.read.store(0, Ordering::Relaxed);
+        let f = fs_err::File::open(&self.path)?;
+        Ok(Box::new(std::io::BufReader::with_capacity(
+            1 << 20,
+            CountingReader::new(f, self.read.clone()),
+        )))
+    }
+    fn name(&self) -> String {
+        intake_engine::FileInput(self.path.clone()).name()
+    }
+}
+
 /// The progress line.
 pub struct ProgressLine {
     verb: &'static str,

@@ -217,7 +217,7 @@ fn validate_a_clean_file_exits_0() {
     );
     let r = env.run(&["validate", "contact", "ok.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    insta::assert_snapshot!(r.stdout, @"ok.csv: no problems in 1 row; an import would create 1 and update 0");
+    insta::assert_snapshot!(r.stdout, @"ok.csv: no problems in 1 row; an import would create 1, update 0 and leave 0 unchanged");
 }
 
 #[test]

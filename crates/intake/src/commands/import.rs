@@ -8,13 +8,12 @@ use std::sync::atomic::AtomicU64;
 use anyhow::{Context, bail};
 use intake_core::report::render;
 use intake_engine::{
-    FailMode, FailPoint, FileInput, ImportOutcome, ImportRequest, NoProgress, OnError, Outputs,
-    Progress,
+    FailMode, FailPoint, ImportOutcome, ImportRequest, NoProgress, OnError, Outputs, Progress,
 };
 use serde_json::json;
 
 use crate::args::{Global, ImportArgs};
-use crate::progress::ProgressLine;
+use crate::progress::{CountedFile, ProgressLine};
 use crate::render::{count, plural};
 use crate::{Outcome, options, workspace};
 
@@ -55,10 +54,11 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
         bail!("cannot read `{}`: no such file", args.file.display());
     }
     let size = fs_err::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    let read = Arc::new(AtomicU64::new(0));
     let line = if args.json {
         None
     } else {
-        ProgressLine::new("importing", size, Arc::new(AtomicU64::new(0)))
+        ProgressLine::new("importing", size, read.clone())
     };
     let progress: &dyn Progress = match &line {
         Some(l) => l,
@@ -73,7 +73,10 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
     let result = intake_engine::import(
         &ws.schema,
         &store,
-        &FileInput(args.file.clone()),
+        &CountedFile {
+            path: args.file.clone(),
+            read: read.clone(),
+        },
         &request,
         outputs,
         progress,

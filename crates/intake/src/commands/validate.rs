@@ -7,50 +7,98 @@ use intake_core::report::{Problem, ValidationReport, render};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use intake_engine::{EngineError, FileValidation, NoProgress, Progress};
+use intake_engine::{
+    EngineError, FileValidation, ImportError, ImportRequest, NoProgress, OnError, Outputs, Progress,
+};
 use intake_formats::ReadError;
 use intake_formats::{CsvWriter, CsvWriterOptions};
+use intake_store::Counts;
 use serde_json::json;
 
 use crate::args::{Global, ValidateArgs};
-use crate::progress::{CountingReader, ProgressLine};
+use crate::progress::{CountedFile, ProgressLine};
 use crate::render::{cell, count, plural, table};
 use crate::{Outcome, options, workspace};
 
 pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
-    let ws = workspace::load(&global.workspace)?;
+    let mut ws = workspace::load(&global.workspace)?;
+    let store = ws.store(global.database.as_deref())?;
     let request = options::request(&ws.schema, &args.record_type, &args.options)?;
-    let file = fs_err::File::open(&args.file)?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if !args.file.exists() {
+        anyhow::bail!("cannot read `{}`: no such file", args.file.display());
+    }
+    let size = fs_err::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     let read = Arc::new(AtomicU64::new(0));
-    let input = std::io::BufReader::with_capacity(1 << 20, CountingReader::new(file, read.clone()));
     let line = if args.json {
         None
     } else {
-        ProgressLine::new("validating", size, read)
+        ProgressLine::new("validating", size, read.clone())
     };
     let progress: &dyn Progress = match &line {
         Some(l) => l,
         None => &NoProgress,
     };
-    let v = intake_engine::validate(&ws.schema, input, &request, progress);
+    // A dry run of the import: every check against the database, nothing written.
+    let import = ImportRequest {
+        record_type: request.record_type,
+        options: request.options,
+        csv: request.csv,
+        mapping: request.mapping,
+        threads: request.threads,
+        on_error: OnError::Abort,
+        match_on: args.options.match_on.clone(),
+        force: false,
+        now: super::import::now(),
+        fail_at: None,
+        dry_run: true,
+    };
+    let result = intake_engine::import(
+        &ws.schema,
+        &store,
+        &CountedFile {
+            path: args.file.clone(),
+            read: read.clone(),
+        },
+        &import,
+        Outputs::default(),
+        progress,
+    );
     if let Some(l) = &line {
         l.finish();
     }
-    let v = v.map_err(with_hint)?;
+    let o = result.map_err(|e| match e {
+        ImportError::Engine(e) => with_hint(e),
+        other => anyhow::anyhow!(other),
+    })?;
+    let v = Checked {
+        file: FileValidation {
+            detected: o.detected,
+            header: o.header,
+            header_row: o.header_row,
+            mapping: o.mapping,
+            report: o.report,
+        },
+        counts: o.counts,
+    };
     if let Some(path) = &args.report {
-        write_report(path, &v.report)?;
+        write_report(path, &v.file.report)?;
     }
     if args.json {
         print_json(&v)?;
     } else {
         print_human(args, &v);
     }
-    Ok(if v.report.is_ok() {
+    Ok(if v.file.report.is_ok() {
         Outcome::Ok
     } else {
         Outcome::Problems
     })
+}
+
+/// A validated file and what an import of it would write.
+struct Checked {
+    file: FileValidation,
+    counts: Counts,
 }
 
 /// Adds the flag that would help to an error the user can fix from the command line.
@@ -94,14 +142,15 @@ pub fn problem_json(p: &Problem) -> serde_json::Value {
     })
 }
 
-fn print_json(v: &FileValidation) -> anyhow::Result<()> {
+fn print_json(c: &Checked) -> anyhow::Result<()> {
+    let v = &c.file;
     let r = &v.report;
     let doc = json!({
         "rows": r.rows,
-        "created": r.would_create(),
-        "updated": r.would_update(),
-        "unchanged": 0,
-        "deleted": 0,
+        "created": c.counts.created,
+        "updated": c.counts.updated,
+        "unchanged": c.counts.unchanged,
+        "deleted": c.counts.deleted,
         "failed": r.failed_rows,
         "problems": r.problems.iter().map(problem_json).collect::<Vec<_>>(),
         "warnings": r.warnings.iter().map(|w| json!({
@@ -123,7 +172,8 @@ fn print_json(v: &FileValidation) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_human(args: &ValidateArgs, v: &FileValidation) {
+fn print_human(args: &ValidateArgs, c: &Checked) {
+    let v = &c.file;
     let r = &v.report;
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
@@ -154,15 +204,16 @@ fn print_human(args: &ValidateArgs, v: &FileValidation) {
     drop(err);
 
     let mut out = std::io::stdout().lock();
-    let (created, updated) = (r.would_create(), r.would_update());
+    let (created, updated) = (c.counts.created, c.counts.updated);
     if r.problems.is_empty() {
         let _ = writeln!(
             out,
-            "{}: no problems in {}; an import would create {} and update {}",
+            "{}: no problems in {}; an import would create {}, update {} and leave {} unchanged",
             args.file.display(),
             plural(r.rows, "row"),
             count(created),
-            count(updated)
+            count(updated),
+            count(c.counts.unchanged)
         );
         return;
     }

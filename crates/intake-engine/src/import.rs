@@ -144,6 +144,7 @@ pub struct ImportRequest {
     pub now: String,
     /// A failure to inject (tests of all-or-nothing).
     pub fail_at: Option<(FailPoint, FailMode)>,
+
     /// Check everything against the store but write and record nothing (`intake validate`).
     pub dry_run: bool,
 }
@@ -270,7 +271,8 @@ pub fn import(
     let mut request = request.clone();
     request.options.match_on.clone_from(&match_on);
     request.options.typed = true;
-    let mut pass = run(schema, rt, store, input, &request, progress)?;
+    let keep = outputs.success.is_some();
+    let mut pass = run(schema, rt, store, input, &request, progress, keep)?;
     // The whole file read a judged column the other way: import again with that reading.
     if !pass.report.second_readings.is_empty() {
         drop(pass.tx.take());
@@ -288,7 +290,7 @@ pub fn import(
             .filter(|w| w.code == ProblemCode::AmbiguousColumn)
             .cloned()
             .collect();
-        pass = run(schema, rt, store, input, &request, progress)?;
+        pass = run(schema, rt, store, input, &request, progress, keep)?;
         pass.report.judgements = settled;
         pass.report.warnings.extend(warnings);
     }
@@ -328,6 +330,7 @@ fn run<'st>(
     input: &dyn Input,
     request: &ImportRequest,
     progress: &dyn Progress,
+    keep_uuids: bool,
 ) -> Result<Pass<'st>, ImportError> {
     let file = input
         .open()
@@ -398,8 +401,8 @@ fn run<'st>(
     let mut written: Vec<(u64, Uuid)> = Vec::new();
     let mut undo: Vec<Uuid> = Vec::new();
     let mut new_options: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    // Records touched so far: UUID -> (row, fingerprint of what the row set, written).
-    let mut touched: FxHashMap<Uuid, (RowNumber, u64, bool)> = FxHashMap::default();
+    // Records touched so far, by UUID.
+    let mut touched: FxHashMap<Uuid, Touch> = FxHashMap::default();
     let mut late_problems: Vec<Problem> = Vec::new();
     let mut store_error: Option<ImportError> = None;
     let stopped = std::cell::Cell::new(false);
@@ -493,28 +496,50 @@ fn run<'st>(
                     if let Some(target) = op.target() {
                         let print = fingerprint(&op, &c.out.typed);
                         match touched.get(&target).copied() {
-                            Some((first, p, was_written)) if p != print => {
-                                let message = |_: RowNumber| {
-                                    format!(
-                                        "rows {first} and {} both change the {} `{}` but differently; keep one row per record (or make them agree)",
-                                        op.row(),
-                                        rt.label,
-                                        uuid_text(&target)
-                                    )
+                            Some(t) if t.print != print || t.conflict => {
+                                let first = t.row;
+                                let message = format!(
+                                    "rows {first} and {} both change the {} `{}` but differently; keep one row per record (or make them agree)",
+                                    op.row(),
+                                    rt.label,
+                                    uuid_text(&target)
+                                );
+                                // The first row is reported once, with the first conflict.
+                                let rows = if t.conflict {
+                                    vec![op.row()]
+                                } else {
+                                    vec![first, op.row()]
                                 };
-                                for row in [first, op.row()] {
+                                for row in rows {
                                     late_problems.push(Problem {
                                         row,
                                         column: None,
                                         field: None,
                                         value: uuid_text(&target),
                                         code: ProblemCode::ConflictingUpdate,
-                                        message: message(row),
+                                        message: message.clone(),
                                     });
                                 }
-                                if was_written {
-                                    undo.push(target);
+                                // Neither change is kept: the first row's write is taken
+                                // back, or not made when it is still in this batch.
+                                if !t.conflict {
+                                    match t.written {
+                                        Some(count) => {
+                                            undo.push(target);
+                                            let n = count(&mut counts);
+                                            *n = n.saturating_sub(1);
+                                        }
+                                        None => ops.retain(|o: &Op| o.row() != first),
+                                    }
                                 }
+                                touched.insert(
+                                    target,
+                                    Touch {
+                                        conflict: true,
+                                        ..t
+                                    },
+                                );
+                                failed.insert(first);
                                 failed.insert(op.row());
                                 failed_any = true;
                                 continue;
@@ -528,7 +553,15 @@ fn run<'st>(
                                 continue;
                             }
                             None => {
-                                touched.insert(target, (op.row(), print, false));
+                                touched.insert(
+                                    target,
+                                    Touch {
+                                        row: op.row(),
+                                        print,
+                                        written: None,
+                                        conflict: false,
+                                    },
+                                );
                             }
                         }
                     }
@@ -546,7 +579,7 @@ fn run<'st>(
                         &request.now,
                         request,
                         &mut counts,
-                        &mut written,
+                        keep_uuids.then_some(&mut written),
                         &mut touched,
                     ) {
                         Ok(_) => {}
@@ -618,6 +651,30 @@ fn run<'st>(
         new_options,
         import,
     })
+}
+
+/// A record that rows of the file touched.
+#[derive(Clone, Copy)]
+struct Touch {
+    /// The first row that touched it.
+    row: RowNumber,
+    /// What that row set ([`fingerprint`]).
+    print: u64,
+    /// Once the first row's write is made: the count it added to.
+    written: Option<fn(&mut Counts) -> &mut u64>,
+    /// Rows disagreed about it: every later row touching it is a conflict too.
+    conflict: bool,
+}
+
+/// The count an op adds to once written.
+fn count_of(op: &Op) -> fn(&mut Counts) -> &mut u64 {
+    match op {
+        Op::Create { .. } => |c| &mut c.created,
+        Op::Update { .. } => |c| &mut c.updated,
+        Op::Unchanged { .. } => |c| &mut c.unchanged,
+        Op::Delete { .. } => |c| &mut c.deleted,
+        Op::Deactivate { .. } => |c| &mut c.deactivated,
+    }
 }
 
 /// What a row set, as a number: two rows touching one record must set the same.
@@ -700,8 +757,8 @@ fn write(
     now: &str,
     request: &ImportRequest,
     counts: &mut Counts,
-    written: &mut Vec<(u64, Uuid)>,
-    touched: &mut FxHashMap<Uuid, (RowNumber, u64, bool)>,
+    mut written: Option<&mut Vec<(u64, Uuid)>>,
+    touched: &mut FxHashMap<Uuid, Touch>,
 ) -> Result<usize, ImportError> {
     let mut creates = Vec::new();
     let mut updates = Vec::new();
@@ -711,7 +768,9 @@ fn write(
         match op {
             Op::Create { row, values } => {
                 let uuid = Uuid::now_v7();
-                written.push((row.get(), uuid));
+                if let Some(w) = written.as_mut() {
+                    w.push((row.get(), uuid));
+                }
                 creates.push(NewRecord {
                     uuid,
                     values: values.clone(),
@@ -723,7 +782,9 @@ fn write(
                 set,
                 before,
             } => {
-                written.push((row.get(), *uuid));
+                if let Some(w) = written.as_mut() {
+                    w.push((row.get(), *uuid));
+                }
                 updates.push(RecordUpdate {
                     uuid: *uuid,
                     set: set.clone(),
@@ -731,22 +792,29 @@ fn write(
                 });
             }
             Op::Unchanged { row, uuid } => {
-                written.push((row.get(), *uuid));
+                if let Some(w) = written.as_mut() {
+                    w.push((row.get(), *uuid));
+                }
                 counts.unchanged += 1;
             }
             Op::Delete { row, record } => {
-                written.push((row.get(), record.uuid));
+                if let Some(w) = written.as_mut() {
+                    w.push((row.get(), record.uuid));
+                }
                 deletes.push(record.clone());
             }
             Op::Deactivate { row, uuid } => {
-                written.push((row.get(), *uuid));
+                if let Some(w) = written.as_mut() {
+                    w.push((row.get(), *uuid));
+                }
                 deactivates.push(*uuid);
             }
         }
         if let Some(t) = op.target()
             && let Some(e) = touched.get_mut(&t)
+            && e.written.is_none()
         {
-            e.2 = true;
+            e.written = Some(count_of(op));
         }
     }
     let half = creates.len() / 2;
@@ -791,10 +859,9 @@ fn finish(
     let mut counts = pass.counts;
     let tx = pass.tx.take();
     let (import_id, committed) = if let Some(mut tx) = tx.filter(|_| !abort && !request.dry_run) {
-        // Rows that a later row contradicted are undone, and no longer count as written.
+        // Rows that a later row contradicted are undone (their counts were taken back).
         for u in &pass.undo {
             tx.undo(rt, *u)?;
-            counts.updated = counts.updated.saturating_sub(1);
         }
         for (list, codes) in &pass.new_options {
             tx.add_options(list, codes)?;
@@ -914,8 +981,14 @@ fn write_outputs(
         .map_err(|e| EngineError::read(e, Some(&pass.header)))?
     {
         for rec in batch.iter() {
+            // The cells as read (a cell intake guarded comes back unguarded); the writer
+            // guards them again, so the user's text is written back as it was.
             let cells: Vec<&str> = (0..rec.len())
-                .map(|i| rec.get(i).unwrap_or_default())
+                .map(|i| {
+                    rec.get(i)
+                        .map(intake_formats::unneutralise)
+                        .unwrap_or_default()
+                })
                 .collect();
             if !header_done {
                 header_done = true;

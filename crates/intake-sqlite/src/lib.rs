@@ -40,8 +40,8 @@ use uuid::Uuid;
 
 /// Page cache of the connection that writes imports, in KiB. Index maintenance dominates
 /// large imports, and a cache that holds the indexes' working set matters most (DESIGN §9);
-/// 64 MiB keeps the whole import under the 200 MB memory budget.
-pub const WRITER_CACHE_KIB: i64 = 65_536;
+/// 32 MiB keeps a 1,000,000-row import under the 200 MB memory budget.
+pub const WRITER_CACHE_KIB: i64 = 32_768;
 
 /// Page cache of reading connections, in KiB.
 const READER_CACHE_KIB: i64 = 16_384;
@@ -655,9 +655,12 @@ impl Store for SqliteStore {
                     "SELECT c.record_type, c.uuid, c.import_id FROM _intake_changes c
                      JOIN _intake_imports i ON i.id = c.import_id
                      WHERE c.import_id > ?1 AND i.status = 'completed' AND c.record_type = ?2
-                       AND c.uuid IN (
+                       AND (c.uuid IN (
                          SELECT uuid FROM {t} WHERE created_by_import = ?1
                          UNION SELECT uuid FROM _intake_changes WHERE import_id = ?1)
+                         -- a record this import created that a later import deleted
+                         OR (c.action = 'delete'
+                             AND json_extract(c.before, '$.created_by_import') = ?1))
                      ORDER BY c.import_id, c.id"
                 ))
                 .map_err(backend)?;
@@ -717,25 +720,12 @@ impl Store for SqliteStore {
             let before = parse_values(before.as_deref());
             match action.as_str() {
                 "delete" => {
-                    let mut cols = Vec::new();
-                    let mut vals = Vec::new();
-                    for (k, v) in &before {
-                        cols.push(ident(k));
-                        vals.push(v.clone());
-                    }
-                    let sql = format!(
-                        "INSERT INTO {t} ({}) VALUES ({})",
-                        cols.join(", "),
-                        placeholders(cols.len())
-                    );
-                    let params: Vec<Sql<'_>> = vals.iter().map(Sql).collect();
-                    tx.execute(&sql, rusqlite::params_from_iter(params.iter()))
-                        .map_err(|e| match backend(e) {
-                            StoreError::Conflict(m) => StoreError::Conflict(format!(
-                                "record {uuid}, deleted by import {id}, cannot come back: {m} (another record took its unique value since)"
-                            )),
-                            other => other,
-                        })?;
+                    reinsert(&tx, &t, &before).map_err(|e| match e {
+                        StoreError::Conflict(m) => StoreError::Conflict(format!(
+                            "record {uuid}, deleted by import {id}, cannot come back: {m} (another record took its unique value since)"
+                        )),
+                        other => other,
+                    })?;
                     counts.undeleted += 1;
                 }
                 _ => {
@@ -769,6 +759,24 @@ impl Store for SqliteStore {
             .collect::<Result<_, _>>()
             .map_err(backend)
     }
+}
+
+/// Puts a deleted record back from the values its change kept (every column).
+fn reinsert(
+    conn: &Connection,
+    table: &str,
+    before: &BTreeMap<String, Stored>,
+) -> Result<(), StoreError> {
+    let cols: Vec<String> = before.keys().map(|k| ident(k)).collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        cols.join(", "),
+        placeholders(cols.len())
+    );
+    let params: Vec<Sql<'_>> = before.values().map(Sql).collect();
+    conn.execute(&sql, rusqlite::params_from_iter(params.iter()))
+        .map_err(backend)?;
+    Ok(())
 }
 
 /// Sets the columns of a record back to the values in `before`.
@@ -1255,18 +1263,25 @@ impl ImportTransaction for SqliteImport {
         if removed > 0 {
             return Ok(());
         }
-        let changes: Vec<(i64, Option<String>)> = {
+        let changes: Vec<(i64, String, Option<String>)> = {
             let mut stmt = self
                 .conn
-                .prepare("SELECT id, before FROM _intake_changes WHERE import_id = ?1 AND uuid = ?2 ORDER BY id DESC")
+                .prepare("SELECT id, action, before FROM _intake_changes WHERE import_id = ?1 AND uuid = ?2 ORDER BY id DESC")
                 .map_err(backend)?;
-            stmt.query_map(params![self.id, uuid], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(backend)?
-                .collect::<Result<_, _>>()
-                .map_err(backend)?
+            stmt.query_map(params![self.id, uuid], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?
         };
-        for (id, before) in changes {
-            restore(&self.conn, &t, &uuid, &parse_values(before.as_deref()))?;
+        for (id, action, before) in changes {
+            let before = parse_values(before.as_deref());
+            if action == "delete" {
+                reinsert(&self.conn, &t, &before)?;
+            } else {
+                restore(&self.conn, &t, &uuid, &before)?;
+            }
             self.conn
                 .execute("DELETE FROM _intake_changes WHERE id = ?1", [id])
                 .map_err(backend)?;

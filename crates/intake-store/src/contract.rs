@@ -1,1 +1,308 @@
-pub fn run() {}
+//! The contract every store backend keeps, as tests a backend's test suite calls with a
+//! fresh, empty store: `contract::run_all(&|| MyStore::new_empty())`.
+//!
+//! Each check panics (with a message) when the backend breaks the contract.
+
+use intake_core::filter::Filter;
+use intake_core::schema::Schema;
+use intake_core::stored::Stored;
+use uuid::Uuid;
+
+use crate::{Counts, NewImport, NewRecord, RecordUpdate, Store, StoreError};
+
+/// A small schema with a unique e-mail (the natural key) and a link.
+pub const SCHEMA: &str = r#"
+[types.company]
+label = "Company"
+natural_keys = [["name"]]
+[[types.company.fields]]
+name = "name"
+label = "Name"
+type = "text"
+required = true
+unique = true
+
+[types.person]
+label = "Person"
+natural_keys = [["email"]]
+[[types.person.fields]]
+name = "email"
+label = "Email"
+type = "email"
+unique = true
+[[types.person.fields]]
+name = "age"
+label = "Age"
+type = "integer"
+[[types.person.fields]]
+name = "company"
+label = "Company UUID"
+type = "link"
+target = "company"
+"#;
+
+/// The schema of the contract.
+pub fn schema() -> Schema {
+    match Schema::from_toml("contract.toml", SCHEMA) {
+        Ok(s) => s,
+        Err(e) => panic!("the contract schema does not load: {e}"),
+    }
+}
+
+fn import(rt: &str) -> NewImport {
+    NewImport {
+        record_type: rt.into(),
+        file_name: "contract.csv".into(),
+        options: serde_json::json!({}),
+        started_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+fn person(email: &str, age: i64) -> NewRecord {
+    NewRecord {
+        uuid: Uuid::new_v4(),
+        values: vec![
+            Stored::Text(email.into()),
+            Stored::Integer(age),
+            Stored::Null,
+        ],
+    }
+}
+
+fn ok<T>(r: Result<T, StoreError>, what: &str) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
+
+/// Creates two people in one committed import; returns them.
+fn seed(store: &dyn Store, schema: &Schema) -> (i64, Vec<NewRecord>) {
+    let Some(rt) = schema.record_type("person") else {
+        panic!("no person type")
+    };
+    let people = vec![person("Ann@Example.com", 30), person("bob@example.com", 40)];
+    let mut tx = ok(store.begin_import(schema, &import("person")), "begin");
+    ok(tx.insert(rt, &people, "2026-01-01T00:00:00Z"), "insert");
+    let counts = Counts {
+        rows: 2,
+        created: 2,
+        ..Counts::default()
+    };
+    let id = ok(tx.commit(&counts, "2026-01-01T00:00:01Z"), "commit");
+    (id, people)
+}
+
+/// Migrating twice changes nothing the second time.
+pub fn migrate_is_idempotent(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "first migration");
+    let again = ok(store.migrate(&schema), "second migration");
+    assert!(
+        again.applied.is_empty(),
+        "second migration applied {:?}",
+        again.applied
+    );
+}
+
+/// Records written by a committed import are found by UUID, by key (e-mail ignoring case),
+/// counted, and scanned.
+pub fn committed_records_are_found(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let (_, people) = seed(store, &schema);
+    let Some(rt) = schema.record_type("person") else {
+        return;
+    };
+    let mut r = ok(store.read(), "read");
+    assert_eq!(ok(r.count(rt), "count"), 2);
+    let found = ok(r.by_uuid(rt, &[people[0].uuid, Uuid::new_v4()]), "by_uuid");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].values, people[0].values);
+    let by_key = ok(
+        r.by_key(rt, &[0], &[vec![Stored::Text("ann@example.com".into())]]),
+        "by_key",
+    );
+    assert_eq!(by_key.len(), 1, "e-mail keys ignore case");
+    assert_eq!(by_key[0].uuid, people[0].uuid);
+    let exists = ok(
+        r.existing("person", &[people[1].uuid, Uuid::new_v4()]),
+        "existing",
+    );
+    assert_eq!(exists, vec![people[1].uuid]);
+    let mut seen = Vec::new();
+    ok(
+        r.scan(rt, &Filter::All, &mut |rec| {
+            seen.push(rec.uuid);
+            Ok(())
+        }),
+        "scan",
+    );
+    assert_eq!(
+        seen,
+        vec![people[0].uuid, people[1].uuid],
+        "scan keeps creation order"
+    );
+}
+
+/// An import dropped without commit leaves nothing behind, not even its import record.
+pub fn dropped_import_writes_nothing(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let Some(rt) = schema.record_type("person") else {
+        return;
+    };
+    {
+        let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
+        ok(
+            tx.insert(rt, &[person("c@example.com", 1)], "2026-01-01T00:00:00Z"),
+            "insert",
+        );
+    }
+    assert_eq!(ok(ok(store.read(), "read").count(rt), "count"), 0);
+    assert!(ok(store.imports(), "imports").is_empty());
+}
+
+/// A duplicate unique value is a conflict, never two records.
+pub fn unique_values_conflict(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    seed(store, &schema);
+    let Some(rt) = schema.record_type("person") else {
+        return;
+    };
+    let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
+    let r = tx
+        .insert(rt, &[person("ANN@example.com", 1)], "2026-01-02T00:00:00Z")
+        .and_then(|()| tx.commit(&Counts::default(), "2026-01-02T00:00:00Z"));
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "got {r:?}");
+    assert_eq!(ok(ok(store.read(), "read").count(rt), "count"), 2);
+}
+
+/// Updates and deletes are kept in the changeset and reverted as a whole; a later change
+/// to the same records stops the revert.
+pub fn revert_restores_and_refuses_after_later_changes(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let (first, people) = seed(store, &schema);
+    let Some(rt) = schema.record_type("person") else {
+        return;
+    };
+    let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
+    ok(
+        tx.update(
+            rt,
+            &[RecordUpdate {
+                uuid: people[0].uuid,
+                set: vec![(1, Stored::Integer(31))],
+                before: vec![(1, Stored::Integer(30))],
+            }],
+            "2026-01-02T00:00:00Z",
+        ),
+        "update",
+    );
+    let stored = ok(
+        ok(store.read(), "read").by_uuid(rt, &[people[1].uuid]),
+        "by_uuid",
+    );
+    ok(tx.delete(rt, &stored), "delete");
+    let second = ok(
+        tx.commit(&Counts::default(), "2026-01-02T00:00:00Z"),
+        "commit",
+    );
+
+    // The first import's records were changed since: its revert is refused.
+    match store.revert(&schema, first, "2026-01-03T00:00:00Z") {
+        Err(StoreError::RevertConflict { conflicts, .. }) => {
+            assert!(conflicts.iter().all(|c| c.by_import == second));
+            assert_eq!(conflicts.len(), 2);
+        }
+        other => panic!("expected a revert conflict, got {other:?}"),
+    }
+    let c = ok(
+        store.revert(&schema, second, "2026-01-03T00:00:00Z"),
+        "revert",
+    );
+    assert_eq!((c.restored, c.undeleted), (1, 1));
+    let mut r = ok(store.read(), "read");
+    let back = ok(r.by_uuid(rt, &[people[0].uuid, people[1].uuid]), "by_uuid");
+    assert_eq!(back.len(), 2);
+    let ann = back.iter().find(|p| p.uuid == people[0].uuid);
+    assert_eq!(ann.map(|a| a.values[1].clone()), Some(Stored::Integer(30)));
+    // Now the first import can go too.
+    let c = ok(
+        store.revert(&schema, first, "2026-01-04T00:00:00Z"),
+        "revert first",
+    );
+    assert_eq!(c.removed, 2);
+    assert_eq!(ok(r.count(rt), "count"), 0);
+}
+
+/// A failed import is recorded, with its counts and message.
+pub fn failed_imports_are_recorded(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let counts = Counts {
+        rows: 3,
+        failed: 1,
+        skipped: 2,
+        ..Counts::default()
+    };
+    let id = ok(
+        store.record_failed_import(
+            &import("person"),
+            &counts,
+            "1 row with problems",
+            "2026-01-01T00:00:01Z",
+        ),
+        "record",
+    );
+    let i = ok(store.import(id), "import");
+    assert_eq!(i.counts, counts);
+    assert_eq!(i.message.as_deref(), Some("1 row with problems"));
+    assert!(matches!(
+        store.revert(&schema, id, "2026-01-02T00:00:00Z"),
+        Err(StoreError::NotRevertable { .. })
+    ));
+}
+
+/// A schema change that would lose stored values is refused; adding a field is applied.
+pub fn lossy_migrations_are_refused(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    seed(store, &schema);
+    let retyped = SCHEMA.replace(
+        "name = \"age\"\nlabel = \"Age\"\ntype = \"integer\"",
+        "name = \"age\"\nlabel = \"Age\"\ntype = \"date\"",
+    );
+    let Ok(retyped) = Schema::from_toml("contract.toml", &retyped) else {
+        panic!("retyped schema does not load")
+    };
+    assert!(matches!(
+        store.migrate(&retyped),
+        Err(StoreError::LossyMigration(_))
+    ));
+    let added = format!(
+        "{SCHEMA}\n[[types.person.fields]]\nname = \"city\"\nlabel = \"City\"\ntype = \"text\"\n"
+    );
+    let Ok(added) = Schema::from_toml("contract.toml", &added) else {
+        panic!("extended schema does not load")
+    };
+    let m = ok(store.migrate(&added), "add a field");
+    assert!(
+        m.applied.iter().any(|s| s.contains("city")),
+        "{:?}",
+        m.applied
+    );
+}
+
+/// Every check, each on a fresh store from `fresh`.
+pub fn run_all(fresh: &dyn Fn() -> Box<dyn Store>) {
+    migrate_is_idempotent(fresh().as_ref());
+    committed_records_are_found(fresh().as_ref());
+    dropped_import_writes_nothing(fresh().as_ref());
+    unique_values_conflict(fresh().as_ref());
+    revert_restores_and_refuses_after_later_changes(fresh().as_ref());
+    failed_imports_are_recorded(fresh().as_ref());
+    lossy_migrations_are_refused(fresh().as_ref());
+}

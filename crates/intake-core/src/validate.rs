@@ -183,8 +183,9 @@ pub struct BatchOutput {
     new_rows: u64,
     existing_rows: u64,
     problems: Vec<Problem>,
-    /// (slot, row, hash, start, end) into `text`.
-    unique: Vec<(u32, RowNumber, u128, u32, u32)>,
+    /// (slot, row, hash, start, end) into `text`, and the record the row names (see
+    /// [`record_tag`]).
+    unique: Vec<(u32, RowNumber, u128, u32, u32, u32)>,
     tallies: Vec<Tally>,
     /// (judge slot, plan index, row, fit, start, end) into `text`.
     pending: Vec<(u32, u32, RowNumber, Fit, u32, u32)>,
@@ -810,7 +811,7 @@ impl<'s> Validator<'s> {
                 u32::try_from(start).unwrap_or(u32::MAX),
                 u32::try_from(out.text.len()).unwrap_or(u32::MAX),
             );
-            out.unique.push((si as u32, r, h, s, e));
+            out.unique.push((si as u32, r, h, s, e, record_tag(uuid)));
         }
         out.keys = keys;
         out.has_key = has_key;
@@ -896,6 +897,15 @@ fn reads_alike(raw: &str, readings: &Readings) -> bool {
     }
 }
 
+/// The record a row names by UUID, as 32 bits (0: none, a new record or one found by key).
+/// Two rows with the same tag update the same record (the odds that two UUIDs share one are
+/// one in four billion, and the store's unique index still stops that pair).
+fn record_tag(uuid: Option<uuid::Uuid>) -> u32 {
+    uuid.map_or(0, |u| {
+        (xxhash_rust::xxh3::xxh3_64(u.as_bytes()) as u32).max(1)
+    })
+}
+
 /// Whether a cell begins or ends with white space (only then can it be blank).
 fn starts_or_ends_blank(s: &str) -> bool {
     let b = s.as_bytes();
@@ -922,7 +932,8 @@ const PENDING_KEEP: u64 = 1000;
 #[derive(Debug)]
 pub struct Validation<'v, 's> {
     validator: &'v Validator<'s>,
-    seen: Vec<FxHashMap<u64, (u32, u32)>>,
+    /// Per unique slot: first 64 bits of a value's hash -> (next 32 bits, first row, record tag).
+    seen: Vec<FxHashMap<u64, (u32, u32, u32)>>,
     tallies: Vec<Tally>,
     pending: Vec<Pending>,
     header_less: FxHashMap<usize, (RowNumber, u64)>,
@@ -963,13 +974,17 @@ impl Validation<'_, '_> {
         self.report.new_rows += out.new_rows;
         self.report.existing_rows += out.existing_rows;
         self.report.problems.append(&mut out.problems);
-        for &(slot, row, h, s, e) in &out.unique {
+        for &(slot, row, h, s, e, tag) in &out.unique {
             let seen = &mut self.seen[slot as usize];
-            // A 96-bit fingerprint per value: 16 bytes per row, never the text.
+            // A 96-bit fingerprint per value and the record's tag: 24 bytes per row, never
+            // the text.
             let (key, check) = ((h >> 64) as u64, h as u32);
             let row32 = u32::try_from(row.get()).unwrap_or(u32::MAX);
             match seen.get(&key) {
-                Some(&(c, first)) if c == check => {
+                // Rows that name the same record (by UUID) may repeat its values: whether
+                // they agree is judged against the store, not here.
+                Some(&(c, _, first_tag)) if c == check && tag != 0 && first_tag == tag => {}
+                Some(&(c, first, _)) if c == check => {
                     let first = RowNumber::new(u64::from(first));
                     let us = &v.unique_slots[slot as usize];
                     let text = out.text.get(s as usize..e as usize).unwrap_or_default();
@@ -1010,7 +1025,7 @@ impl Validation<'_, '_> {
                 // million values): keep the first; this value's later copies go unnoticed.
                 Some(_) => {}
                 None => {
-                    seen.insert(key, (check, row32));
+                    seen.insert(key, (check, row32, tag));
                 }
             }
         }

@@ -577,6 +577,22 @@ impl<'s> Planner<'s> {
                 }
             }
         }
+        // A row matched by key is known to update only now: with --clear-empty, its empty
+        // required cells would clear fields that cannot be cleared.
+        for &f in &r.blank_required {
+            if r.values[f] == CellValue::Set(Stored::Null) {
+                problems.push(self.problem(
+                    r.row,
+                    Some(f),
+                    "",
+                    ProblemCode::Required,
+                    format!(
+                        "an empty cell with --clear-empty clears the field, but `{}` is required and cannot be cleared",
+                        rt.fields[f].label
+                    ),
+                ));
+            }
+        }
         let mut set = Vec::new();
         let mut before = Vec::new();
         for (f, v) in r.values.iter().enumerate() {

@@ -1,7 +1,6 @@
 //! The store contract (intake-store's `contract` module) on SQLite, one test per check, each
 //! on a fresh database file.
 
-
 #![allow(clippy::unwrap_used)]
 use intake_sqlite::SqliteStore;
 use intake_store::contract;

@@ -294,7 +294,7 @@ pub fn import(
         pass.report.judgements = settled;
         pass.report.warnings.extend(warnings);
     }
-    finish(schema, rt, store, input, &request, pass, outputs)
+    finish(rt, store, input, &request, pass, outputs)
 }
 
 /// One pass of an import, not yet committed.
@@ -846,7 +846,6 @@ fn options_json(r: &ImportRequest) -> serde_json::Value {
 }
 
 fn finish(
-    _schema: &Schema,
     rt: &RecordType,
     store: &dyn Store,
     input: &dyn Input,

@@ -1,9 +1,11 @@
 //! Suites of benchmark cases, timed side by side in the same run: alternating, best-of-N and
-//! median, peak RSS of every child process, ratios against a reference case.
+//! median, peak RSS of every child process, ratios against a reference case and ratios with a
+//! bar to meet.
 //!
 //! ```text
 //! cargo run --release -p intake-bench -- validate [--rows 1000000] [--runs 3] [--warmup 1]
 //!     [--json] [--no-build] [--regenerate] [--intake PATH] [--intake-arg ARG]... [--root DIR]
+//! cargo run --release -p intake-bench -- import [same options]
 //! ```
 //!
 //! The `validate` suite:
@@ -24,9 +26,32 @@
 //! output are on both sides. `intake` may exit 0 or 1 (the file has problems); any other exit
 //! aborts the benchmark with its stderr.
 //!
-//! Adding a case (say `sqlite3 .import` or `psql \copy` beside `intake import`): a [`Case`]
-//! variant, its name, its arm in `Bench::run_case` (and its build or availability check), and
-//! a [`Suite`] that lists it with its reference.
+//! The `import` suite times writing the file into a database, on a file without errors
+//! (`target/bench-data/contacts_<rows>_valid.csv`, the same rows with the error rate 0), with
+//! its state under `target/bench-data/import/`:
+//! - `sqlite3-import`, the reference: `sqlite3 DB < import.sql`, the shell's `.import` into a
+//!   new database file with a table like intake's (what it does and does not do: the
+//!   [`crate::sqlite3`] module); untimed before each run: the database files are deleted;
+//! - `intake-create`: `intake --workspace create import contacts FILE --json` into an empty
+//!   database; untimed before each run: a new workspace `create/` with the benchmark schema
+//!   and its database created (`intake imports list`);
+//! - `intake-reimport`: the same import with `--match-on email` into the workspace
+//!   `imported/`, which holds the file (imported once, untimed, before the first round);
+//! - `intake-validate`: `intake validate contacts FILE --match-on email --json` against
+//!   `imported/`, the re-import as a dry run.
+//!
+//! Every run is checked: sqlite3 exits 0 with nothing on stderr and its table then holds the
+//! rows; intake exits 0 and its JSON says every row was created (`intake-create`) or is
+//! unchanged (the other two), so `imported/` is the same before every run. The ratios with a
+//! bar: intake-create / sqlite3-import <= 1.0 and intake-reimport / intake-validate <= 2.0,
+//! and intake's peak RSS under 200 MB. `--intake-arg` goes to every intake command line.
+//! Before the first round the harness checks that the reference's columns and unique indexes
+//! still match the table intake creates.
+//!
+//! Adding a case (say `psql \copy` beside `intake import`): a [`Case`] variant, its name, its
+//! arms in `Bench::prepare` (its untimed state before each run) and `Bench::run_case`, its
+//! build or availability check in `run` and one-off state in `Bench::setup`, and a [`Suite`]
+//! that lists it with its reference (and its ratios with a bar, if any).
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -35,11 +60,12 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::generator;
 use crate::measure::{self, Measurement};
 use crate::reference;
+use crate::sqlite3;
 use crate::stats;
 
 /// One thing to time.
@@ -51,6 +77,15 @@ pub enum Case {
     CsvCount,
     /// `intake validate contacts FILE --workspace DIR --report FILE`, a child process.
     IntakeValidate,
+    /// `sqlite3 DB < import.sql`: `.import` into a new database (the [`crate::sqlite3`] module).
+    Sqlite3Import,
+    /// `intake --workspace DIR import contacts FILE --json` into an empty database.
+    IntakeCreate,
+    /// The same import with `--match-on email` into a workspace that holds the file already.
+    IntakeReimport,
+    /// `intake --workspace DIR validate contacts FILE --match-on email --json` against a
+    /// workspace that holds the file: the re-import as a dry run.
+    IntakeValidateImported,
 }
 
 impl Case {
@@ -60,6 +95,10 @@ impl Case {
             Case::CsvCountInProcess => "csv-count (in-process)",
             Case::CsvCount => "csv-count",
             Case::IntakeValidate => "intake validate",
+            Case::Sqlite3Import => "sqlite3-import",
+            Case::IntakeCreate => "intake-create",
+            Case::IntakeReimport => "intake-reimport",
+            Case::IntakeValidateImported => "intake-validate",
         }
     }
 
@@ -67,6 +106,54 @@ impl Case {
     pub fn is_child(self) -> bool {
         !matches!(self, Case::CsvCountInProcess)
     }
+
+    /// Whether the case runs intake (and so is held to the suite's peak RSS bar).
+    pub fn is_intake(self) -> bool {
+        matches!(
+            self,
+            Case::IntakeValidate
+                | Case::IntakeCreate
+                | Case::IntakeReimport
+                | Case::IntakeValidateImported
+        )
+    }
+}
+
+/// The data file of a suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataSet {
+    /// 1% of the rows with one injected error (`contacts_<rows>.csv`).
+    OnePercentErrors,
+    /// The same rows without errors (`contacts_<rows>_valid.csv`), for imports that must
+    /// write every row.
+    Valid,
+}
+
+impl DataSet {
+    /// The generator's error rate.
+    pub fn error_rate(self) -> f64 {
+        match self {
+            DataSet::OnePercentErrors => 0.01,
+            DataSet::Valid => 0.0,
+        }
+    }
+
+    /// The file name without extension.
+    pub fn stem(self, rows: u64) -> String {
+        match self {
+            DataSet::OnePercentErrors => format!("contacts_{rows}"),
+            DataSet::Valid => format!("contacts_{rows}_valid"),
+        }
+    }
+}
+
+/// A ratio of two cases' times that must stay at or under a bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatioBar {
+    pub numerator: Case,
+    pub denominator: Case,
+    /// The largest acceptable ratio.
+    pub at_most: f64,
 }
 
 /// Cases measured together, and the one the ratios are taken against.
@@ -78,6 +165,12 @@ pub struct Suite {
     pub cases: Vec<Case>,
     /// The denominator of the ratios.
     pub reference: Case,
+    /// The data file the cases read.
+    pub data: DataSet,
+    /// Ratios reported with a bar, besides each case's ratio to the reference.
+    pub ratios: Vec<RatioBar>,
+    /// The peak RSS in MB that intake's cases must stay under, if any.
+    pub intake_rss_bar_mb: Option<f64>,
 }
 
 impl Suite {
@@ -91,7 +184,43 @@ impl Suite {
                 Case::IntakeValidate,
             ],
             reference: Case::CsvCount,
+            data: DataSet::OnePercentErrors,
+            ratios: Vec::new(),
+            intake_rss_bar_mb: None,
         }
+    }
+
+    /// `intake import` into an empty database against `sqlite3 .import`, and a re-import of
+    /// the same file against its dry run.
+    pub fn import() -> Self {
+        Self {
+            name: "import",
+            cases: vec![
+                Case::Sqlite3Import,
+                Case::IntakeCreate,
+                Case::IntakeReimport,
+                Case::IntakeValidateImported,
+            ],
+            reference: Case::Sqlite3Import,
+            data: DataSet::Valid,
+            ratios: vec![
+                RatioBar {
+                    numerator: Case::IntakeCreate,
+                    denominator: Case::Sqlite3Import,
+                    at_most: 1.0,
+                },
+                RatioBar {
+                    numerator: Case::IntakeReimport,
+                    denominator: Case::IntakeValidateImported,
+                    at_most: 2.0,
+                },
+            ],
+            intake_rss_bar_mb: Some(200.0),
+        }
+    }
+
+    fn has(&self, case: Case) -> bool {
+        self.cases.contains(&case)
     }
 }
 
@@ -140,11 +269,20 @@ pub struct Paths {
     pub out_dir: PathBuf,
     pub intake: PathBuf,
     pub csv_count: PathBuf,
+    /// The import suite's state.
+    pub import_dir: PathBuf,
+    /// The reference's database and script.
+    pub sqlite_db: PathBuf,
+    pub sqlite_script: PathBuf,
+    /// The workspace `intake-create` imports into, new for every run.
+    pub create_workspace: PathBuf,
+    /// The workspace that holds the file, for `intake-reimport` and `intake-validate`.
+    pub imported_workspace: PathBuf,
 }
 
 impl Paths {
     /// The layout under `target/` (or `$CARGO_TARGET_DIR`).
-    pub fn new(options: &Options) -> Self {
+    pub fn new(options: &Options, data: DataSet) -> Self {
         let root = options.root.clone();
         let target = match std::env::var_os("CARGO_TARGET_DIR") {
             Some(dir) => root.join(dir),
@@ -152,10 +290,11 @@ impl Paths {
         };
         let release = target.join("release");
         let data_dir = target.join("bench-data");
-        let rows = options.rows;
+        let stem = data.stem(options.rows);
+        let import_dir = data_dir.join("import");
         Self {
-            csv: data_dir.join(format!("contacts_{rows}.csv")),
-            manifest: data_dir.join(format!("contacts_{rows}.errors.csv")),
+            csv: data_dir.join(format!("{stem}.csv")),
+            manifest: data_dir.join(format!("{stem}.errors.csv")),
             schema: root.join("crates/intake-bench/data/intake.toml"),
             workspace: data_dir.join("workspace"),
             out_dir: data_dir.join("out"),
@@ -164,6 +303,11 @@ impl Paths {
                 .clone()
                 .unwrap_or_else(|| release.join(exe("intake"))),
             csv_count: release.join(exe("csv-count")),
+            sqlite_db: import_dir.join("sqlite3").join("contacts.db"),
+            sqlite_script: import_dir.join("sqlite3").join("import.sql"),
+            create_workspace: import_dir.join("create"),
+            imported_workspace: import_dir.join("imported"),
+            import_dir,
             data_dir,
             root,
         }
@@ -208,6 +352,26 @@ pub struct Report {
     pub cases: Vec<CaseReport>,
     /// Records in intake's `--report` file after the last run (header excluded), if readable.
     pub intake_report_records: Option<u64>,
+    /// The suite's ratios with a bar.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ratios: Vec<RatioReport>,
+}
+
+/// A ratio of two cases with its bar, on the best times and on the medians.
+#[derive(Debug, Clone, Serialize)]
+pub struct RatioReport {
+    /// `numerator / denominator`.
+    pub name: String,
+    pub numerator: String,
+    pub denominator: String,
+    /// Best time over best time.
+    pub best: f64,
+    /// Median over median.
+    pub median: f64,
+    /// The largest acceptable ratio.
+    pub at_most: f64,
+    /// Whether the best ratio is at or under the bar.
+    pub within_bar: bool,
 }
 
 /// One line of the table.
@@ -226,6 +390,12 @@ pub struct CaseReport {
     pub ratio_median: f64,
     pub samples_s: Vec<f64>,
     pub exit_codes: Vec<Option<i32>>,
+    /// The peak RSS this case must stay under, in MB, if the suite sets one for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_bar_mb: Option<f64>,
+    /// Whether the peak RSS stayed under it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_within_bar: Option<bool>,
 }
 
 /// Runs `suite` as `options` say and returns its report. Progress goes to stderr.
@@ -233,25 +403,36 @@ pub fn run(suite: &Suite, options: &Options) -> Result<Report> {
     if options.runs == 0 {
         bail!("--runs must be at least 1");
     }
-    if cfg!(debug_assertions) {
+    if cfg!(debug_assertions) && suite.has(Case::CsvCountInProcess) {
         eprintln!(
             "warning: the harness is a debug build, so the in-process case is slow\nhint: cargo run --release -p intake-bench -- {}",
             suite.name
         );
     }
-    let paths = Paths::new(options);
-    if options.build {
-        build(&paths, options)?;
+    if std::env::var_os("INTAKE_DATABASE_URL").is_some() {
+        bail!(
+            "INTAKE_DATABASE_URL is set, so every intake case would use that database\nhint: unset it; the benchmark uses each workspace's own intake.db"
+        );
     }
-    check_binaries(&paths)?;
+    // Before anything slow: a missing sqlite3 is said at once.
+    let sqlite3 = if suite.has(Case::Sqlite3Import) {
+        Some(find_sqlite3()?)
+    } else {
+        None
+    };
+    let paths = Paths::new(options, suite.data);
+    if options.build {
+        build(&paths, options, suite)?;
+    }
+    check_binaries(&paths, suite)?;
     if !paths.schema.is_file() {
         bail!(
             "the benchmark schema `{}` is missing\nhint: it declares the `contacts` record type of shared/bench/contacts.schema.json",
             paths.schema.display()
         );
     }
-    let injected_errors = ensure_data(&paths, options.rows, options.regenerate)?;
-    setup_workspace(&paths)?;
+    let injected_errors = ensure_data(&paths, options.rows, suite.data, options.regenerate)?;
+    reset_out_dir(&paths)?;
     let file_bytes = fs_err::metadata(&paths.csv)?.len();
 
     let bench = Bench {
@@ -259,10 +440,13 @@ pub fn run(suite: &Suite, options: &Options) -> Result<Report> {
         rows: options.rows,
         intake_args: &options.intake_args,
         wrapper: std::env::current_exe().context("cannot find the harness's own executable")?,
+        sqlite3,
     };
+    bench.setup(suite)?;
     for round in 0..options.warmup {
         eprintln!("warm-up {}/{}", round + 1, options.warmup);
         for &case in &suite.cases {
+            bench.prepare(case)?;
             bench.run_case(case)?;
         }
     }
@@ -273,6 +457,7 @@ pub fn run(suite: &Suite, options: &Options) -> Result<Report> {
             // Rotate the starting case so that no case always follows the same one.
             let idx = (round + k) % n;
             let case = suite.cases[idx];
+            bench.prepare(case)?;
             let sample = bench.run_case(case)?;
             eprintln!(
                 "run {}/{}: {:<24} {:>8.3} s{}",
@@ -319,22 +504,43 @@ pub fn summarize(suite: &Suite, rows: u64, measured: &[(Case, Vec<Sample>)]) -> 
         _ => bail!("the reference case has no samples"),
     };
     let mut cases = Vec::with_capacity(measured.len());
+    let mut summaries: Vec<(Case, f64, f64)> = Vec::with_capacity(measured.len());
     for (case, samples) in measured {
         let t = times(samples);
         let (Some(best), Some(median)) = (stats::best(&t), stats::median(&t)) else {
             bail!("case `{}` has no samples", case.name());
         };
+        summaries.push((*case, best, median));
+        let peak_rss_mb = samples.iter().filter_map(|s| s.max_rss_kib).max().map(mb);
+        let peak_rss_bar_mb = suite.intake_rss_bar_mb.filter(|_| case.is_intake());
         cases.push(CaseReport {
             case: case.name().to_string(),
             best_s: best,
             median_s: median,
             rows_per_s: rows as f64 / best,
-            peak_rss_mb: samples.iter().filter_map(|s| s.max_rss_kib).max().map(mb),
+            peak_rss_mb,
             ratio: best / ref_best,
             ratio_median: median / ref_median,
             samples_s: t,
             exit_codes: samples.iter().map(|s| s.exit_code).collect(),
+            peak_rss_bar_mb,
+            peak_rss_within_bar: peak_rss_bar_mb.and_then(|bar| peak_rss_mb.map(|peak| peak < bar)),
         });
+    }
+    let mut ratios = Vec::with_capacity(suite.ratios.len());
+    for bar in &suite.ratios {
+        let find = |case: Case| {
+            summaries
+                .iter()
+                .find(|(c, _, _)| *c == case)
+                .map(|&(_, best, median)| (best, median))
+                .ok_or_else(|| anyhow!("the case `{}` was not measured", case.name()))
+        };
+        ratios.push(ratio_report(
+            bar,
+            find(bar.numerator)?,
+            find(bar.denominator)?,
+        ));
     }
     Ok(Report {
         suite: suite.name.to_string(),
@@ -346,7 +552,23 @@ pub fn summarize(suite: &Suite, rows: u64, measured: &[(Case, Vec<Sample>)]) -> 
         reference: suite.reference.name().to_string(),
         cases,
         intake_report_records: None,
+        ratios,
     })
+}
+
+/// The ratio of two cases' (best, median) times, against its bar.
+pub fn ratio_report(bar: &RatioBar, numerator: (f64, f64), denominator: (f64, f64)) -> RatioReport {
+    let best = numerator.0 / denominator.0;
+    RatioReport {
+        name: format!("{} / {}", bar.numerator.name(), bar.denominator.name()),
+        numerator: bar.numerator.name().to_string(),
+        denominator: bar.denominator.name().to_string(),
+        best,
+        median: numerator.1 / denominator.1,
+        at_most: bar.at_most,
+        // A NaN (a zero time) never meets the bar.
+        within_bar: best <= bar.at_most,
+    }
 }
 
 /// The report as a plain-text table.
@@ -391,6 +613,40 @@ pub fn render_table(report: &Report) -> String {
     if let Some(n) = report.intake_report_records {
         let _ = writeln!(out, "intake's report has {} records", group(n));
     }
+    let rss_bars: Vec<&CaseReport> = report
+        .cases
+        .iter()
+        .filter(|c| c.peak_rss_bar_mb.is_some())
+        .collect();
+    if !report.ratios.is_empty() || !rss_bars.is_empty() {
+        let _ = writeln!(out, "bars (met on the best times; medians alongside):");
+    }
+    let verdict = |ok: bool| if ok { "ok" } else { "NOT MET" };
+    for r in &report.ratios {
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>6.2}  median {:>6.2}  bar <= {:.2}  {}",
+            r.name,
+            r.best,
+            r.median,
+            r.at_most,
+            verdict(r.within_bar)
+        );
+    }
+    for c in rss_bars {
+        let (Some(bar), Some(peak)) = (c.peak_rss_bar_mb, c.peak_rss_mb) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>6.1} MB{:>12}  bar < {:.0} MB  {}",
+            format!("peak RSS of {}", c.case),
+            peak,
+            "",
+            bar,
+            verdict(c.peak_rss_within_bar == Some(true))
+        );
+    }
     out
 }
 
@@ -424,20 +680,23 @@ fn cargo(root: &Path, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn build(paths: &Paths, options: &Options) -> Result<()> {
-    eprintln!("building csv-count and intake (release)");
-    cargo(
-        &paths.root,
-        &[
-            "build",
-            "--release",
-            "-p",
-            "intake-bench",
-            "--bin",
-            "csv-count",
-        ],
-    )?;
-    if options.intake.is_none() {
+fn build(paths: &Paths, options: &Options, suite: &Suite) -> Result<()> {
+    if suite.has(Case::CsvCount) {
+        eprintln!("building csv-count (release)");
+        cargo(
+            &paths.root,
+            &[
+                "build",
+                "--release",
+                "-p",
+                "intake-bench",
+                "--bin",
+                "csv-count",
+            ],
+        )?;
+    }
+    if options.intake.is_none() && suite.cases.iter().any(|c| c.is_intake()) {
+        eprintln!("building intake (release)");
         cargo(&paths.root, &["build", "--release", "-p", "intake", "--bin", "intake"]).map_err(
             |e| {
                 anyhow!(
@@ -451,14 +710,14 @@ fn build(paths: &Paths, options: &Options) -> Result<()> {
     Ok(())
 }
 
-fn check_binaries(paths: &Paths) -> Result<()> {
-    if !paths.csv_count.is_file() {
+fn check_binaries(paths: &Paths, suite: &Suite) -> Result<()> {
+    if suite.has(Case::CsvCount) && !paths.csv_count.is_file() {
         bail!(
             "no csv-count binary at `{}`\nhint: cargo build --release -p intake-bench --bin csv-count",
             paths.csv_count.display()
         );
     }
-    if !paths.intake.is_file() {
+    if suite.cases.iter().any(|c| c.is_intake()) && !paths.intake.is_file() {
         bail!(
             "no intake binary at `{}`\nhint: cargo build --release -p intake (or pass --intake PATH)",
             paths.intake.display()
@@ -470,7 +729,7 @@ fn check_binaries(paths: &Paths) -> Result<()> {
 /// Generates the data file and its manifest unless both exist; returns the number of
 /// injected errors. Files are written under a temporary name and renamed, the CSV last, so an
 /// interrupted run never leaves a file that looks complete.
-fn ensure_data(paths: &Paths, rows: u64, regenerate: bool) -> Result<u64> {
+fn ensure_data(paths: &Paths, rows: u64, data: DataSet, regenerate: bool) -> Result<u64> {
     if !regenerate && paths.csv.is_file() && paths.manifest.is_file() {
         let errors = generator::read_manifest(fs_err::File::open(&paths.manifest)?)?;
         return Ok(errors.len() as u64);
@@ -478,7 +737,7 @@ fn ensure_data(paths: &Paths, rows: u64, regenerate: bool) -> Result<u64> {
     fs_err::create_dir_all(&paths.data_dir)?;
     let options = generator::Options {
         rows,
-        error_rate: 0.01,
+        error_rate: data.error_rate(),
         ..generator::Options::default()
     };
     eprintln!(
@@ -502,19 +761,145 @@ fn ensure_data(paths: &Paths, rows: u64, regenerate: bool) -> Result<u64> {
     Ok(errors.len() as u64)
 }
 
-/// A fresh workspace holding only the benchmark schema, and an empty output folder (so a
-/// report left by an earlier run is never taken for this run's).
-fn setup_workspace(paths: &Paths) -> Result<()> {
-    if paths.workspace.exists() {
-        fs_err::remove_dir_all(&paths.workspace)?;
+/// A fresh workspace at `dir` holding only the benchmark schema (no database yet).
+fn new_workspace(paths: &Paths, dir: &Path) -> Result<()> {
+    if dir.exists() {
+        fs_err::remove_dir_all(dir)?;
     }
-    fs_err::create_dir_all(&paths.workspace)?;
-    fs_err::copy(&paths.schema, paths.workspace.join("intake.toml"))?;
+    fs_err::create_dir_all(dir)?;
+    fs_err::copy(&paths.schema, dir.join("intake.toml"))?;
+    Ok(())
+}
+
+/// An empty output folder (so a report left by an earlier run is never taken for this run's).
+fn reset_out_dir(paths: &Paths) -> Result<()> {
     if paths.out_dir.exists() {
         fs_err::remove_dir_all(&paths.out_dir)?;
     }
     fs_err::create_dir_all(&paths.out_dir)?;
     Ok(())
+}
+
+/// Removes a SQLite database and its WAL and shared-memory files, where they exist.
+fn remove_database(db: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let path = PathBuf::from(name);
+        if path.exists() {
+            fs_err::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// The counts in intake's `--json` output (`import` and `validate` alike).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IntakeCounts {
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    /// `import` only: whether the import was written.
+    #[serde(default)]
+    pub committed: Option<bool>,
+    #[serde(default)]
+    pub problems: Vec<serde_json::Value>,
+}
+
+/// What an intake run must have done with every row of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Every row created (an import into an empty database).
+    AllCreated,
+    /// Every row unchanged (the file again, matched on e-mail).
+    AllUnchanged,
+}
+
+/// Parses intake's `--json` output and checks it against `expect` for a file of `rows` rows;
+/// the error says what intake reported instead.
+pub fn check_intake_json(json: &str, rows: u64, expect: Expect) -> Result<IntakeCounts> {
+    let counts: IntakeCounts = serde_json::from_str(json.trim()).with_context(|| {
+        let start: String = json.chars().take(200).collect();
+        format!("intake's --json output is not the expected document: `{start}`")
+    })?;
+    let (created, unchanged) = match expect {
+        Expect::AllCreated => (rows, 0),
+        Expect::AllUnchanged => (0, rows),
+    };
+    let ok = counts.rows == rows
+        && counts.created == created
+        && counts.unchanged == unchanged
+        && counts.updated == 0
+        && counts.failed == 0
+        && counts.problems.is_empty()
+        && counts.committed != Some(false);
+    if !ok {
+        bail!(
+            "expected {} rows: {} created, 0 updated, {} unchanged, 0 failed, no problems; intake reported {} rows: {} created, {} updated, {} unchanged, {} failed, {} problems{}",
+            group(rows),
+            group(created),
+            group(unchanged),
+            group(counts.rows),
+            group(counts.created),
+            group(counts.updated),
+            group(counts.unchanged),
+            group(counts.failed),
+            group(counts.problems.len() as u64),
+            if counts.committed == Some(false) {
+                ", nothing written"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(counts)
+}
+
+/// Runs a command untimed and returns its stdout; fails with its stderr unless it exits 0.
+fn run_untimed(program: &Path, args: &[OsString]) -> Result<String> {
+    let output = Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("could not run `{}`", program.display()))?;
+    if !output.status.success() {
+        bail!(
+            "`{} {}` failed ({}): {}",
+            program.display(),
+            args.iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" "),
+            describe_exit(output.status.code()),
+            String::from_utf8_lossy(&output.stderr).trim_end()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The `sqlite3` shell, checked to be new enough for `.import --skip`.
+fn find_sqlite3() -> Result<PathBuf> {
+    let Some(path) = sqlite3::find() else {
+        bail!(
+            "the import suite needs the `sqlite3` command-line shell, and there is none on PATH\nhint: install it: the Debian and Ubuntu package `sqlite3` (`apt-get install sqlite3`), or `brew install sqlite` on macOS"
+        );
+    };
+    let text = run_untimed(&path, &["--version".into()])?;
+    let (a, b, c) = sqlite3::MIN_VERSION;
+    match sqlite3::parse_version(&text) {
+        Some(v) if v >= sqlite3::MIN_VERSION => Ok(path),
+        Some((x, y, z)) => bail!(
+            "`{}` is sqlite3 {x}.{y}.{z}; the import suite needs {a}.{b}.{c} or newer (`.import --skip`)\nhint: install a newer sqlite3",
+            path.display()
+        ),
+        None => bail!(
+            "`{} --version` printed `{}`, not a version",
+            path.display(),
+            text.trim()
+        ),
+    }
 }
 
 /// Runs the cases.
@@ -523,6 +908,8 @@ struct Bench<'a> {
     rows: u64,
     intake_args: &'a [OsString],
     wrapper: PathBuf,
+    /// The `sqlite3` shell, when the suite has the sqlite3 case.
+    sqlite3: Option<PathBuf>,
 }
 
 impl Bench<'_> {
@@ -536,11 +923,169 @@ impl Bench<'_> {
         program: &Path,
         args: &[OsString],
     ) -> Result<(Sample, PathBuf, PathBuf)> {
+        self.child_with_stdin(case, program, args, None)
+    }
+
+    fn child_with_stdin(
+        &self,
+        case: Case,
+        program: &Path,
+        args: &[OsString],
+        stdin: Option<&Path>,
+    ) -> Result<(Sample, PathBuf, PathBuf)> {
         let stem = case.name().replace([' ', '(', ')'], "");
         let stdout = self.paths.out_dir.join(format!("{stem}.stdout"));
         let stderr = self.paths.out_dir.join(format!("{stem}.stderr"));
-        let m = measure::measure_child(&self.wrapper, program, args, &stdout, &stderr)?;
+        let m = measure::measure_child(&self.wrapper, program, args, stdin, &stdout, &stderr)?;
         Ok((m.into(), stdout, stderr))
+    }
+
+    /// What the suite's cases need once, before the first round, untimed.
+    fn setup(&self, suite: &Suite) -> Result<()> {
+        let paths = self.paths;
+        if suite.has(Case::IntakeValidate) {
+            new_workspace(paths, &paths.workspace)?;
+        }
+        if suite.has(Case::Sqlite3Import) {
+            let dir = paths.sqlite_db.parent().unwrap_or(&paths.import_dir);
+            fs_err::create_dir_all(dir)?;
+            fs_err::write(&paths.sqlite_script, sqlite3::script(&paths.csv)?)?;
+            self.check_reference_table()?;
+        }
+        if suite.has(Case::IntakeReimport) || suite.has(Case::IntakeValidateImported) {
+            let ws = &paths.imported_workspace;
+            eprintln!(
+                "importing `{}` into `{}` (untimed, once)",
+                paths.csv.display(),
+                ws.display()
+            );
+            self.init_intake_workspace(ws)?;
+            let out = run_untimed(&paths.intake, &self.intake_command(ws, "import", false))?;
+            check_intake_json(&out, self.rows, Expect::AllCreated)
+                .context("the untimed import that fills the workspace")?;
+        }
+        Ok(())
+    }
+
+    /// A new workspace at `dir` with the benchmark schema and its (empty) database, created by
+    /// `intake imports list`, which opens the store.
+    fn init_intake_workspace(&self, dir: &Path) -> Result<()> {
+        new_workspace(self.paths, dir)?;
+        run_untimed(
+            &self.paths.intake,
+            &[
+                "--workspace".into(),
+                dir.into(),
+                "imports".into(),
+                "list".into(),
+            ],
+        )?;
+        if !dir.join("intake.db").is_file() {
+            bail!(
+                "`intake --workspace {} imports list` created no intake.db",
+                dir.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Fails when the reference's table no longer matches the one intake creates for
+    /// `contacts` (column types, unique indexes).
+    fn check_reference_table(&self) -> Result<()> {
+        let ws = &self.paths.create_workspace;
+        self.init_intake_workspace(ws)?;
+        let db: OsString = ws.join("intake.db").into();
+        let sqlite3 = self.sqlite3_path()?;
+        let columns = run_untimed(
+            sqlite3,
+            &[
+                db.clone(),
+                format!(
+                    "SELECT name || '|' || type FROM pragma_table_info('{}');",
+                    sqlite3::TABLE
+                )
+                .into(),
+            ],
+        )?;
+        let columns: Vec<(String, String)> = columns
+            .lines()
+            .filter_map(|l| l.split_once('|'))
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        let indexes = run_untimed(
+            sqlite3,
+            &[
+                db,
+                format!(
+                    "SELECT replace(replace(sql, char(10), ' '), char(13), ' ') FROM sqlite_master \
+                     WHERE type = 'index' AND tbl_name = '{}' AND sql IS NOT NULL;",
+                    sqlite3::TABLE
+                )
+                .into(),
+            ],
+        )?;
+        let indexes: Vec<String> = indexes.lines().map(str::to_string).collect();
+        sqlite3::compare_with_intake(&columns, &indexes).map_err(|e| {
+            anyhow!(
+                "the sqlite3 reference no longer matches the table intake creates:\n{e}\nhint: update COLUMNS and INDEXES in crates/intake-bench/src/sqlite3.rs"
+            )
+        })
+    }
+
+    fn sqlite3_path(&self) -> Result<&Path> {
+        self.sqlite3
+            .as_deref()
+            .ok_or_else(|| anyhow!("sqlite3 was not looked for"))
+    }
+
+    /// `intake --workspace DIR import|validate contacts FILE [--match-on email] --json`, and
+    /// the `--intake-arg`s.
+    fn intake_command(&self, workspace: &Path, command: &str, match_on: bool) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            "--workspace".into(),
+            workspace.into(),
+            command.into(),
+            "contacts".into(),
+            self.paths.csv.clone().into(),
+        ];
+        if match_on {
+            args.extend(["--match-on".into(), "email".into()]);
+        }
+        args.push("--json".into());
+        args.extend(self.intake_args.iter().cloned());
+        args
+    }
+
+    /// The state a case starts from, prepared untimed before each of its runs.
+    fn prepare(&self, case: Case) -> Result<()> {
+        match case {
+            Case::Sqlite3Import => remove_database(&self.paths.sqlite_db),
+            Case::IntakeCreate => self.init_intake_workspace(&self.paths.create_workspace),
+            // `imported/` is the same before every run: the runs that use it change nothing
+            // (checked after each).
+            Case::IntakeReimport
+            | Case::IntakeValidateImported
+            | Case::CsvCountInProcess
+            | Case::CsvCount
+            | Case::IntakeValidate => Ok(()),
+        }
+    }
+
+    /// Runs an intake case, which must exit 0 and do `expect` to every row.
+    fn run_intake(&self, case: Case, args: &[OsString], expect: Expect) -> Result<Sample> {
+        let (sample, stdout, stderr) = self.child(case, &self.paths.intake, args)?;
+        if sample.exit_code != Some(0) {
+            bail!(
+                "{} failed ({}); its stderr:\n{}\nits stdout (start):\n{}",
+                case.name(),
+                describe_exit(sample.exit_code),
+                read_lossy(&stderr).trim_end(),
+                read_lossy(&stdout).chars().take(2000).collect::<String>()
+            );
+        }
+        check_intake_json(&read_lossy(&stdout), self.rows, expect)
+            .with_context(|| format!("{}: wrong counts", case.name()))?;
+        Ok(sample)
     }
 
     fn run_case(&self, case: Case) -> Result<Sample> {
@@ -598,6 +1143,56 @@ impl Bench<'_> {
                 }
                 Ok(sample)
             }
+            Case::Sqlite3Import => {
+                let sqlite3 = self.sqlite3_path()?;
+                let db = &self.paths.sqlite_db;
+                let (sample, _, stderr) = self.child_with_stdin(
+                    case,
+                    sqlite3,
+                    &[db.into()],
+                    Some(&self.paths.sqlite_script),
+                )?;
+                let errors = read_lossy(&stderr);
+                if sample.exit_code != Some(0) || !errors.trim().is_empty() {
+                    let first: Vec<&str> = errors.lines().take(10).collect();
+                    bail!(
+                        "`{} {} < {}` failed ({}); its stderr begins:\n{}",
+                        sqlite3.display(),
+                        db.display(),
+                        self.paths.sqlite_script.display(),
+                        describe_exit(sample.exit_code),
+                        first.join("\n")
+                    );
+                }
+                let text = run_untimed(
+                    sqlite3,
+                    &[
+                        db.into(),
+                        format!("SELECT count(*) FROM \"{}\";", sqlite3::TABLE).into(),
+                    ],
+                )?;
+                let n = text
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("sqlite3 printed `{}`, not a count", text.trim()))?;
+                self.check_count(case, n)?;
+                Ok(sample)
+            }
+            Case::IntakeCreate => self.run_intake(
+                case,
+                &self.intake_command(&self.paths.create_workspace, "import", false),
+                Expect::AllCreated,
+            ),
+            Case::IntakeReimport => self.run_intake(
+                case,
+                &self.intake_command(&self.paths.imported_workspace, "import", true),
+                Expect::AllUnchanged,
+            ),
+            Case::IntakeValidateImported => self.run_intake(
+                case,
+                &self.intake_command(&self.paths.imported_workspace, "validate", true),
+                Expect::AllUnchanged,
+            ),
         }
     }
 
@@ -681,6 +1276,160 @@ mod tests {
         assert!(table.contains("ratio"), "{table}");
         let json = serde_json::to_value(&report).expect("json");
         assert_eq!(json["cases"][2]["ratio"], 2.0);
+    }
+
+    #[test]
+    fn import_suite_reports_its_ratios_and_memory_bars() {
+        let suite = Suite::import();
+        let measured = vec![
+            (
+                Case::Sqlite3Import,
+                vec![sample(4.0, Some(40_000)), sample(5.0, Some(41_000))],
+            ),
+            (
+                Case::IntakeCreate,
+                vec![sample(3.0, Some(150_000)), sample(6.0, Some(120_000))],
+            ),
+            (
+                Case::IntakeReimport,
+                vec![sample(5.0, Some(200_000)), sample(4.0, Some(190_000))],
+            ),
+            (
+                Case::IntakeValidateImported,
+                vec![sample(1.5, Some(100_000)), sample(2.5, Some(90_000))],
+            ),
+        ];
+        let report = summarize(&suite, 1000, &measured).expect("summary");
+        assert_eq!(report.reference, "sqlite3-import");
+        let create = &report.ratios[0];
+        assert_eq!(create.name, "intake-create / sqlite3-import");
+        assert_eq!(create.best, 0.75);
+        assert_eq!(create.median, 1.0);
+        assert_eq!(create.at_most, 1.0);
+        assert!(create.within_bar);
+        let reimport = &report.ratios[1];
+        assert_eq!(reimport.name, "intake-reimport / intake-validate");
+        assert_eq!(reimport.best, 4.0 / 1.5);
+        assert_eq!(reimport.median, 4.5 / 2.0);
+        assert!(!reimport.within_bar);
+        // The memory bar holds intake's cases only: 150,000 KiB is 153.6 MB, 200,000 KiB 204.8 MB.
+        assert_eq!(report.cases[0].peak_rss_bar_mb, None);
+        assert_eq!(report.cases[1].peak_rss_within_bar, Some(true));
+        assert_eq!(report.cases[2].peak_rss_bar_mb, Some(200.0));
+        assert_eq!(report.cases[2].peak_rss_within_bar, Some(false));
+        let table = render_table(&report);
+        assert!(
+            table.contains(
+                "  intake-create / sqlite3-import             0.75  median   1.00  bar <= 1.00  ok\n"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "  intake-reimport / intake-validate          2.67  median   2.25  bar <= 2.00  NOT MET\n"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "  peak RSS of intake-reimport               204.8 MB              bar < 200 MB  NOT MET\n"
+            ),
+            "{table}"
+        );
+        let json = serde_json::to_value(&report).expect("json");
+        assert_eq!(json["ratios"][0]["best"], 0.75);
+        assert_eq!(json["ratios"][1]["within_bar"], false);
+        assert_eq!(json["cases"][1]["peak_rss_bar_mb"], 200.0);
+        assert!(json["cases"][0].get("peak_rss_bar_mb").is_none());
+    }
+
+    #[test]
+    fn validate_suite_has_no_bars() {
+        let suite = Suite::validate();
+        let measured: Vec<(Case, Vec<Sample>)> = suite
+            .cases
+            .iter()
+            .map(|&c| (c, vec![sample(1.0, c.is_child().then_some(1000))]))
+            .collect();
+        let report = summarize(&suite, 10, &measured).expect("summary");
+        assert!(report.ratios.is_empty());
+        assert!(!render_table(&report).contains("bar"));
+        let json = serde_json::to_value(&report).expect("json");
+        assert!(json.get("ratios").is_none());
+        assert!(json["cases"][2].get("peak_rss_bar_mb").is_none());
+    }
+
+    #[test]
+    fn a_ratio_of_a_zero_time_does_not_meet_its_bar() {
+        let bar = RatioBar {
+            numerator: Case::IntakeCreate,
+            denominator: Case::Sqlite3Import,
+            at_most: 1.0,
+        };
+        assert!(!ratio_report(&bar, (0.0, 0.0), (0.0, 0.0)).within_bar);
+        assert!(ratio_report(&bar, (1.0, 1.0), (1.0, 2.0)).within_bar);
+    }
+
+    const IMPORT_JSON: &str = r#"{
+  "import": 1, "committed": true, "rows": 5, "created": 5, "updated": 0, "unchanged": 0,
+  "deleted": 0, "deactivated": 0, "skipped": 0, "failed": 0, "problems": [], "warnings": []
+}"#;
+
+    const VALIDATE_JSON: &str = r#"{
+  "rows": 5, "created": 0, "updated": 0, "unchanged": 5, "deleted": 0, "failed": 0,
+  "problems": [], "warnings": [], "judgements": [],
+  "detected": {"encoding": "utf-8", "delimiter": ",", "header_row": 1}
+}"#;
+
+    #[test]
+    fn intake_counts_are_checked() {
+        let counts = check_intake_json(IMPORT_JSON, 5, Expect::AllCreated).expect("created");
+        assert_eq!(counts.committed, Some(true));
+        let counts = check_intake_json(VALIDATE_JSON, 5, Expect::AllUnchanged).expect("dry run");
+        assert_eq!(counts.committed, None);
+
+        let err = check_intake_json(IMPORT_JSON, 5, Expect::AllUnchanged).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected 5 rows: 0 created, 0 updated, 5 unchanged, 0 failed, no problems; intake reported 5 rows: 5 created, 0 updated, 0 unchanged, 0 failed, 0 problems"
+        );
+        assert!(check_intake_json(IMPORT_JSON, 6, Expect::AllCreated).is_err());
+        let aborted = IMPORT_JSON
+            .replace("\"committed\": true", "\"committed\": false")
+            .replace("\"problems\": []", "\"problems\": [{\"code\": \"x\"}]");
+        let err = check_intake_json(&aborted, 5, Expect::AllCreated).unwrap_err();
+        assert!(
+            err.to_string().ends_with("1 problems, nothing written"),
+            "{err}"
+        );
+        let err = check_intake_json("error: no", 5, Expect::AllCreated).unwrap_err();
+        assert!(
+            err.to_string().contains("not the expected document"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn data_sets_have_their_own_files() {
+        let options = Options {
+            rows: 20_000,
+            runs: 1,
+            warmup: 0,
+            build: false,
+            regenerate: false,
+            root: PathBuf::from("/repo"),
+            intake: None,
+            intake_args: Vec::new(),
+        };
+        let errors = Paths::new(&options, DataSet::OnePercentErrors);
+        let valid = Paths::new(&options, DataSet::Valid);
+        assert!(errors.csv.ends_with("bench-data/contacts_20000.csv"));
+        assert!(valid.csv.ends_with("bench-data/contacts_20000_valid.csv"));
+        assert!(valid.manifest.ends_with("contacts_20000_valid.errors.csv"));
+        assert_eq!(DataSet::Valid.error_rate(), 0.0);
+        assert_eq!(DataSet::OnePercentErrors.error_rate(), 0.01);
+        assert!(valid.sqlite_db.starts_with(&valid.import_dir));
+        assert_ne!(valid.create_workspace, valid.imported_workspace);
     }
 
     #[test]

@@ -5,17 +5,20 @@
 //!
 //! ```text
 //! cargo run --release -p intake-bench -- validate [--rows 1000000] [--runs 3] [--json]
+//! cargo run --release -p intake-bench -- import [--rows 1000000] [--runs 3] [--json]
 //! cargo run --release -p intake-bench --bin gen-contacts -- ROWS OUT.csv [--error-rate 0.01 --errors-out E.csv]
 //! target/release/csv-count FILE.csv      # the bare parse reference, as a process
 //! ```
 //!
 //! Modules: [`generator`] writes the contacts data set (a port of
 //! `shared/bench/gen_contacts.py`); [`reference`] holds the in-process reference
-//! measurements; [`measure`] runs a child process and takes its wall time and peak RSS;
-//! [`stats`] summarises samples; [`harness`] puts them together into suites of cases.
+//! measurements; [`sqlite3`] is the `sqlite3 .import` reference of the import suite;
+//! [`measure`] runs a child process and takes its wall time and peak RSS; [`stats`]
+//! summarises samples; [`harness`] puts them together into suites of cases.
 
 pub mod generator;
 pub mod harness;
 pub mod measure;
 pub mod reference;
+pub mod sqlite3;
 pub mod stats;

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p intake-bench -- validate [--rows 1000000] [--runs 3] [--warmup 1]
 //!     [--json] [--no-build] [--regenerate] [--intake PATH] [--intake-arg ARG]... [--root DIR]
+//! cargo run --release -p intake-bench -- import [the same options]
 //! ```
 //!
 //! See the `harness` module for what a suite does. Exit codes: 0 done, 2 the benchmark could
@@ -31,9 +32,15 @@ struct Cli {
 enum Command {
     /// Time `intake validate` against the bare CSV parse (csv crate record count)
     Validate(SuiteArgs),
+    /// Time `intake import` into an empty database against `sqlite3 .import`, and a re-import
+    /// of the same file against its dry run (`intake validate`); needs the sqlite3 shell
+    Import(SuiteArgs),
     /// Run a command and print its wall time, peak RSS and exit code as JSON (used internally)
     #[command(hide = true)]
     Measure {
+        /// The file the command reads on stdin (default: stdin closed)
+        #[arg(long)]
+        stdin: Option<PathBuf>,
         /// Where the command's stdout goes
         #[arg(long)]
         stdout: PathBuf,
@@ -60,7 +67,7 @@ struct SuiteArgs {
     /// Print the results as JSON on stdout (the table goes to stderr)
     #[arg(long)]
     json: bool,
-    /// Do not run `cargo build --release` for csv-count and intake first
+    /// Do not run `cargo build --release` for the suite's binaries (csv-count, intake) first
     #[arg(long)]
     no_build: bool,
     /// Regenerate the data file even if it exists
@@ -69,7 +76,7 @@ struct SuiteArgs {
     /// Use this intake binary instead of target/release/intake (it is not built)
     #[arg(long)]
     intake: Option<PathBuf>,
-    /// An extra argument for the intake command line, e.g. `--intake-arg=--mode
+    /// An extra argument for every intake command line, e.g. `--intake-arg=--mode
     /// --intake-arg=create` (repeat it for several)
     #[arg(long = "intake-arg", allow_hyphen_values = true)]
     intake_args: Vec<OsString>,
@@ -91,7 +98,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Validate(args) => run_suite(&Suite::validate(), args),
+        Command::Import(args) => run_suite(&Suite::import(), args),
         Command::Measure {
+            stdin,
             stdout,
             stderr,
             command,
@@ -99,7 +108,7 @@ fn run(cli: Cli) -> Result<()> {
             let (program, args) = command
                 .split_first()
                 .ok_or_else(|| anyhow::anyhow!("no command to measure"))?;
-            let m = measure::run_and_measure(program, args, &stdout, &stderr)?;
+            let m = measure::run_and_measure(program, args, stdin.as_deref(), &stdout, &stderr)?;
             println!("{}", serde_json::to_string(&m)?);
             Ok(())
         }

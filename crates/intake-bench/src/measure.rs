@@ -7,7 +7,7 @@
 //! measured command through a fresh wrapper process, its own hidden subcommand
 //!
 //! ```text
-//! intake-bench measure --stdout OUT --stderr ERR -- PROGRAM ARGS...
+//! intake-bench measure [--stdin IN] --stdout OUT --stderr ERR -- PROGRAM ARGS...
 //! ```
 //!
 //! whose only child is the command: its `RUSAGE_CHILDREN` peak is exactly the command's.
@@ -34,20 +34,26 @@ pub struct Measurement {
     pub exit_code: Option<i32>,
 }
 
-/// Runs `program args` with stdin closed and stdout/stderr sent to files, waits for it, and
-/// measures it. Meant to be called in a process that has no other children (see the module doc).
+/// Runs `program args` with stdin read from `stdin` (closed when `None`) and stdout/stderr
+/// sent to files, waits for it, and measures it. Meant to be called in a process that has no
+/// other children (see the module doc).
 pub fn run_and_measure(
     program: &OsString,
     args: &[OsString],
+    stdin: Option<&Path>,
     stdout: &Path,
     stderr: &Path,
 ) -> Result<Measurement> {
+    let input = match stdin {
+        Some(path) => Stdio::from(fs_err::File::open(path)?.into_parts().0),
+        None => Stdio::null(),
+    };
     let out = fs_err::File::create(stdout)?.into_parts().0;
     let err = fs_err::File::create(stderr)?.into_parts().0;
     let start = Instant::now();
     let status = Command::new(program)
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(input)
         .stdout(out)
         .stderr(err)
         .status()
@@ -69,17 +75,23 @@ pub fn run_and_measure(
     })
 }
 
-/// Runs `program args` through the wrapper `wrapper measure ...` (normally this very
-/// executable) and returns the wrapper's measurement of it.
+/// Runs `program args` (its stdin read from `stdin`, or closed) through the wrapper
+/// `wrapper measure ...` (normally this very executable) and returns the wrapper's
+/// measurement of it.
 pub fn measure_child(
     wrapper: &Path,
     program: &Path,
     args: &[OsString],
+    stdin: Option<&Path>,
     stdout: &Path,
     stderr: &Path,
 ) -> Result<Measurement> {
-    let output = Command::new(wrapper)
-        .arg("measure")
+    let mut command = Command::new(wrapper);
+    command.arg("measure");
+    if let Some(path) = stdin {
+        command.arg("--stdin").arg(path);
+    }
+    let output = command
         .arg("--stdout")
         .arg(stdout)
         .arg("--stderr")

@@ -124,8 +124,6 @@ pub struct Needs {
     pub keys: Vec<Vec<Stored>>,
     /// Link targets by type: UUIDs that must exist.
     pub links: Vec<(String, Vec<Uuid>)>,
-    /// Unique slots: (fields of the slot, values to look for among stored records).
-    pub unique: Vec<(Vec<usize>, Vec<Vec<Stored>>)>,
 }
 
 /// What the store answered.
@@ -296,7 +294,6 @@ impl<'s> Planner<'s> {
     pub fn needs(&self, rows: &[TypedRow]) -> Needs {
         let mut needs = Needs::default();
         let mut links: Vec<FxHashSet<Uuid>> = vec![FxHashSet::default(); self.links.len()];
-        let mut unique: Vec<FxHashSet<Vec<Stored>>> = vec![FxHashSet::default(); self.slots.len()];
         for r in rows.iter().filter(|r| !r.failed) {
             if let Some(u) = r.uuid {
                 needs.uuids.push(u);
@@ -308,11 +305,6 @@ impl<'s> Planner<'s> {
                     && let Ok(u) = Uuid::try_parse(t)
                 {
                     links[li].insert(u);
-                }
-            }
-            for (si, slot) in self.slots.iter().enumerate() {
-                if let Some(v) = slot_value(slot, &r.values) {
-                    unique[si].insert(v);
                 }
             }
         }
@@ -334,8 +326,39 @@ impl<'s> Planner<'s> {
                 (t, v)
             })
             .collect();
-        needs.unique = self
-            .slots
+        needs
+    }
+
+    /// The unique values of a batch to look for among stored records, once the records the
+    /// rows name are known ([`Found::records`]): per unique slot (same order as
+    /// [`Planner::unique_slots`]), the fields of the slot and the values. A value the row's own
+    /// record already holds cannot clash, so a file that changes nothing asks for nothing.
+    pub fn unique_needs(
+        &self,
+        rows: &[TypedRow],
+        records: &[StoredRecord],
+    ) -> Vec<(Vec<usize>, Vec<Vec<Stored>>)> {
+        let named = Named::new(self, records);
+        let mut unique: Vec<FxHashSet<Vec<Stored>>> = vec![FxHashSet::default(); self.slots.len()];
+        for r in rows.iter().filter(|r| !r.failed) {
+            let existing = named.of(self, r);
+            if matches!(r.action, Action::Delete | Action::Deactivate) && existing.is_some() {
+                continue;
+            }
+            for (si, slot) in self.slots.iter().enumerate() {
+                let Some(v) = slot_value(slot, &r.values, existing) else {
+                    continue;
+                };
+                let held = existing.is_some_and(|e| {
+                    let now: Vec<Stored> = slot.iter().map(|&f| e.values[f].clone()).collect();
+                    self.fold_slot(slot, &now) == self.fold_slot(slot, &v)
+                });
+                if !held {
+                    unique[si].insert(v);
+                }
+            }
+        }
+        self.slots
             .iter()
             .zip(unique)
             .map(|(slot, set)| {
@@ -343,43 +366,16 @@ impl<'s> Planner<'s> {
                 v.sort_unstable();
                 (slot.clone(), v)
             })
-            .collect();
-        needs
+            .collect()
     }
 
     /// Decides the writes of a batch from what the store answered.
     pub fn plan(&self, rows: &[TypedRow], found: &Found) -> BatchPlan {
-        let by_uuid: FxHashMap<Uuid, &StoredRecord> =
-            found.records.iter().map(|r| (r.uuid, r)).collect();
-        let by_key: FxHashMap<Vec<Stored>, &StoredRecord> = if self.options.match_on.is_empty() {
-            FxHashMap::default()
-        } else {
-            found
-                .records
-                .iter()
-                .map(|r| {
-                    (
-                        self.key_of(
-                            &self
-                                .options
-                                .match_on
-                                .iter()
-                                .map(|&f| r.values[f].clone())
-                                .collect::<Vec<_>>(),
-                        ),
-                        r,
-                    )
-                })
-                .collect()
-        };
+        let named = Named::new(self, &found.records);
         let mut plan = BatchPlan::default();
         for r in rows.iter().filter(|r| !r.failed) {
             let before = plan.problems.len();
-            let existing = match (&r.uuid, &r.key) {
-                (Some(u), _) => by_uuid.get(u).copied(),
-                (None, Some(k)) => by_key.get(&self.key_of(k)).copied(),
-                (None, None) => None,
-            };
+            let existing = named.of(self, r);
             let op = self.plan_row(r, existing, found, &mut plan.problems);
             if plan.problems.len() == before
                 && let Some(op) = op
@@ -673,7 +669,7 @@ impl<'s> Planner<'s> {
         problems: &mut Vec<Problem>,
     ) {
         for (si, slot) in self.slots.iter().enumerate() {
-            let Some(value) = slot_value(slot, &r.values) else {
+            let Some(value) = slot_value(slot, &r.values, existing) else {
                 continue;
             };
             let Some(holder) = found
@@ -716,12 +712,57 @@ impl<'s> Planner<'s> {
     }
 }
 
-/// A slot's values in a row, when all of them are set and not empty.
-fn slot_value(slot: &[usize], values: &[CellValue]) -> Option<Vec<Stored>> {
+/// Stored records by UUID and by the natural key rows are matched on.
+struct Named<'a> {
+    by_uuid: FxHashMap<Uuid, &'a StoredRecord>,
+    by_key: FxHashMap<Vec<Stored>, &'a StoredRecord>,
+}
+
+impl<'a> Named<'a> {
+    fn new(planner: &Planner<'_>, records: &'a [StoredRecord]) -> Self {
+        let match_on = &planner.options.match_on;
+        Named {
+            by_uuid: records.iter().map(|r| (r.uuid, r)).collect(),
+            by_key: if match_on.is_empty() {
+                FxHashMap::default()
+            } else {
+                records
+                    .iter()
+                    .map(|r| {
+                        let k: Vec<Stored> =
+                            match_on.iter().map(|&f| r.values[f].clone()).collect();
+                        (planner.key_of(&k), r)
+                    })
+                    .collect()
+            },
+        }
+    }
+
+    /// The stored record a row names, by UUID or by key.
+    fn of(&self, planner: &Planner<'_>, r: &TypedRow) -> Option<&'a StoredRecord> {
+        match (&r.uuid, &r.key) {
+            (Some(u), _) => self.by_uuid.get(u).copied(),
+            (None, Some(k)) => self.by_key.get(&planner.key_of(k)).copied(),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A slot's values once a row is written, when all of them are set and not empty: the
+/// row's cells, and for the fields it keeps, its record's stored values (a row that changes
+/// only the code of a code-unique-within-account pair still makes a pair).
+fn slot_value(
+    slot: &[usize],
+    values: &[CellValue],
+    existing: Option<&StoredRecord>,
+) -> Option<Vec<Stored>> {
     slot.iter()
-        .map(|&f| match values.get(f) {
-            Some(CellValue::Set(v)) if !v.is_null() => Some(v.clone()),
-            _ => None,
+        .map(|&f| {
+            let v = match values.get(f) {
+                Some(CellValue::Set(v)) => v,
+                _ => existing?.values.get(f)?,
+            };
+            (!v.is_null()).then(|| v.clone())
         })
         .collect()
 }

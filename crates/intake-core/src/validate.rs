@@ -876,6 +876,7 @@ impl<'s> Validator<'s> {
             seen: (0..self.unique_slots.len())
                 .map(|_| FxHashMap::default())
                 .collect(),
+            tags: Vec::new(),
             tallies: vec![Tally::default(); self.judged_columns.len()],
             pending: vec![Pending::default(); self.judged_columns.len()],
             header_less: FxHashMap::default(),
@@ -932,8 +933,11 @@ const PENDING_KEEP: u64 = 1000;
 #[derive(Debug)]
 pub struct Validation<'v, 's> {
     validator: &'v Validator<'s>,
-    /// Per unique slot: first 64 bits of a value's hash -> (next 32 bits, first row, record tag).
-    seen: Vec<FxHashMap<u64, (u32, u32, u32)>>,
+    /// Per unique slot: a value's 64-bit hash (as two halves, so that an entry takes 12
+    /// bytes) -> the first row that holds it.
+    seen: Vec<FxHashMap<[u32; 2], u32>>,
+    /// (row, record tag) of the rows that name a record by UUID, in file order.
+    tags: Vec<(u32, u32)>,
     tallies: Vec<Tally>,
     pending: Vec<Pending>,
     header_less: FxHashMap<usize, (RowNumber, u64)>,
@@ -960,6 +964,23 @@ impl Validation<'_, '_> {
             .map(|p| p.row)
     }
 
+    /// Makes room for the unique values of about `rows` rows, so that the tables that
+    /// find duplicates need not grow (and briefly hold two sizes) late in a large file.
+    pub fn reserve(&mut self, rows: usize) {
+        for m in &mut self.seen {
+            m.reserve(rows.saturating_sub(m.len()));
+        }
+    }
+
+    /// The record tag of a row that names a record by UUID.
+    fn tag_of(&self, row: u32) -> Option<u32> {
+        self.tags
+            .binary_search_by_key(&row, |&(r, _)| r)
+            .ok()
+            .and_then(|i| self.tags.get(i))
+            .map(|&(_, t)| t)
+    }
+
     /// Adds problems found outside the validator (against the store, across rows).
     pub fn add_problems(&mut self, problems: impl IntoIterator<Item = Problem>) {
         self.report.problems.extend(problems);
@@ -975,16 +996,19 @@ impl Validation<'_, '_> {
         self.report.existing_rows += out.existing_rows;
         self.report.problems.append(&mut out.problems);
         for &(slot, row, h, s, e, tag) in &out.unique {
-            let seen = &mut self.seen[slot as usize];
-            // A 96-bit fingerprint per value and the record's tag: 24 bytes per row, never
-            // the text.
-            let (key, check) = ((h >> 64) as u64, h as u32);
+            // A 64-bit fingerprint per value and the first row that holds it: 12 bytes per
+            // row, never the text. Two different values share a fingerprint about once in
+            // 10^7 files of a million rows.
+            let key = [(h >> 96) as u32, (h >> 64) as u32];
             let row32 = u32::try_from(row.get()).unwrap_or(u32::MAX);
-            match seen.get(&key) {
+            if tag != 0 && self.tags.last().is_none_or(|&(r, _)| r != row32) {
+                self.tags.push((row32, tag));
+            }
+            match self.seen[slot as usize].get(&key).copied() {
                 // Rows that name the same record (by UUID) may repeat its values: whether
                 // they agree is judged against the store, not here.
-                Some(&(c, _, first_tag)) if c == check && tag != 0 && first_tag == tag => {}
-                Some(&(c, first, _)) if c == check => {
+                Some(first) if tag != 0 && self.tag_of(first) == Some(tag) => {}
+                Some(first) => {
                     let first = RowNumber::new(u64::from(first));
                     let us = &v.unique_slots[slot as usize];
                     let text = out.text.get(s as usize..e as usize).unwrap_or_default();
@@ -1021,11 +1045,8 @@ impl Validation<'_, '_> {
                         message,
                     });
                 }
-                // Another value with the same first 64 bits (about one chance in 10^7 per
-                // million values): keep the first; this value's later copies go unnoticed.
-                Some(_) => {}
                 None => {
-                    seen.insert(key, (check, row32, tag));
+                    self.seen[slot as usize].insert(key, row32);
                 }
             }
         }

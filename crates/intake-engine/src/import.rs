@@ -43,7 +43,7 @@ use crate::progress::Progress;
 use crate::validate::{EngineError, RecordRow, header_of, record_type};
 
 /// Rows per batch of an import.
-const BATCH_ROWS: usize = 4096;
+const BATCH_ROWS: usize = 2048;
 
 /// The header of the column that response files add.
 pub use intake_core::mapping::RESPONSE_ERRORS_HEADER;
@@ -54,6 +54,10 @@ pub trait Input: Sync {
     fn open(&self) -> io::Result<Box<dyn Read + Send + '_>>;
     /// Its name, for the import record.
     fn name(&self) -> String;
+    /// Its size in bytes, when known: the import sizes its tables from it.
+    fn size(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A file on disk.
@@ -69,6 +73,9 @@ impl Input for FileInput {
             || self.0.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         )
+    }
+    fn size(&self) -> Option<u64> {
+        fs_err::metadata(&self.0).ok().map(|m| m.len())
     }
 }
 
@@ -87,6 +94,9 @@ impl Input for BytesInput {
     }
     fn name(&self) -> String {
         self.name.clone()
+    }
+    fn size(&self) -> Option<u64> {
+        Some(self.bytes.len() as u64)
     }
 }
 
@@ -396,6 +406,18 @@ fn run<'st>(
     .max(1);
 
     let mut validation = validator.start();
+    // The first batch tells how many rows the file holds, about: the tables that grow with
+    // the file are sized once, instead of doubling (and briefly holding both sizes) as it
+    // is read.
+    let mut first = RecordBatch::new();
+    let more = reader
+        .read_batch(&mut first, BATCH_ROWS)
+        .map_err(|e| EngineError::read(e, Some(&header)))?;
+    let estimate = input.size().and_then(|size| estimate_rows(&first, size));
+    if let Some(rows) = estimate {
+        validation.reserve(rows);
+    }
+    let mut first = more.then_some(first);
     let mut counts = Counts::default();
     let mut failed_any = !mapped.problems.is_empty();
     let mut written: Vec<(u64, Uuid)> = Vec::new();
@@ -468,6 +490,15 @@ fn run<'st>(
             waiting.insert(checked.seq, checked);
             while let Some(mut c) = waiting.remove(&next) {
                 next += 1;
+                // Records the file touches: as many as the first batch suggests.
+                if c.seq == 0
+                    && let Some(rows) = estimate
+                {
+                    let targets = c.ops.iter().filter(|o| o.target().is_some()).count();
+                    let per = c.out.rows().max(1);
+                    touched
+                        .reserve(usize::try_from(rows as u64 * targets as u64 / per).unwrap_or(0));
+                }
                 // Rows that fail: their own problems, duplicates within the file, the planner's.
                 let mut failed: FxHashSet<RowNumber> = c
                     .out
@@ -496,8 +527,8 @@ fn run<'st>(
                     if let Some(target) = op.target() {
                         let print = fingerprint(&op, &c.out.typed);
                         match touched.get(&target).copied() {
-                            Some(t) if t.print != print || t.conflict => {
-                                let first = t.row;
+                            Some(t) if t.print() != print & PRINT_BITS || t.conflict() => {
+                                let first = t.row();
                                 let message = format!(
                                     "rows {first} and {} both change the {} `{}` but differently; keep one row per record (or make them agree)",
                                     op.row(),
@@ -505,7 +536,7 @@ fn run<'st>(
                                     uuid_text(&target)
                                 );
                                 // The first row is reported once, with the first conflict.
-                                let rows = if t.conflict {
+                                let rows = if t.conflict() {
                                     vec![op.row()]
                                 } else {
                                     vec![first, op.row()]
@@ -522,23 +553,17 @@ fn run<'st>(
                                 }
                                 // Neither change is kept: the first row's write is taken
                                 // back, or not made when it is still in this batch.
-                                if !t.conflict {
-                                    match t.written {
-                                        Some(count) => {
+                                if !t.conflict() {
+                                    match t.written() {
+                                        Some(counted) => {
                                             undo.push(target);
-                                            let n = count(&mut counts);
+                                            let n = counted.count(&mut counts);
                                             *n = n.saturating_sub(1);
                                         }
                                         None => ops.retain(|o: &Op| o.row() != first),
                                     }
                                 }
-                                touched.insert(
-                                    target,
-                                    Touch {
-                                        conflict: true,
-                                        ..t
-                                    },
-                                );
+                                touched.insert(target, t.with_conflict());
                                 failed.insert(first);
                                 failed.insert(op.row());
                                 failed_any = true;
@@ -553,15 +578,7 @@ fn run<'st>(
                                 continue;
                             }
                             None => {
-                                touched.insert(
-                                    target,
-                                    Touch {
-                                        row: op.row(),
-                                        print,
-                                        written: None,
-                                        conflict: false,
-                                    },
-                                );
+                                touched.insert(target, Touch::new(op.row(), print));
                             }
                         }
                     }
@@ -609,8 +626,15 @@ fn run<'st>(
             if stopped.get() {
                 break;
             }
-            let mut batch = spare.pop().unwrap_or_default();
-            match reader.read_batch(&mut batch, BATCH_ROWS) {
+            let (batch, read) = match first.take() {
+                Some(b) => (b, Ok(true)),
+                None => {
+                    let mut b = spare.pop().unwrap_or_default();
+                    let read = reader.read_batch(&mut b, BATCH_ROWS);
+                    (b, read)
+                }
+            };
+            match read {
                 Ok(true) => {
                     if work_tx.send((sent, batch)).is_err() {
                         break;
@@ -653,36 +677,118 @@ fn run<'st>(
     })
 }
 
-/// A record that rows of the file touched.
+/// A record that rows of the file touched. There is one per record a file updates, so it
+/// is kept to 8 bytes: the first row that touched it, and a word that packs 28 bits of what
+/// that row set ([`fingerprint`]), the count its write added to once made (3 bits), and
+/// whether rows disagreed about the record (1 bit).
 #[derive(Clone, Copy)]
 struct Touch {
-    /// The first row that touched it.
-    row: RowNumber,
-    /// What that row set ([`fingerprint`]).
-    print: u64,
-    /// Once the first row's write is made: the count it added to.
-    written: Option<fn(&mut Counts) -> &mut u64>,
-    /// Rows disagreed about it: every later row touching it is a conflict too.
-    conflict: bool,
+    row: u32,
+    word: u32,
 }
 
-/// The count an op adds to once written.
-fn count_of(op: &Op) -> fn(&mut Counts) -> &mut u64 {
-    match op {
-        Op::Create { .. } => |c| &mut c.created,
-        Op::Update { .. } => |c| &mut c.updated,
-        Op::Unchanged { .. } => |c| &mut c.unchanged,
-        Op::Delete { .. } => |c| &mut c.deleted,
-        Op::Deactivate { .. } => |c| &mut c.deactivated,
+const PRINT_BITS: u32 = 0x0fff_ffff;
+
+impl Touch {
+    fn new(row: RowNumber, print: u32) -> Self {
+        Touch {
+            row: u32::try_from(row.get()).unwrap_or(u32::MAX),
+            word: print & PRINT_BITS,
+        }
+    }
+
+    /// The first row that touched the record.
+    fn row(self) -> RowNumber {
+        RowNumber::new(u64::from(self.row))
+    }
+
+    /// What that row set.
+    fn print(self) -> u32 {
+        self.word & PRINT_BITS
+    }
+
+    /// Once the first row's write is made: the count it added to.
+    fn written(self) -> Option<Counted> {
+        Counted::ALL
+            .get(((self.word >> 28) & 7) as usize)
+            .copied()
+            .flatten()
+    }
+
+    fn with_written(self, c: Counted) -> Self {
+        let code = Counted::ALL.iter().position(|x| *x == Some(c)).unwrap_or(0) as u32;
+        Touch {
+            word: (self.word & !(7 << 28)) | (code << 28),
+            ..self
+        }
+    }
+
+    /// Rows disagreed about the record: every later row touching it is a conflict too.
+    fn conflict(self) -> bool {
+        self.word >> 31 != 0
+    }
+
+    fn with_conflict(self) -> Self {
+        Touch {
+            word: self.word | 1 << 31,
+            ..self
+        }
     }
 }
 
-/// What a row set, as a number: two rows touching one record must set the same.
-fn fingerprint(op: &Op, typed: &[TypedRow]) -> u64 {
+/// The count a write added to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    Created,
+    Updated,
+    Unchanged,
+    Deleted,
+    Deactivated,
+}
+
+impl Counted {
+    /// By the code [`Touch`] keeps (0: not written yet).
+    const ALL: [Option<Counted>; 6] = [
+        None,
+        Some(Counted::Created),
+        Some(Counted::Updated),
+        Some(Counted::Unchanged),
+        Some(Counted::Deleted),
+        Some(Counted::Deactivated),
+    ];
+
+    fn of(op: &Op) -> Counted {
+        match op {
+            Op::Create { .. } => Counted::Created,
+            Op::Update { .. } => Counted::Updated,
+            Op::Unchanged { .. } => Counted::Unchanged,
+            Op::Delete { .. } => Counted::Deleted,
+            Op::Deactivate { .. } => Counted::Deactivated,
+        }
+    }
+
+    fn count(self, c: &mut Counts) -> &mut u64 {
+        match self {
+            Counted::Created => &mut c.created,
+            Counted::Updated => &mut c.updated,
+            Counted::Unchanged => &mut c.unchanged,
+            Counted::Deleted => &mut c.deleted,
+            Counted::Deactivated => &mut c.deactivated,
+        }
+    }
+}
+
+/// What a row set, as a number: two rows touching one record must set the same. `typed` is
+/// the batch's rows, in row order.
+fn fingerprint(op: &Op, typed: &[TypedRow]) -> u32 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
     std::mem::discriminant(op).hash(&mut h);
-    if let Some(t) = typed.iter().find(|t| t.row == op.row()) {
+    if let Some(t) = typed
+        .binary_search_by_key(&op.row(), |t| t.row)
+        .ok()
+        .and_then(|i| typed.get(i))
+    {
         for v in &t.values {
             match v {
                 intake_core::plan::CellValue::Keep => 0u8.hash(&mut h),
@@ -690,7 +796,25 @@ fn fingerprint(op: &Op, typed: &[TypedRow]) -> u64 {
             }
         }
     }
-    h.finish()
+    let h = h.finish();
+    (h >> 32) as u32 ^ h as u32
+}
+
+/// About how many rows a file of `size` bytes holds, from its first batch (none when the
+/// batch is the whole file, or near enough).
+fn estimate_rows(batch: &RecordBatch, size: u64) -> Option<usize> {
+    let rows = batch.len() as u64;
+    // Cells, plus a delimiter or line end each; quotes are not counted, which errs towards
+    // more rows.
+    let bytes: u64 = batch
+        .iter()
+        .map(|r| r.iter().map(|c| c.len() as u64 + 1).sum::<u64>())
+        .sum();
+    if rows == 0 || bytes == 0 {
+        return None;
+    }
+    let estimate = size.saturating_mul(rows) / bytes;
+    (estimate > rows * 2).then(|| usize::try_from(estimate).unwrap_or(usize::MAX))
 }
 
 /// Fetches what a batch needs from the store.
@@ -713,10 +837,13 @@ fn lookup(
                 .records
                 .extend(session.by_key(rt, &fields, &needs.keys)?);
         }
-        for (slot, values) in &needs.unique {
+        // Unique values are asked for once the rows' own records are known: values a row's
+        // record already holds are not asked for.
+        for (slot, values) in planner.unique_needs(rows, &found.records) {
+            let slot = slot.as_slice();
             let mut map = FxHashMap::default();
             if !values.is_empty() {
-                for r in session.by_key(rt, slot, values)? {
+                for r in session.by_key(rt, slot, &values)? {
                     let v: Vec<Stored> = slot.iter().map(|&f| r.values[f].clone()).collect();
                     map.insert(planner.fold_slot(slot, &v), r.uuid);
                 }
@@ -724,7 +851,11 @@ fn lookup(
             found.unique.push(map);
         }
     } else {
-        found.unique = needs.unique.iter().map(|_| FxHashMap::default()).collect();
+        found.unique = planner
+            .unique_slots()
+            .iter()
+            .map(|_| FxHashMap::default())
+            .collect();
     }
     for (target, uuids) in &needs.links {
         let exists = session.existing(target, uuids)?;
@@ -812,9 +943,9 @@ fn write(
         }
         if let Some(t) = op.target()
             && let Some(e) = touched.get_mut(&t)
-            && e.written.is_none()
+            && e.written().is_none()
         {
-            e.written = Some(count_of(op));
+            *e = e.with_written(Counted::of(op));
         }
     }
     let half = creates.len() / 2;

@@ -43,8 +43,11 @@ use uuid::Uuid;
 /// 32 MiB keeps a 1,000,000-row import under the 200 MB memory budget.
 pub const WRITER_CACHE_KIB: i64 = 32_768;
 
-/// Page cache of reading connections, in KiB.
-const READER_CACHE_KIB: i64 = 16_384;
+/// Page cache of reading connections, in KiB. An import opens one per worker for its
+/// lookups, which land at random in tables and indexes far larger than any cache: what pays
+/// off is holding the B-tree's interior pages (about 1% of a table), and the operating
+/// system's cache serves the leaves.
+const READER_CACHE_KIB: i64 = 8_192;
 
 /// How long a writer waits for another writer before giving up, in milliseconds.
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;

@@ -52,6 +52,9 @@ impl intake_engine::Input for CountedFile {
     fn name(&self) -> String {
         intake_engine::FileInput(self.path.clone()).name()
     }
+    fn size(&self) -> Option<u64> {
+        fs_err::metadata(&self.path).ok().map(|m| m.len())
+    }
 }
 
 /// The progress line.

@@ -1169,3 +1169,22 @@ fn plan_only_rows_without_problems_write_in_row_order() {
         vec![2, 4, 5]
     );
 }
+
+#[test]
+fn a_row_that_changes_only_the_code_is_checked_with_its_records_account() {
+    // The file has no account column: the pair is the stored account and the new code.
+    let rows = [row(2).uuid(0x1).set(CODE, t("C2"))];
+    assert_eq!(
+        unique_values(by_uuid().unique_needs(&rows, &[ann()])),
+        vec![vec![], vec![vec![link(0xa1), t("C2")]]]
+    );
+    let f = with_unique(
+        found(vec![ann()]),
+        SLOT_CODE,
+        vec![link(0xa1), t("C2")],
+        0x2,
+    );
+    let plan = by_uuid().plan(&rows, &f);
+    insta::assert_snapshot!(show(&plan), @"row 2, column `Code` (E): `00000000-0000-0000-0000-0000000000a1 / C2` is already used by another Contact (00000000-0000-0000-0000-000000000002); `Account` and `Code` must be unique [duplicate_in_store] field=code value=`00000000-0000-0000-0000-0000000000a1 / C2`");
+    assert!(plan.ops.is_empty());
+}

@@ -85,6 +85,10 @@ pub struct TypedRow {
     pub old: Vec<(usize, Stored)>,
     /// Required fields left empty: a problem if the row turns out to create a record.
     pub blank_required: Vec<usize>,
+    /// Link cells that name their target by a natural key instead of a UUID: (field, the
+    /// key as written). The field's value is [`CellValue::Keep`] until
+    /// [`Planner::resolve_links`] puts the found record's UUID there.
+    pub link_keys: Vec<(usize, String)>,
 }
 
 /// Options of planning.
@@ -126,6 +130,17 @@ pub struct Needs {
     pub links: Vec<(String, Vec<Uuid>)>,
 }
 
+/// Keys of one target type to find by the fields a link names them by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkKeys {
+    /// The target record type.
+    pub target: String,
+    /// The target's fields tried in order (names; `uuid` left out).
+    pub by: Vec<String>,
+    /// The keys as written in the file, sorted and once each.
+    pub keys: Vec<String>,
+}
+
 /// What the store answered.
 #[derive(Debug, Clone, Default)]
 pub struct Found {
@@ -133,9 +148,13 @@ pub struct Found {
     pub records: Vec<StoredRecord>,
     /// Link targets that exist, by type.
     pub links: FxHashMap<String, FxHashSet<Uuid>>,
-    /// Per unique slot (same order as [`Needs::unique`]): value -> UUID of the record holding it.
+    /// Per unique slot (same order as [`Planner::unique_slots`]): value -> UUID of the
+    /// record holding it.
     pub unique: Vec<FxHashMap<Vec<Stored>, Uuid>>,
 }
+
+/// Link targets found by key: (target type, key as written) -> the record.
+pub type FoundLinkKeys = FxHashMap<(String, String), Uuid>;
 
 /// A write the planner decided on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +244,8 @@ pub struct Planner<'s> {
     /// Unique slots checked against the store: field indexes.
     slots: Vec<Vec<usize>>,
     links: Vec<(usize, String)>,
+    /// Per link (same order as `links`): the target's fields a key names it by.
+    link_by: Vec<Vec<String>>,
 }
 
 impl<'s> Planner<'s> {
@@ -256,15 +277,14 @@ impl<'s> Planner<'s> {
                 slots.push(v);
             }
         }
-        let links = record_type
-            .fields
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| match &f.field_type {
-                FieldType::Link(l) => Some((i, l.target.clone())),
-                _ => None,
-            })
-            .collect();
+        let mut links = Vec::new();
+        let mut link_by = Vec::new();
+        for (i, f) in record_type.fields.iter().enumerate() {
+            if let FieldType::Link(l) = &f.field_type {
+                links.push((i, l.target.clone()));
+                link_by.push(l.by.iter().filter(|b| *b != "uuid").cloned().collect());
+            }
+        }
         Planner {
             record_type,
             columns,
@@ -272,6 +292,7 @@ impl<'s> Planner<'s> {
             options,
             slots,
             links,
+            link_by,
         }
     }
 
@@ -301,6 +322,10 @@ impl<'s> Planner<'s> {
                 needs.keys.push(k.clone());
             }
             for (li, (fi, _)) in self.links.iter().enumerate() {
+                // A link found by key is known to exist.
+                if r.link_keys.iter().any(|(f, _)| f == fi) {
+                    continue;
+                }
                 if let CellValue::Set(Stored::Text(t)) = &r.values[*fi]
                     && let Ok(u) = Uuid::try_parse(t)
                 {
@@ -639,11 +664,92 @@ impl<'s> Planner<'s> {
         }
     }
 
+    /// The link keys of a batch to find in the store, per target type and key fields: the
+    /// first step of planning a batch whose link cells name records by key.
+    pub fn link_key_needs(&self, rows: &[TypedRow]) -> Vec<LinkKeys> {
+        let mut out: Vec<LinkKeys> = Vec::new();
+        for r in rows.iter().filter(|r| !r.failed) {
+            for (f, k) in &r.link_keys {
+                let Some(li) = self.links.iter().position(|(fi, _)| fi == f) else {
+                    continue;
+                };
+                let (target, by) = (&self.links[li].1, &self.link_by[li]);
+                match out.iter_mut().find(|e| &e.target == target && &e.by == by) {
+                    Some(e) => e.keys.push(k.clone()),
+                    None => out.push(LinkKeys {
+                        target: target.clone(),
+                        by: by.clone(),
+                        keys: vec![k.clone()],
+                    }),
+                }
+            }
+        }
+        for e in &mut out {
+            e.keys.sort_unstable();
+            e.keys.dedup();
+        }
+        out
+    }
+
+    /// Puts the UUIDs of the records that link keys name into the rows (and into the keys
+    /// rows are matched on); a key that names no record fails its row with a problem.
+    pub fn resolve_links(&self, rows: &mut [TypedRow], found: &FoundLinkKeys) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for r in rows
+            .iter_mut()
+            .filter(|r| !r.failed && !r.link_keys.is_empty())
+        {
+            for (f, key) in &r.link_keys {
+                let Some(li) = self.links.iter().position(|(fi, _)| fi == f) else {
+                    continue;
+                };
+                let target = &self.links[li].1;
+                match found.get(&(target.clone(), key.clone())) {
+                    Some(u) => r.values[*f] = CellValue::Set(Stored::Text(uuid_text(u))),
+                    None => {
+                        let field = &self.record_type.fields[*f];
+                        let by: Vec<String> =
+                            self.link_by[li].iter().map(|b| format!("`{b}`")).collect();
+                        problems.push(self.problem(
+                            r.row,
+                            Some(*f),
+                            key,
+                            ProblemCode::UnknownLink,
+                            format!(
+                                "no `{target}` record has {} `{key}`; `{}` must name an existing record by its UUID or {}",
+                                or_list(&by),
+                                field.label,
+                                or_list(&by)
+                            ),
+                        ));
+                        r.failed = true;
+                    }
+                }
+            }
+            if r.uuid.is_none() && !self.options.match_on.is_empty() {
+                r.key = self
+                    .options
+                    .match_on
+                    .iter()
+                    .map(|&f| match &r.values[f] {
+                        CellValue::Set(v) if !v.is_null() => Some(v.clone()),
+                        _ => None,
+                    })
+                    .collect();
+            }
+        }
+        problems
+    }
+
     fn check_links(&self, r: &TypedRow, found: &Found, problems: &mut Vec<Problem>) {
         for (fi, target) in &self.links {
             let CellValue::Set(Stored::Text(t)) = &r.values[*fi] else {
                 continue;
             };
+            // Found by key: known to exist.
+            if r.link_keys.iter().any(|(f, _)| f == fi) {
+                continue;
+            }
             let Ok(u) = Uuid::try_parse(t) else { continue };
             if !found.links.get(target).is_some_and(|s| s.contains(&u)) {
                 let field = &self.record_type.fields[*fi];
@@ -765,6 +871,15 @@ fn slot_value(
             (!v.is_null()).then(|| v.clone())
         })
         .collect()
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
 }
 
 /// A value as compared for keys and uniqueness: e-mail addresses ignore case.

@@ -12,7 +12,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::RowNumber;
-use crate::cell::{self, CellError, CellFormats, NumberFormat, Value};
+use crate::cell::{self, CellError, CellFormats, LinkRef, NumberFormat, Value};
 use crate::judge::{Fit, Readings, Tally};
 use crate::locale::{DateFormat, DateTimeFormat, Locale};
 use crate::mapping::{Mapping, Target};
@@ -587,6 +587,7 @@ impl<'s> Validator<'s> {
             Vec::new()
         };
         let mut blank_required = Vec::new();
+        let mut link_keys: Vec<(usize, String)> = Vec::new();
 
         // Scratch for the row's unique keys, reused across rows of the batch.
         let mut keys = std::mem::take(&mut out.keys);
@@ -728,10 +729,12 @@ impl<'s> Validator<'s> {
                         v.unique_key(&mut keys[k]);
                         has_key[k] = true;
                     }
-                    if self.typed
-                        && let Some(stored) = to_stored(&v, plan.field, plan.list)
-                    {
-                        values[plan.field_index] = CellValue::Set(stored);
+                    if self.typed {
+                        if let Value::Link(LinkRef::Key(k)) = &v {
+                            link_keys.push((plan.field_index, (*k).to_string()));
+                        } else if let Some(stored) = to_stored(&v, plan.field, plan.list) {
+                            values[plan.field_index] = CellValue::Set(stored);
+                        }
                     }
                 }
                 Err(e) => out
@@ -792,6 +795,7 @@ impl<'s> Validator<'s> {
                 values,
                 old,
                 blank_required,
+                link_keys,
             });
         }
         for (si, slot) in self.unique_slots.iter().enumerate() {

@@ -29,7 +29,7 @@ use std::sync::{Mutex, mpsc};
 use intake_core::RowNumber;
 use intake_core::judge::Readings;
 use intake_core::mapping::{ManualMapping, Mapping};
-use intake_core::plan::{Found, Op, PlanOptions, Planner, TypedRow};
+use intake_core::plan::{Found, FoundLinkKeys, LinkKeys, Op, PlanOptions, Planner, TypedRow};
 use intake_core::report::{Problem, ProblemCode, ValidationReport};
 use intake_core::schema::{RecordType, Schema};
 use intake_core::stored::{Stored, uuid_text};
@@ -453,16 +453,18 @@ fn run<'st>(
                     for rec in batch.iter() {
                         validator.check_row(&RecordRow(rec), &mut out);
                     }
-                    let result =
-                        lookup(planner, session.as_mut(), &out.typed, empty).map(|found| {
+                    let result = resolve_links(schema, planner, session.as_mut(), &mut out.typed)
+                        .and_then(|mut problems| {
+                            let found = lookup(planner, session.as_mut(), &out.typed, empty)?;
                             let plan = planner.plan(&out.typed, &found);
-                            Checked {
+                            problems.extend(plan.problems);
+                            Ok(Checked {
                                 seq,
                                 batch,
                                 out,
                                 ops: plan.ops,
-                                problems: plan.problems,
-                            }
+                                problems,
+                            })
                         });
                     if done_tx.send(result).is_err() {
                         break;
@@ -864,6 +866,84 @@ fn lookup(
             .insert(target.clone(), exists.into_iter().collect());
     }
     Ok(found)
+}
+
+/// Resolves the link cells of a batch that name their record by key (one lookup per target
+/// and key field); the problems of keys that name no record.
+fn resolve_links(
+    schema: &Schema,
+    planner: &Planner<'_>,
+    session: &mut dyn ReadSession,
+    rows: &mut [TypedRow],
+) -> Result<Vec<Problem>, StoreError> {
+    let needs = planner.link_key_needs(rows);
+    if needs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found = FoundLinkKeys::default();
+    for lk in &needs {
+        find_link_keys(schema, session, lk, &mut found)?;
+    }
+    Ok(planner.resolve_links(rows, &found))
+}
+
+/// Finds the records that link keys name, trying the link's key fields in order: a key
+/// found by an earlier field is not looked for by the next.
+fn find_link_keys(
+    schema: &Schema,
+    session: &mut dyn ReadSession,
+    lk: &LinkKeys,
+    out: &mut FoundLinkKeys,
+) -> Result<(), StoreError> {
+    let Some(target) = schema.record_type(&lk.target) else {
+        return Ok(());
+    };
+    let mut left: Vec<&str> = lk.keys.iter().map(String::as_str).collect();
+    for name in &lk.by {
+        if left.is_empty() {
+            break;
+        }
+        let Some(fi) = target.field_index(name) else {
+            continue;
+        };
+        let field = &target.fields[fi];
+        // The key as the field stores it (e-mail addresses compare in lower case).
+        let typed = |k: &str| -> Option<Stored> {
+            let k = k.trim();
+            match field.field_type {
+                intake_core::schema::FieldType::Integer { .. } => {
+                    k.parse::<i64>().ok().map(Stored::Integer)
+                }
+                _ => Some(intake_core::plan::fold(
+                    target,
+                    fi,
+                    &Stored::Text(k.to_string()),
+                )),
+            }
+        };
+        let wanted: Vec<Vec<Stored>> = left
+            .iter()
+            .filter_map(|k| typed(k))
+            .map(|v| vec![v])
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let mut held: FxHashMap<Stored, Uuid> = FxHashMap::default();
+        for r in session.by_key(target, &[fi], &wanted)? {
+            if let Some(v) = r.values.get(fi) {
+                held.insert(intake_core::plan::fold(target, fi, v), r.uuid);
+            }
+        }
+        left.retain(|k| match typed(k).and_then(|v| held.get(&v)) {
+            Some(u) => {
+                out.insert((lk.target.clone(), (*k).to_string()), *u);
+                false
+            }
+            None => true,
+        });
+    }
+    Ok(())
 }
 
 /// Counts what the ops would write (dry runs).

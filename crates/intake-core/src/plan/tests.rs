@@ -47,6 +47,7 @@ name = "account"
 label = "Account"
 type = "link"
 target = "account"
+by = ["uuid", "name"]
 
 [[types.contact.fields]]
 name = "code"
@@ -152,6 +153,7 @@ fn row(n: u64) -> TypedRow {
         values: vec![CellValue::Keep; FIELDS],
         old: Vec::new(),
         blank_required: Vec::new(),
+        link_keys: Vec::new(),
     }
 }
 
@@ -1187,4 +1189,59 @@ fn a_row_that_changes_only_the_code_is_checked_with_its_records_account() {
     let plan = by_uuid().plan(&rows, &f);
     insta::assert_snapshot!(show(&plan), @"row 2, column `Code` (E): `00000000-0000-0000-0000-0000000000a1 / C2` is already used by another Contact (00000000-0000-0000-0000-000000000002); `Account` and `Code` must be unique [duplicate_in_store] field=code value=`00000000-0000-0000-0000-0000000000a1 / C2`");
     assert!(plan.ops.is_empty());
+}
+
+#[test]
+fn link_keys_are_asked_for_per_target_once_each_and_resolved_into_the_rows() {
+    let mut rows = [
+        row(2).set(NAME, t("Bob")),
+        row(3).set(NAME, t("Cy")),
+        row(4).set(NAME, t("Di")),
+        row(5).set(NAME, t("Ed")).failed(),
+    ];
+    rows[0].link_keys.push((ACCOUNT, "Acme".into()));
+    rows[1].link_keys.push((ACCOUNT, "Acme".into()));
+    rows[2].link_keys.push((ACCOUNT, "Globex".into()));
+    rows[3].link_keys.push((ACCOUNT, "Initech".into()));
+    let p = by_uuid();
+    assert_eq!(
+        p.link_key_needs(&rows),
+        vec![LinkKeys {
+            target: "account".into(),
+            by: vec!["name".into()],
+            keys: vec!["Acme".into(), "Globex".into()],
+        }]
+    );
+    let mut found = FoundLinkKeys::default();
+    found.insert(("account".into(), "Acme".into()), id(0xa1));
+    let problems = p.resolve_links(&mut rows, &found);
+    assert_eq!(rows[0].values[ACCOUNT], CellValue::Set(link(0xa1)));
+    assert_eq!(rows[1].values[ACCOUNT], CellValue::Set(link(0xa1)));
+    assert!(!rows[0].failed);
+    assert!(rows[2].failed);
+    insta::assert_snapshot!(show(&BatchPlan { ops: vec![], problems }), @"row 4, column `Account` (D): no `account` record has `name` `Globex`; `Account` must name an existing record by its UUID or `name` [unknown_link] field=account value=`Globex`");
+    // A link found by key is known to exist: no second lookup by UUID, no problem.
+    assert!(p.needs(&rows[..2]).links.is_empty());
+    let plan = p.plan(&rows[..2], &found_nothing());
+    assert_eq!(show(&plan), "");
+    assert_eq!(plan.ops.len(), 2);
+}
+
+#[test]
+fn a_link_key_in_the_match_key_is_resolved_before_matching() {
+    let p = planner(PlanOptions {
+        match_on: vec![ACCOUNT, CODE],
+        ..PlanOptions::default()
+    });
+    let mut rows = [row(2).set(CODE, t("C1"))];
+    rows[0].link_keys.push((ACCOUNT, "Acme".into()));
+    assert_eq!(rows[0].key, None);
+    let mut found = FoundLinkKeys::default();
+    found.insert(("account".into(), "Acme".into()), id(0xa1));
+    assert!(p.resolve_links(&mut rows, &found).is_empty());
+    assert_eq!(rows[0].key, Some(vec![link(0xa1), t("C1")]));
+}
+
+fn found_nothing() -> Found {
+    found(vec![])
 }

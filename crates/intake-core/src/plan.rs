@@ -89,6 +89,30 @@ pub struct TypedRow {
     /// key as written). The field's value is [`CellValue::Keep`] until
     /// [`Planner::resolve_links`] puts the found record's UUID there.
     pub link_keys: Vec<(usize, String)>,
+    /// Inline creation: the target's values a row carries for its inline links.
+    pub inline: Vec<InlineValues>,
+}
+
+/// The linked record's own columns in a row (e.g. `Account Name` in a contact file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineValues {
+    /// The link field of the row's type.
+    pub field: usize,
+    /// One per field of the target type.
+    pub values: Vec<CellValue>,
+}
+
+/// A linked record that a row creates, unless an earlier row of the file created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineCreate {
+    /// The link field of the row's type that will hold the new record's UUID.
+    pub field: usize,
+    /// The target type.
+    pub target: String,
+    /// Its natural key, as compared: rows with the same key link to one new record.
+    pub key: Vec<Stored>,
+    /// Its values, one per field of the target type.
+    pub values: Vec<Stored>,
 }
 
 /// Options of planning.
@@ -231,6 +255,9 @@ pub struct BatchPlan {
     pub ops: Vec<Op>,
     /// Problems found against the store.
     pub problems: Vec<Problem>,
+    /// Linked records the rows of `ops` create first (by row). The op holds an empty text in
+    /// the link field until the engine puts the new record's UUID there.
+    pub inline: Vec<(RowNumber, InlineCreate)>,
 }
 
 /// Plans the writes of a record type.
@@ -246,6 +273,8 @@ pub struct Planner<'s> {
     links: Vec<(usize, String)>,
     /// Per link (same order as `links`): the target's fields a key names it by.
     link_by: Vec<Vec<String>>,
+    /// Links that create their target inline: (link field, target type).
+    inline: Vec<(usize, &'s RecordType)>,
 }
 
 impl<'s> Planner<'s> {
@@ -293,7 +322,28 @@ impl<'s> Planner<'s> {
             slots,
             links,
             link_by,
+            inline: Vec::new(),
         }
+    }
+
+    /// Lets the link `field` create its target inline (the schema's `inline = true`).
+    #[must_use]
+    pub fn with_inline(mut self, field: usize, target: &'s RecordType) -> Self {
+        self.inline.push((field, target));
+        self
+    }
+
+    /// The natural key fields of an inline link's target (its first natural key).
+    fn inline_key(target: &RecordType) -> Vec<usize> {
+        target
+            .natural_keys
+            .first()
+            .map(|k| {
+                k.iter()
+                    .filter_map(|n| target.field_index(n.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The record type planned for.
@@ -400,15 +450,111 @@ impl<'s> Planner<'s> {
         let mut plan = BatchPlan::default();
         for r in rows.iter().filter(|r| !r.failed) {
             let before = plan.problems.len();
+            let creates = self.inline_creates(r, &mut plan.problems);
+            if plan.problems.len() > before {
+                continue;
+            }
+            let with_placeholders;
+            let r = if creates.is_empty() {
+                r
+            } else {
+                let mut row = r.clone();
+                for c in &creates {
+                    row.values[c.field] = CellValue::Set(Stored::Text(String::new()));
+                }
+                with_placeholders = row;
+                &with_placeholders
+            };
             let existing = named.of(self, r);
             let op = self.plan_row(r, existing, found, &mut plan.problems);
             if plan.problems.len() == before
                 && let Some(op) = op
             {
+                if matches!(op, Op::Create { .. } | Op::Update { .. }) {
+                    plan.inline.extend(creates.into_iter().map(|c| (r.row, c)));
+                }
                 plan.ops.push(op);
             }
         }
         plan
+    }
+
+    /// The linked records a row creates: its inline links whose cell is empty (the key comes
+    /// from the target's columns) or holds a key nothing has (the key is that cell).
+    fn inline_creates(&self, r: &TypedRow, problems: &mut Vec<Problem>) -> Vec<InlineCreate> {
+        let mut out = Vec::new();
+        for iv in &r.inline {
+            let Some(&(_, target)) = self.inline.iter().find(|(f, _)| *f == iv.field) else {
+                continue;
+            };
+            let mut values: Vec<Stored> = iv
+                .values
+                .iter()
+                .map(|v| match v {
+                    CellValue::Set(s) => s.clone(),
+                    CellValue::Keep => Stored::Null,
+                })
+                .collect();
+            let key_fields = Self::inline_key(target);
+            let link_key = r
+                .link_keys
+                .iter()
+                .find(|(f, k)| *f == iv.field && !k.is_empty())
+                .map(|(_, k)| k.clone());
+            let empty_cell = matches!(
+                r.values.get(iv.field),
+                Some(CellValue::Keep | CellValue::Set(Stored::Null))
+            );
+            if let Some(k) = link_key {
+                // The cell's key names the new record.
+                let li = self.links.iter().position(|(fi, _)| *fi == iv.field);
+                let by = li.and_then(|li| self.link_by[li].first());
+                if let Some(kf) = by.and_then(|b| target.field_index(b))
+                    && values[kf].is_null()
+                {
+                    values[kf] = Stored::Text(k);
+                }
+            } else if !empty_cell {
+                // A filled UUID only links.
+                continue;
+            }
+            let link_label = &self.record_type.fields[iv.field].label;
+            let missing: Vec<&str> = target
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| f.required && values[*i].is_null())
+                .map(|(_, f)| f.label.as_str())
+                .collect();
+            if !missing.is_empty() {
+                let names: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+                problems.push(self.problem(
+                    r.row,
+                    Some(iv.field),
+                    "",
+                    ProblemCode::Required,
+                    format!(
+                        "`{link_label}` is empty, so this row creates a new {}, which needs {}; fill {} (or fill `{link_label}` to link an existing {})",
+                        target.label,
+                        or_list(&names).replace(" or ", " and "),
+                        if missing.len() == 1 { "it" } else { "them" },
+                        target.label
+                    ),
+                ));
+                continue;
+            }
+            let key: Vec<Stored> = key_fields
+                .iter()
+                .map(|&f| fold(target, f, &values[f]))
+                .collect();
+            out.push(InlineCreate {
+                field: iv.field,
+                target: target.name.clone(),
+                key,
+                values,
+            });
+        }
+        out
     }
 
     /// A key as compared: e-mail addresses ignore case.
@@ -684,11 +830,55 @@ impl<'s> Planner<'s> {
                 }
             }
         }
+        // Inline links with an empty cell: the target found by its natural key.
+        for r in rows.iter().filter(|r| !r.failed) {
+            for iv in &r.inline {
+                let Some((target, key)) = self.inline_lookup(r, iv) else {
+                    continue;
+                };
+                let by = vec![target.fields[key.0].name.to_string()];
+                match out
+                    .iter_mut()
+                    .find(|e| e.target == target.name && e.by == by)
+                {
+                    Some(e) => e.keys.push(key.1),
+                    None => out.push(LinkKeys {
+                        target: target.name.clone(),
+                        by,
+                        keys: vec![key.1],
+                    }),
+                }
+            }
+        }
         for e in &mut out {
             e.keys.sort_unstable();
             e.keys.dedup();
         }
         out
+    }
+
+    /// For a row's inline values whose link cell is empty: the target, and (key field, key
+    /// text) to find it by.
+    fn inline_lookup(
+        &self,
+        r: &TypedRow,
+        iv: &InlineValues,
+    ) -> Option<(&'s RecordType, (usize, String))> {
+        let &(_, target) = self.inline.iter().find(|(f, _)| *f == iv.field)?;
+        if r.link_keys.iter().any(|(f, _)| *f == iv.field)
+            || !matches!(
+                r.values.get(iv.field),
+                Some(CellValue::Keep | CellValue::Set(Stored::Null))
+            )
+        {
+            return None;
+        }
+        let key = Self::inline_key(target);
+        let [kf] = key.as_slice() else { return None };
+        match iv.values.get(*kf) {
+            Some(CellValue::Set(v)) if !v.is_null() => Some((target, (*kf, shown(v)))),
+            _ => None,
+        }
     }
 
     /// Puts the UUIDs of the records that link keys name into the rows (and into the keys
@@ -697,15 +887,40 @@ impl<'s> Planner<'s> {
         let mut problems = Vec::new();
         for r in rows
             .iter_mut()
-            .filter(|r| !r.failed && !r.link_keys.is_empty())
+            .filter(|r| !r.failed && (!r.link_keys.is_empty() || !r.inline.is_empty()))
         {
+            // Inline links with an empty cell: link to the record the key finds; else the
+            // planner creates it.
+            let mut inline_found = Vec::new();
+            for iv in &r.inline {
+                if let Some((target, (_, key))) = self.inline_lookup(r, iv)
+                    && let Some(u) = found.get(&(target.name.clone(), key))
+                {
+                    inline_found.push((iv.field, *u));
+                }
+            }
+            for (f, u) in inline_found {
+                r.values[f] = CellValue::Set(Stored::Text(uuid_text(&u)));
+                r.inline.retain(|iv| iv.field != f);
+                r.link_keys.push((f, String::new()));
+            }
+            let mut resolved = Vec::new();
             for (f, key) in &r.link_keys {
                 let Some(li) = self.links.iter().position(|(fi, _)| fi == f) else {
                     continue;
                 };
+                if key.is_empty() {
+                    continue;
+                }
                 let target = &self.links[li].1;
                 match found.get(&(target.clone(), key.clone())) {
-                    Some(u) => r.values[*f] = CellValue::Set(Stored::Text(uuid_text(u))),
+                    Some(u) => {
+                        r.values[*f] = CellValue::Set(Stored::Text(uuid_text(u)));
+                        resolved.push(*f);
+                    }
+                    // A key nothing has, on a row that carries the target's columns: the
+                    // target is created with that key.
+                    None if r.inline.iter().any(|iv| iv.field == *f) => {}
                     None => {
                         let field = &self.record_type.fields[*f];
                         let by: Vec<String> =
@@ -726,6 +941,7 @@ impl<'s> Planner<'s> {
                     }
                 }
             }
+            r.inline.retain(|iv| !resolved.contains(&iv.field));
             if r.uuid.is_none() && !self.options.match_on.is_empty() {
                 r.key = self
                     .options

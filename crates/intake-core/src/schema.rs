@@ -195,6 +195,10 @@ pub struct Link {
     pub target: String,
     /// `uuid` and/or unique fields of the target, tried in order.
     pub by: Vec<String>,
+    /// Inline creation: a row whose link cell names no stored record (it is empty, or holds
+    /// a key nothing has) and that carries the target's own columns creates the target, once
+    /// per distinct natural key within the file; later rows link to it.
+    pub inline: bool,
 }
 
 /// The type of a field, with its type-specific constraints.
@@ -516,6 +520,7 @@ mod raw {
         // link
         pub target: Option<String>,
         pub by: Option<By>,
+        pub inline: Option<bool>,
     }
 
     #[derive(Deserialize)]
@@ -890,6 +895,12 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
                         ));
                     }
                 }
+                if link.inline && target.natural_keys.is_empty() {
+                    link_errors.push(format!(
+                        "type `{}`, field `{}`: `inline = true` needs a natural key on `{}` (`natural_keys = [[\"field\"]]`): it tells which rows mean the same new record",
+                        t.name, f.name, link.target
+                    ));
+                }
             }
         }
     }
@@ -1015,7 +1026,7 @@ fn allowed_keys(field_type: &str) -> &'static [&'static str] {
         "subdivision" => &["country_field"],
         "select" | "path" => &["list"],
         "multiselect" => &["list", "separator"],
-        "link" => &["target", "by"],
+        "link" => &["target", "by", "inline"],
         _ => &[],
     }
 }
@@ -1079,7 +1090,7 @@ fn build_field(
         return None;
     }
     // Type-specific keys on the wrong type are mistakes, not silently ignored.
-    let present: [(&str, bool); 14] = [
+    let present: [(&str, bool); 15] = [
         ("min_length", f.min_length.is_some()),
         ("max_length", f.max_length.is_some()),
         ("pattern", f.pattern.is_some()),
@@ -1094,6 +1105,7 @@ fn build_field(
         ("list", f.list.is_some()),
         ("separator", f.separator.is_some()),
         ("target", f.target.is_some() || f.by.is_some()),
+        ("inline", f.inline.is_some()),
     ];
     let allowed = allowed_keys(ty);
     let mut ok = true;
@@ -1297,7 +1309,11 @@ fn build_field(
                     return None;
                 }
             };
-            FieldType::Link(Link { target, by })
+            FieldType::Link(Link {
+                target,
+                by,
+                inline: f.inline.unwrap_or(false),
+            })
         }
         "uuid" => FieldType::Uuid,
         _ => return None,

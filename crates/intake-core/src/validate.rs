@@ -225,6 +225,13 @@ impl BatchOutput {
         self.new_options.clear();
     }
 
+    /// Moves this output's problems to the end of `other`'s; whether there were any.
+    pub fn move_problems_to(&mut self, other: &mut BatchOutput) -> bool {
+        let any = !self.problems.is_empty();
+        other.problems.append(&mut self.problems);
+        any
+    }
+
     /// Problems found so far in this batch.
     pub fn problems(&self) -> &[Problem] {
         &self.problems
@@ -796,6 +803,7 @@ impl<'s> Validator<'s> {
                 old,
                 blank_required,
                 link_keys,
+                inline: Vec::new(),
             });
         }
         for (si, slot) in self.unique_slots.iter().enumerate() {

@@ -28,8 +28,10 @@ use std::sync::{Mutex, mpsc};
 
 use intake_core::RowNumber;
 use intake_core::judge::Readings;
-use intake_core::mapping::{ManualMapping, Mapping};
-use intake_core::plan::{Found, FoundLinkKeys, LinkKeys, Op, PlanOptions, Planner, TypedRow};
+use intake_core::mapping::{ManualMapping, Mapping, Target};
+use intake_core::plan::{
+    Found, FoundLinkKeys, InlineCreate, InlineValues, LinkKeys, Op, PlanOptions, Planner, TypedRow,
+};
 use intake_core::report::{Problem, ProblemCode, ValidationReport};
 use intake_core::schema::{RecordType, Schema};
 use intake_core::stored::{Stored, uuid_text};
@@ -182,6 +184,8 @@ pub struct ImportOutcome {
     pub response_rows: u64,
     /// Rows written to the success file.
     pub success_rows: u64,
+    /// Linked records created inline, per type (for a dry run: that would be created).
+    pub linked_created: BTreeMap<String, u64>,
 }
 
 /// Where the response and success files go.
@@ -322,6 +326,8 @@ struct Pass<'st> {
     undo: Vec<Uuid>,
     new_options: BTreeMap<String, Vec<String>>,
     import: NewImport,
+    /// Linked records created inline, per type.
+    linked_created: BTreeMap<String, u64>,
 }
 
 /// What a worker sends back for a batch.
@@ -331,6 +337,7 @@ struct Checked {
     out: BatchOutput,
     ops: Vec<Op>,
     problems: Vec<Problem>,
+    inline: Vec<(RowNumber, InlineCreate)>,
 }
 
 fn run<'st>(
@@ -361,7 +368,47 @@ fn run<'st>(
                 || request.options.mode != intake_core::validate::Mode::Update
         });
     }
+    let inline_links = inline_links(schema, rt, &header, &mut mapped.mapping);
     let validator = Validator::new(schema, rt, &mapped.mapping, &request.options);
+    // Cells of the linked records' columns are checked by the rules of their own type.
+    let inline_options = ValidateOptions {
+        match_on: Vec::new(),
+        mode: intake_core::validate::Mode::Upsert,
+        ignore_required: true,
+        clear_empty: false,
+        ..request.options.clone()
+    };
+    let inline_validators: Vec<(usize, Option<usize>, Vec<usize>, Validator<'_>)> = inline_links
+        .iter()
+        .map(|(field, target, mapping)| {
+            let link_column = mapped.mapping.column_of(*field).map(|c| c.column.index);
+            let columns = mapping
+                .columns
+                .iter()
+                .filter(|c| matches!(c.target, Target::Field(_)))
+                .map(|c| c.column.index)
+                .collect();
+            (
+                *field,
+                link_column,
+                columns,
+                Validator::new(schema, target, mapping, &inline_options),
+            )
+        })
+        .collect();
+    // The mapping's warnings about columns that feed a linked record no longer apply.
+    let claimed: Vec<usize> = inline_validators
+        .iter()
+        .flat_map(|v| v.2.iter().copied())
+        .collect();
+    let warnings: Vec<_> = warnings
+        .into_iter()
+        .filter(|w| {
+            !w.column
+                .as_ref()
+                .is_some_and(|c| claimed.contains(&c.index))
+        })
+        .collect();
     let columns: Vec<_> = (0..rt.fields.len())
         .map(|f| mapped.mapping.column_of(f).map(|c| c.column.clone()))
         .collect();
@@ -379,6 +426,9 @@ fn run<'st>(
             force: request.force,
         },
     );
+    let planner = inline_links.iter().fold(planner, |p, (field, target, _)| {
+        p.with_inline(*field, target)
+    });
 
     let import = NewImport {
         record_type: rt.name.clone(),
@@ -426,6 +476,9 @@ fn run<'st>(
     // Records touched so far, by UUID.
     let mut touched: FxHashMap<Uuid, Touch> = FxHashMap::default();
     let mut late_problems: Vec<Problem> = Vec::new();
+    // Linked records created inline so far: (type, key) -> UUID, and how many per type.
+    let mut inline_created: FxHashMap<(String, Vec<Stored>), Uuid> = FxHashMap::default();
+    let mut linked_created: BTreeMap<String, u64> = BTreeMap::new();
     let mut store_error: Option<ImportError> = None;
     let stopped = std::cell::Cell::new(false);
 
@@ -438,6 +491,7 @@ fn run<'st>(
             let work_rx = &work_rx;
             let validator = &validator;
             let planner = &planner;
+            let inline_validators = &inline_validators;
             scope.spawn(move || {
                 let mut session = match store.read() {
                     Ok(s) => s,
@@ -450,8 +504,10 @@ fn run<'st>(
                     let next = work_rx.lock().map_or(None, |rx| rx.recv().ok());
                     let Some((seq, batch)) = next else { break };
                     let mut out = BatchOutput::default();
+                    let mut inline_out = BatchOutput::default();
                     for rec in batch.iter() {
                         validator.check_row(&RecordRow(rec), &mut out);
+                        check_inline(inline_validators, rec, &mut out, &mut inline_out);
                     }
                     let result = resolve_links(schema, planner, session.as_mut(), &mut out.typed)
                         .and_then(|mut problems| {
@@ -464,6 +520,7 @@ fn run<'st>(
                                 out,
                                 ops: plan.ops,
                                 problems,
+                                inline: plan.inline,
                             })
                         });
                     if done_tx.send(result).is_err() {
@@ -589,8 +646,49 @@ fn run<'st>(
                 if !failed.is_empty() {
                     failed_any = true;
                 }
+                // Linked records created inline: the first row with a key creates the
+                // record, later rows (of any batch) link to it.
+                let mut linked: Vec<(String, NewRecord)> = Vec::new();
+                if !c.inline.is_empty() {
+                    let mut by_row: FxHashMap<RowNumber, Vec<&InlineCreate>> = FxHashMap::default();
+                    for (row, ic) in &c.inline {
+                        by_row.entry(*row).or_default().push(ic);
+                    }
+                    for op in &mut ops {
+                        let Some(ics) = by_row.get(&op.row()) else {
+                            continue;
+                        };
+                        for ic in ics {
+                            let key = (ic.target.clone(), ic.key.clone());
+                            let uuid = match inline_created.get(&key) {
+                                Some(u) => *u,
+                                None => {
+                                    let u = Uuid::now_v7();
+                                    inline_created.insert(key, u);
+                                    linked.push((
+                                        ic.target.clone(),
+                                        NewRecord {
+                                            uuid: u,
+                                            values: ic.values.clone(),
+                                        },
+                                    ));
+                                    u
+                                }
+                            };
+                            set_link(op, ic.field, &uuid);
+                        }
+                    }
+                }
                 let write_now = request.on_error == OnError::Skip || !failed_any;
                 if let Some(tx) = tx.as_mut().filter(|_| write_now && store_error.is_none()) {
+                    let linked_written = write_linked(schema, tx.as_mut(), &linked, &request.now);
+                    if let Err(e) = linked_written {
+                        store_error.get_or_insert(e);
+                        stopped.set(true);
+                    }
+                    for (t, _) in &linked {
+                        *linked_created.entry(t.clone()).or_default() += 1;
+                    }
                     match write(
                         rt,
                         tx.as_mut(),
@@ -609,6 +707,9 @@ fn run<'st>(
                     }
                 } else if request.dry_run {
                     tally(&ops, &mut counts);
+                    for (t, _) in &linked {
+                        *linked_created.entry(t.clone()).or_default() += 1;
+                    }
                 }
                 spare.push(c.batch);
             }
@@ -676,6 +777,7 @@ fn run<'st>(
         undo,
         new_options,
         import,
+        linked_created,
     })
 }
 
@@ -946,6 +1048,169 @@ fn find_link_keys(
     Ok(())
 }
 
+/// The link fields that create their target inline and the target's columns in the file:
+/// (link field, target type, the mapping of the file's columns to the target's fields). A
+/// column feeds the target when the record type does not use it and its header is the
+/// target's label followed by one of its field labels (`Account Industry`), or a label of the
+/// target that begins with the target's label (`Account Name`).
+fn inline_links<'s>(
+    schema: &'s Schema,
+    rt: &RecordType,
+    header: &[String],
+    mapping: &mut Mapping,
+) -> Vec<(usize, &'s RecordType, Mapping)> {
+    use intake_core::mapping::{MatchKind, auto_map};
+    let mut out = Vec::new();
+    for (fi, f) in rt.fields.iter().enumerate() {
+        let intake_core::schema::FieldType::Link(link) = &f.field_type else {
+            continue;
+        };
+        if !link.inline {
+            continue;
+        }
+        let Some(target) = schema.record_type(&link.target) else {
+            continue;
+        };
+        let prefix = target.label.to_lowercase();
+        let offered: Vec<String> = mapping
+            .columns
+            .iter()
+            .map(|c| {
+                // Columns the record type does not use, or only guessed at.
+                let free = c.target == Target::Ignored && c.how != MatchKind::Manual
+                    || matches!(c.how, MatchKind::Fuzzy(_));
+                if !free {
+                    return String::new();
+                }
+                let h = c.column.header.trim();
+                let lower = h.to_lowercase();
+                if target
+                    .fields
+                    .iter()
+                    .any(|g| g.label.eq_ignore_ascii_case(h))
+                    && lower.starts_with(&prefix)
+                {
+                    h.to_string()
+                } else if lower.starts_with(&format!("{prefix} ")) {
+                    h.get(prefix.len() + 1..).unwrap_or_default().to_string()
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        if offered.iter().all(String::is_empty) {
+            continue;
+        }
+        let mut m = auto_map(
+            target,
+            &offered,
+            &ManualMapping::default(),
+            &intake_core::mapping::MapOptions::default(),
+        )
+        .mapping;
+        for c in &mut m.columns {
+            let clear = !matches!(c.target, Target::Field(_))
+                || !matches!(
+                    c.how,
+                    MatchKind::Exact | MatchKind::Normalised | MatchKind::Alias
+                );
+            if clear {
+                c.target = Target::Ignored;
+            }
+            if let Some(h) = header.get(c.column.index) {
+                c.column.header.clone_from(h);
+            }
+        }
+        if m.columns
+            .iter()
+            .any(|c| matches!(c.target, Target::Field(_)))
+        {
+            // A column that names a field of the linked type is not a guess at one of ours.
+            for c in &m.columns {
+                if matches!(c.target, Target::Field(_))
+                    && let Some(own) = mapping.columns.get_mut(c.column.index)
+                {
+                    own.target = Target::Ignored;
+                    own.how = MatchKind::Unmatched;
+                }
+            }
+            out.push((fi, target, m));
+        }
+    }
+    out
+}
+
+/// Checks a row's cells of its inline links by the rules of the linked type, when the link
+/// cell is not a UUID and any of those cells is filled; their values go to the typed row.
+fn check_inline(
+    validators: &[(usize, Option<usize>, Vec<usize>, Validator<'_>)],
+    rec: intake_formats::RecordRef<'_>,
+    out: &mut BatchOutput,
+    scratch: &mut BatchOutput,
+) {
+    for (field, link_column, columns, validator) in validators {
+        let cell = |i: usize| rec.get(i).map(str::trim).unwrap_or_default();
+        if link_column.is_some_and(|i| Uuid::try_parse(cell(i)).is_ok()) {
+            continue;
+        }
+        if columns.iter().all(|&i| cell(i).is_empty()) {
+            continue;
+        }
+        validator.check_row(&RecordRow(rec), scratch);
+        let Some(typed) = scratch.typed.pop() else {
+            continue;
+        };
+        let failed = scratch.move_problems_to(out);
+        scratch.clear();
+        if let Some(row) = out.typed.last_mut() {
+            row.failed |= failed;
+            row.inline.push(InlineValues {
+                field: *field,
+                values: typed.values,
+            });
+        }
+    }
+}
+
+/// Puts a new linked record's UUID into the link field of a write.
+fn set_link(op: &mut Op, field: usize, uuid: &Uuid) {
+    let text = Stored::Text(uuid_text(uuid));
+    match op {
+        Op::Create { values, .. } => {
+            if let Some(v) = values.get_mut(field) {
+                *v = text;
+            }
+        }
+        Op::Update { set, .. } => {
+            for (f, v) in set.iter_mut() {
+                if *f == field {
+                    *v = text.clone();
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Writes the linked records a batch creates inline, before the batch's own records.
+fn write_linked(
+    schema: &Schema,
+    tx: &mut dyn intake_store::ImportTransaction,
+    linked: &[(String, NewRecord)],
+    now: &str,
+) -> Result<(), ImportError> {
+    let mut by_type: BTreeMap<&str, Vec<NewRecord>> = BTreeMap::new();
+    for (t, r) in linked {
+        by_type.entry(t.as_str()).or_default().push(r.clone());
+    }
+    for (t, records) in by_type {
+        if let Some(target) = schema.record_type(t) {
+            tx.insert(target, &records, now)?;
+        }
+    }
+    Ok(())
+}
+
 /// Counts what the ops would write (dry runs).
 fn tally(ops: &[Op], counts: &mut Counts) {
     for op in ops {
@@ -1148,6 +1413,11 @@ fn finish(
         committed,
         response_rows,
         success_rows,
+        linked_created: if committed || request.dry_run {
+            std::mem::take(&mut pass.linked_created)
+        } else {
+            BTreeMap::new()
+        },
     })
 }
 

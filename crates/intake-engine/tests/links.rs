@@ -249,3 +249,200 @@ fn sites_link_to_an_existing_company_by_its_company_id() {
         vec!["ACME01/S1", "ACME01/S2"]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Inline creation of linked records
+
+#[test]
+fn a_contact_file_creates_its_accounts_once_per_account_name() {
+    let ws = workspace("crm");
+    let (o, _) = import_with(
+        &ws,
+        "contact",
+        "First Name,Last Name,Email,Account UUID,Account Name,Account Industry,Account Country\n\
+         Ann,Lee,ann@acme.example,,Acme,Retail,Germany\n\
+         Bob,Ray,bob@acme.example,,Acme,Retail,Germany\n\
+         Cy,Dee,cy@globex.example,,Globex,,\n\
+         Di,Fox,di@example.com,,,,\n",
+        |_| {},
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(o.counts.created, 4);
+    assert_eq!(o.linked_created.get("account"), Some(&2));
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT name || ' ' || coalesce(industry, '-') || ' ' || coalesce(country, '-') FROM account ORDER BY name"
+        ),
+        vec!["Acme RET DE", "Globex - -"]
+    );
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT c.first_name || ' ' || coalesce(a.name, '-') FROM contact c LEFT JOIN account a ON a.uuid = c.account ORDER BY c.first_name"
+        ),
+        vec!["Ann Acme", "Bob Acme", "Cy Globex", "Di -"]
+    );
+    // The same file again: the accounts are found by name, nothing changes.
+    let (o, _) = import_with(
+        &ws,
+        "contact",
+        "First Name,Last Name,Email,Account UUID,Account Name\n\
+         Ann,Lee,ann@acme.example,,Acme\n",
+        |r| r.match_on = vec!["email".into()],
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(
+        (o.counts.created, o.counts.updated, o.counts.unchanged),
+        (0, 0, 1)
+    );
+    assert!(o.linked_created.is_empty());
+    assert_eq!(
+        column(&ws, "SELECT CAST(count(*) AS TEXT) FROM account"),
+        vec!["2"]
+    );
+}
+
+#[test]
+fn an_account_that_exists_by_name_is_linked_and_not_changed() {
+    let ws = workspace("crm");
+    import_ok(&ws, "account", "Account Name,Industry\nAcme,Retail\n");
+    let (o, _) = import_with(
+        &ws,
+        "contact",
+        "First Name,Last Name,Email,Account Name,Account Industry\n\
+         Ann,Lee,ann@acme.example,Acme,Energy\n",
+        |_| {},
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert!(o.linked_created.is_empty());
+    assert_eq!(column(&ws, "SELECT industry FROM account"), vec!["RET"]);
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT a.name FROM contact c JOIN account a ON a.uuid = c.account"
+        ),
+        vec!["Acme"]
+    );
+}
+
+#[test]
+fn a_filled_account_uuid_only_links_and_ignores_the_account_columns() {
+    let ws = workspace("crm");
+    import_ok(&ws, "account", "Account Name\nAcme\n");
+    let acme = column(&ws, "SELECT uuid FROM account").remove(0);
+    let (o, _) = import_with(
+        &ws,
+        "contact",
+        &format!(
+            "First Name,Last Name,Email,Account UUID,Account Name,Account Industry\n\
+             Ann,Lee,ann@acme.example,{acme},Something Else,Energy\n"
+        ),
+        |_| {},
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert!(o.linked_created.is_empty());
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT name || ' ' || coalesce(industry, '-') FROM account"
+        ),
+        vec!["Acme -"]
+    );
+    assert_eq!(column(&ws, "SELECT account FROM contact"), vec![acme]);
+}
+
+#[test]
+fn the_account_columns_are_checked_by_the_account_rules() {
+    let ws = workspace("crm");
+    let (o, response) = import_with(
+        &ws,
+        "contact",
+        "First Name,Last Name,Email,Account Name,Account Industry\n\
+         Ann,Lee,ann@acme.example,Acme,Mining\n\
+         Bob,Ray,bob@example.com,,Retail\n\
+         Cy,Dee,cy@example.com,Globex,\n",
+        |r| r.on_error = OnError::Skip,
+    );
+    let m = messages(&o);
+    assert_eq!(m.len(), 2, "{m:#?}");
+    assert!(m[0].starts_with("2: `Mining` is not an option"), "{m:#?}");
+    assert!(
+        m[1].contains("this row creates a new Account, which needs `Account Name`"),
+        "{m:#?}"
+    );
+    assert_eq!(
+        o.report.problems[0].column.as_ref().unwrap().header,
+        "Account Industry"
+    );
+    assert_eq!(o.counts.created, 1);
+    assert_eq!(o.linked_created.get("account"), Some(&1));
+    assert!(response.contains("Ann,Lee"), "{response}");
+    assert_eq!(column(&ws, "SELECT name FROM account"), vec!["Globex"]);
+}
+
+#[test]
+fn sites_create_each_company_once_from_the_repeated_company_columns() {
+    let ws = workspace("msp");
+    import_ok(&ws, "company", "Company ID,Company Name\nACME01,Acme\n");
+    let (o, _) = import_with(
+        &ws,
+        "site",
+        "Company ID,Company Name,Site ID,Site Name,Country\n\
+         ACME01,Acme,S1,Head Office,DE\n\
+         GLOBEX,Globex,S2,Plant,FR\n\
+         GLOBEX,Globex,S3,Depot,FR\n",
+        |_| {},
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(o.counts.created, 3);
+    assert_eq!(o.linked_created.get("company"), Some(&1));
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT co.company_id || ' ' || co.name || '/' || s.site_id FROM site s JOIN company co ON co.uuid = s.company ORDER BY s.site_id"
+        ),
+        vec!["ACME01 Acme/S1", "GLOBEX Globex/S2", "GLOBEX Globex/S3"]
+    );
+}
+
+#[test]
+fn a_site_whose_company_id_names_no_company_and_carries_no_company_columns_fails() {
+    let ws = workspace("msp");
+    let (o, _) = import_with(
+        &ws,
+        "site",
+        "Company ID,Site ID,Site Name,Country\nNOPE,S1,Head Office,DE\n",
+        |_| {},
+    );
+    assert_eq!(
+        messages(&o),
+        vec![
+            "2: no `company` record has `company_id` `NOPE`; `Company ID` must name an existing record by its UUID or `company_id` [unknown_link]"
+        ]
+    );
+    assert!(!o.committed);
+}
+
+#[test]
+fn reverting_an_import_removes_the_records_it_created_inline() {
+    let ws = workspace("crm");
+    let (o, _) = import_with(
+        &ws,
+        "contact",
+        "First Name,Last Name,Email,Account Name\nAnn,Lee,ann@acme.example,Acme\n",
+        |_| {},
+    );
+    assert!(o.committed);
+    ws.store
+        .revert(&ws.schema, o.import_id, "2026-01-03T00:00:00Z")
+        .unwrap();
+    assert_eq!(
+        column(&ws, "SELECT CAST(count(*) AS TEXT) FROM contact"),
+        vec!["0"]
+    );
+    assert_eq!(
+        column(&ws, "SELECT CAST(count(*) AS TEXT) FROM account"),
+        vec!["0"]
+    );
+}

@@ -646,48 +646,55 @@ impl Store for SqliteStore {
                 status: import.status.as_str().into(),
             });
         }
-        let rt = schema
-            .record_type(&import.record_type)
-            .ok_or_else(|| StoreError::NotFound(format!("record type `{}`", import.record_type)))?;
-        let t = ident(&rt.name);
-        // Records this import touched that a later, still standing import changed.
+        if schema.record_type(&import.record_type).is_none() {
+            return Err(StoreError::NotFound(format!(
+                "record type `{}`",
+                import.record_type
+            )));
+        }
+        // Every type the import wrote: its own, and the linked records it created inline.
+        let types: Vec<&RecordType> = schema.types.iter().collect();
         let mut conflicts = Vec::new();
-        {
-            let mut stmt = tx
-                .prepare(&format!(
-                    "SELECT c.record_type, c.uuid, c.import_id FROM _intake_changes c
-                     JOIN _intake_imports i ON i.id = c.import_id
-                     WHERE c.import_id > ?1 AND i.status = 'completed' AND c.record_type = ?2
-                       AND (c.uuid IN (
-                         SELECT uuid FROM {t} WHERE created_by_import = ?1
-                         UNION SELECT uuid FROM _intake_changes WHERE import_id = ?1)
-                         -- a record this import created that a later import deleted
-                         OR (c.action = 'delete'
-                             AND json_extract(c.before, '$.created_by_import') = ?1))
-                     ORDER BY c.import_id, c.id"
-                ))
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![id, rt.name], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
+        for rt in &types {
+            let t = ident(&rt.name);
+            // Records this import touched that a later, still standing import changed.
+            {
+                let mut stmt = tx
+                    .prepare(&format!(
+                        "SELECT c.record_type, c.uuid, c.import_id FROM _intake_changes c
+                         JOIN _intake_imports i ON i.id = c.import_id
+                         WHERE c.import_id > ?1 AND i.status = 'completed' AND c.record_type = ?2
+                           AND (c.uuid IN (
+                             SELECT uuid FROM {t} WHERE created_by_import = ?1
+                             UNION SELECT uuid FROM _intake_changes WHERE import_id = ?1)
+                             -- a record this import created that a later import deleted
+                             OR (c.action = 'delete'
+                                 AND json_extract(c.before, '$.created_by_import') = ?1))
+                         ORDER BY c.import_id, c.id"
                     ))
-                })
-                .map_err(backend)?;
-            for row in rows {
-                let (record_type, uuid, by_import) = row.map_err(backend)?;
-                let uuid = Uuid::try_parse(&uuid).unwrap_or_default();
-                if !conflicts
-                    .iter()
-                    .any(|c: &RevertConflict| c.uuid == uuid && c.by_import == by_import)
-                {
-                    conflicts.push(RevertConflict {
-                        record_type,
-                        uuid,
-                        by_import,
-                    });
+                    .map_err(backend)?;
+                let rows = stmt
+                    .query_map(params![id, rt.name], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, i64>(2)?,
+                        ))
+                    })
+                    .map_err(backend)?;
+                for row in rows {
+                    let (record_type, uuid, by_import) = row.map_err(backend)?;
+                    let uuid = Uuid::try_parse(&uuid).unwrap_or_default();
+                    if !conflicts
+                        .iter()
+                        .any(|c: &RevertConflict| c.uuid == uuid && c.by_import == by_import)
+                    {
+                        conflicts.push(RevertConflict {
+                            record_type,
+                            uuid,
+                            by_import,
+                        });
+                    }
                 }
             }
         }
@@ -698,45 +705,48 @@ impl Store for SqliteStore {
             });
         }
         let mut counts = RevertCounts::default();
-        let removed = tx
-            .execute(
-                &format!("DELETE FROM {t} WHERE created_by_import = ?1"),
-                [id],
-            )
-            .map_err(backend)?;
-        counts.removed = removed as u64;
-        let changes: Vec<(i64, String, String, Option<String>)> = {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT id, uuid, action, before FROM _intake_changes
-                     WHERE import_id = ?1 AND record_type = ?2 ORDER BY id DESC",
+        for rt in &types {
+            let t = ident(&rt.name);
+            let removed = tx
+                .execute(
+                    &format!("DELETE FROM {t} WHERE created_by_import = ?1"),
+                    [id],
                 )
                 .map_err(backend)?;
-            stmt.query_map(params![id, rt.name], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .map_err(backend)?
-            .collect::<Result<_, _>>()
-            .map_err(backend)?
-        };
-        for (_, uuid, action, before) in changes {
-            let before = parse_values(before.as_deref());
-            match action.as_str() {
-                "delete" => {
-                    reinsert(&tx, &t, &before).map_err(|e| match e {
-                        StoreError::Conflict(m) => StoreError::Conflict(format!(
-                            "record {uuid}, deleted by import {id}, cannot come back: {m} (another record took its unique value since)"
-                        )),
-                        other => other,
-                    })?;
-                    counts.undeleted += 1;
-                }
-                _ => {
-                    restore(&tx, &t, &uuid, &before)?;
-                    if action == "deactivate" {
-                        counts.reactivated += 1;
-                    } else {
-                        counts.restored += 1;
+            counts.removed += removed as u64;
+            let changes: Vec<(i64, String, String, Option<String>)> = {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT id, uuid, action, before FROM _intake_changes
+                         WHERE import_id = ?1 AND record_type = ?2 ORDER BY id DESC",
+                    )
+                    .map_err(backend)?;
+                stmt.query_map(params![id, rt.name], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .map_err(backend)?
+                .collect::<Result<_, _>>()
+                .map_err(backend)?
+            };
+            for (_, uuid, action, before) in changes {
+                let before = parse_values(before.as_deref());
+                match action.as_str() {
+                    "delete" => {
+                        reinsert(&tx, &t, &before).map_err(|e| match e {
+                            StoreError::Conflict(m) => StoreError::Conflict(format!(
+                                "record {uuid}, deleted by import {id}, cannot come back: {m} (another record took its unique value since)"
+                            )),
+                            other => other,
+                        })?;
+                        counts.undeleted += 1;
+                    }
+                    _ => {
+                        restore(&tx, &t, &uuid, &before)?;
+                        if action == "deactivate" {
+                            counts.reactivated += 1;
+                        } else {
+                            counts.restored += 1;
+                        }
                     }
                 }
             }

@@ -154,6 +154,7 @@ fn row(n: u64) -> TypedRow {
         old: Vec::new(),
         blank_required: Vec::new(),
         link_keys: Vec::new(),
+        inline: Vec::new(),
     }
 }
 
@@ -1219,7 +1220,7 @@ fn link_keys_are_asked_for_per_target_once_each_and_resolved_into_the_rows() {
     assert_eq!(rows[1].values[ACCOUNT], CellValue::Set(link(0xa1)));
     assert!(!rows[0].failed);
     assert!(rows[2].failed);
-    insta::assert_snapshot!(show(&BatchPlan { ops: vec![], problems }), @"row 4, column `Account` (D): no `account` record has `name` `Globex`; `Account` must name an existing record by its UUID or `name` [unknown_link] field=account value=`Globex`");
+    insta::assert_snapshot!(show(&BatchPlan { problems, ..BatchPlan::default() }), @"row 4, column `Account` (D): no `account` record has `name` `Globex`; `Account` must name an existing record by its UUID or `name` [unknown_link] field=account value=`Globex`");
     // A link found by key is known to exist: no second lookup by UUID, no problem.
     assert!(p.needs(&rows[..2]).links.is_empty());
     let plan = p.plan(&rows[..2], &found_nothing());

@@ -131,6 +131,7 @@ fn print_json(o: &ImportOutcome) -> anyhow::Result<()> {
         "deactivated": c.deactivated,
         "skipped": c.skipped,
         "failed": c.failed,
+        "linked_created": o.linked_created,
         "problems": o.report.problems.iter().map(super::validate::problem_json).collect::<Vec<_>>(),
         "warnings": o.report.warnings,
     });
@@ -165,6 +166,9 @@ fn print_human(args: &ImportArgs, o: &ImportOutcome) {
     }
     if c.deactivated > 0 {
         parts.push(format!("{} deactivated", count(c.deactivated)));
+    }
+    for (record_type, n) in &o.linked_created {
+        parts.push(format!("{} linked `{record_type}` created", count(*n)));
     }
     if o.committed {
         println!(

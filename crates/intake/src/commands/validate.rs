@@ -79,6 +79,7 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
             report: o.report,
         },
         counts: o.counts,
+        linked_created: o.linked_created,
     };
     if let Some(path) = &args.report {
         write_report(path, &v.file.report)?;
@@ -99,6 +100,8 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
 struct Checked {
     file: FileValidation,
     counts: Counts,
+    /// Linked records an import would create inline, per type.
+    linked_created: std::collections::BTreeMap<String, u64>,
 }
 
 /// Adds the flag that would help to an error the user can fix from the command line.
@@ -208,12 +211,16 @@ fn print_human(args: &ValidateArgs, c: &Checked) {
     if r.problems.is_empty() {
         let _ = writeln!(
             out,
-            "{}: no problems in {}; an import would create {}, update {} and leave {} unchanged",
+            "{}: no problems in {}; an import would create {}, update {} and leave {} unchanged{}",
             args.file.display(),
             plural(r.rows, "row"),
             count(created),
             count(updated),
-            count(c.counts.unchanged)
+            count(c.counts.unchanged),
+            c.linked_created
+                .iter()
+                .map(|(t, n)| format!(", and create {} linked `{t}`", count(*n)))
+                .collect::<String>()
         );
         return;
     }

@@ -764,6 +764,10 @@ impl<'s> Planner<'s> {
         let mut before = Vec::new();
         for (f, v) in r.values.iter().enumerate() {
             let CellValue::Set(v) = v else { continue };
+            // Links set on creation only are left as they are.
+            if matches!(&rt.fields[f].field_type, FieldType::Link(l) if l.fixed) {
+                continue;
+            }
             let now = &existing.values[f];
             if v != now {
                 set.push((f, v.clone()));

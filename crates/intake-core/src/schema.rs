@@ -199,6 +199,9 @@ pub struct Link {
     /// a key nothing has) and that carries the target's own columns creates the target, once
     /// per distinct natural key within the file; later rows link to it.
     pub inline: bool,
+    /// Set when the record is created only: a row that updates the record leaves the link as
+    /// it is (an account's parent is not changed by import).
+    pub fixed: bool,
 }
 
 /// The type of a field, with its type-specific constraints.
@@ -521,6 +524,7 @@ mod raw {
         pub target: Option<String>,
         pub by: Option<By>,
         pub inline: Option<bool>,
+        pub fixed: Option<bool>,
     }
 
     #[derive(Deserialize)]
@@ -1026,7 +1030,7 @@ fn allowed_keys(field_type: &str) -> &'static [&'static str] {
         "subdivision" => &["country_field"],
         "select" | "path" => &["list"],
         "multiselect" => &["list", "separator"],
-        "link" => &["target", "by", "inline"],
+        "link" => &["target", "by", "inline", "fixed"],
         _ => &[],
     }
 }
@@ -1090,7 +1094,7 @@ fn build_field(
         return None;
     }
     // Type-specific keys on the wrong type are mistakes, not silently ignored.
-    let present: [(&str, bool); 15] = [
+    let present: [(&str, bool); 16] = [
         ("min_length", f.min_length.is_some()),
         ("max_length", f.max_length.is_some()),
         ("pattern", f.pattern.is_some()),
@@ -1106,6 +1110,7 @@ fn build_field(
         ("separator", f.separator.is_some()),
         ("target", f.target.is_some() || f.by.is_some()),
         ("inline", f.inline.is_some()),
+        ("fixed", f.fixed.is_some()),
     ];
     let allowed = allowed_keys(ty);
     let mut ok = true;
@@ -1313,6 +1318,7 @@ fn build_field(
                 target,
                 by,
                 inline: f.inline.unwrap_or(false),
+                fixed: f.fixed.unwrap_or(false),
             })
         }
         "uuid" => FieldType::Uuid,

@@ -446,3 +446,70 @@ fn reverting_an_import_removes_the_records_it_created_inline() {
         vec!["0"]
     );
 }
+
+#[test]
+fn a_lead_file_creates_its_primary_contacts_and_accounts() {
+    let ws = workspace("crm");
+    import_ok(
+        &ws,
+        "contact",
+        "First Name,Last Name,Email\nAnn,Lee,ann@acme.example\n",
+    );
+    let (o, _) = import_with(
+        &ws,
+        "lead",
+        "Lead Topic,Lead Status,Contact First Name,Contact Last Name,Contact Email,Account Name\n\
+         Fleet renewal,New,Ann,Lee,ANN@acme.example,Acme\n\
+         New office,New,Bob,Ray,bob@globex.example,Globex\n\
+         Second site,Contacted,Bob,Ray,bob@globex.example,Globex\n",
+        |_| {},
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(o.counts.created, 3);
+    assert_eq!(o.linked_created.get("contact"), Some(&1));
+    assert_eq!(o.linked_created.get("account"), Some(&2));
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT l.topic || ': ' || c.email || ' / ' || a.name FROM lead l \
+             JOIN contact c ON c.uuid = l.primary_contact JOIN account a ON a.uuid = l.account \
+             ORDER BY l.id"
+        ),
+        vec![
+            "Fleet renewal: ann@acme.example / Acme",
+            "New office: bob@globex.example / Globex",
+            "Second site: bob@globex.example / Globex"
+        ]
+    );
+}
+
+#[test]
+fn a_parent_account_is_set_on_creation_and_ignored_when_the_account_uuid_is_filled() {
+    let ws = workspace("crm");
+    import_ok(&ws, "account", "Account Name\nHolding\nOther Holding\n");
+    let holding = column(&ws, "SELECT uuid FROM account WHERE name = 'Holding'").remove(0);
+    let other = column(&ws, "SELECT uuid FROM account WHERE name = 'Other Holding'").remove(0);
+    import_ok(
+        &ws,
+        "account",
+        &format!("Parent Account UUID,Account Name\n{holding},Subsidiary\n"),
+    );
+    let sub = column(&ws, "SELECT uuid FROM account WHERE name = 'Subsidiary'").remove(0);
+    let (o, _) = import_with(
+        &ws,
+        "account",
+        &format!(
+            "Account UUID,Parent Account UUID,Account Name,Industry\n{sub},{other},Subsidiary,Retail\n"
+        ),
+        |_| {},
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(o.counts.updated, 1);
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT p.name || ' ' || a.industry FROM account a JOIN account p ON p.uuid = a.parent_account WHERE a.name = 'Subsidiary'"
+        ),
+        vec!["Holding RET"]
+    );
+}

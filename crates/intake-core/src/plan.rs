@@ -91,6 +91,9 @@ pub struct TypedRow {
     pub link_keys: Vec<(usize, String)>,
     /// Inline creation: the target's values a row carries for its inline links.
     pub inline: Vec<InlineValues>,
+    /// The linked records the row creates ([`Planner::resolve_links`] decides): their link
+    /// fields hold an empty text until the engine puts the new records' UUIDs there.
+    pub creates: Vec<InlineCreate>,
 }
 
 /// The linked record's own columns in a row (e.g. `Account Name` in a contact file).
@@ -177,8 +180,30 @@ pub struct Found {
     pub unique: Vec<FxHashMap<Vec<Stored>, Uuid>>,
 }
 
-/// Link targets found by key: (target type, key as written) -> the record.
-pub type FoundLinkKeys = FxHashMap<(String, String), Uuid>;
+/// Link targets found by key: per target type, key as written -> the record.
+#[derive(Debug, Clone, Default)]
+pub struct FoundLinkKeys(FxHashMap<String, FxHashMap<String, Uuid>>);
+
+impl FoundLinkKeys {
+    /// Records that `key` names the `target` record `uuid`.
+    pub fn insert(&mut self, target: &str, key: String, uuid: Uuid) {
+        match self.0.get_mut(target) {
+            Some(m) => {
+                m.insert(key, uuid);
+            }
+            None => {
+                let mut m = FxHashMap::default();
+                m.insert(key, uuid);
+                self.0.insert(target.to_string(), m);
+            }
+        }
+    }
+
+    /// The `target` record `key` names, if found.
+    pub fn get(&self, target: &str, key: &str) -> Option<Uuid> {
+        self.0.get(target).and_then(|m| m.get(key)).copied()
+    }
+}
 
 /// A write the planner decided on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,9 +280,6 @@ pub struct BatchPlan {
     pub ops: Vec<Op>,
     /// Problems found against the store.
     pub problems: Vec<Problem>,
-    /// Linked records the rows of `ops` create first (by row). The op holds an empty text in
-    /// the link field until the engine puts the new record's UUID there.
-    pub inline: Vec<(RowNumber, InlineCreate)>,
 }
 
 /// Plans the writes of a record type.
@@ -273,8 +295,9 @@ pub struct Planner<'s> {
     links: Vec<(usize, String)>,
     /// Per link (same order as `links`): the target's fields a key names it by.
     link_by: Vec<Vec<String>>,
-    /// Links that create their target inline: (link field, target type).
-    inline: Vec<(usize, &'s RecordType)>,
+    /// Links that create their target inline: (link field, target type, the target's field
+    /// that tells rows apart: its natural key, when that is one field).
+    inline: Vec<(usize, &'s RecordType, Option<usize>)>,
 }
 
 impl<'s> Planner<'s> {
@@ -329,7 +352,12 @@ impl<'s> Planner<'s> {
     /// Lets the link `field` create its target inline (the schema's `inline = true`).
     #[must_use]
     pub fn with_inline(mut self, field: usize, target: &'s RecordType) -> Self {
-        self.inline.push((field, target));
+        let key = Self::inline_key(target);
+        let one = match key.as_slice() {
+            [k] => Some(*k),
+            _ => None,
+        };
+        self.inline.push((field, target, one));
         self
     }
 
@@ -450,29 +478,11 @@ impl<'s> Planner<'s> {
         let mut plan = BatchPlan::default();
         for r in rows.iter().filter(|r| !r.failed) {
             let before = plan.problems.len();
-            let creates = self.inline_creates(r, &mut plan.problems);
-            if plan.problems.len() > before {
-                continue;
-            }
-            let with_placeholders;
-            let r = if creates.is_empty() {
-                r
-            } else {
-                let mut row = r.clone();
-                for c in &creates {
-                    row.values[c.field] = CellValue::Set(Stored::Text(String::new()));
-                }
-                with_placeholders = row;
-                &with_placeholders
-            };
             let existing = named.of(self, r);
             let op = self.plan_row(r, existing, found, &mut plan.problems);
             if plan.problems.len() == before
                 && let Some(op) = op
             {
-                if matches!(op, Op::Create { .. } | Op::Update { .. }) {
-                    plan.inline.extend(creates.into_iter().map(|c| (r.row, c)));
-                }
                 plan.ops.push(op);
             }
         }
@@ -484,7 +494,7 @@ impl<'s> Planner<'s> {
     fn inline_creates(&self, r: &TypedRow, problems: &mut Vec<Problem>) -> Vec<InlineCreate> {
         let mut out = Vec::new();
         for iv in &r.inline {
-            let Some(&(_, target)) = self.inline.iter().find(|(f, _)| *f == iv.field) else {
+            let Some(&(_, target, _)) = self.inline.iter().find(|(f, _, _)| *f == iv.field) else {
                 continue;
             };
             let mut values: Vec<Stored> = iv
@@ -835,24 +845,29 @@ impl<'s> Planner<'s> {
             }
         }
         // Inline links with an empty cell: the target found by its natural key.
+        let mut inline: Vec<(&RecordType, usize, FxHashSet<&str>)> = Vec::new();
         for r in rows.iter().filter(|r| !r.failed) {
             for iv in &r.inline {
-                let Some((target, key)) = self.inline_lookup(r, iv) else {
+                let Some((target, kf, key)) = self.inline_lookup(r, iv) else {
                     continue;
                 };
-                let by = vec![target.fields[key.0].name.to_string()];
-                match out
+                match inline
                     .iter_mut()
-                    .find(|e| e.target == target.name && e.by == by)
+                    .find(|(t, f, _)| t.name == target.name && *f == kf)
                 {
-                    Some(e) => e.keys.push(key.1),
-                    None => out.push(LinkKeys {
-                        target: target.name.clone(),
-                        by,
-                        keys: vec![key.1],
-                    }),
+                    Some((_, _, keys)) => {
+                        keys.insert(key);
+                    }
+                    None => inline.push((target, kf, std::iter::once(key).collect())),
                 }
             }
+        }
+        for (target, kf, keys) in inline {
+            out.push(LinkKeys {
+                target: target.name.clone(),
+                by: vec![target.fields[kf].name.to_string()],
+                keys: keys.into_iter().map(str::to_string).collect(),
+            });
         }
         for e in &mut out {
             e.keys.sort_unstable();
@@ -863,12 +878,12 @@ impl<'s> Planner<'s> {
 
     /// For a row's inline values whose link cell is empty: the target, and (key field, key
     /// text) to find it by.
-    fn inline_lookup(
+    fn inline_lookup<'r>(
         &self,
         r: &TypedRow,
-        iv: &InlineValues,
-    ) -> Option<(&'s RecordType, (usize, String))> {
-        let &(_, target) = self.inline.iter().find(|(f, _)| *f == iv.field)?;
+        iv: &'r InlineValues,
+    ) -> Option<(&'s RecordType, usize, &'r str)> {
+        let &(_, target, kf) = self.inline.iter().find(|(f, _, _)| *f == iv.field)?;
         if r.link_keys.iter().any(|(f, _)| *f == iv.field)
             || !matches!(
                 r.values.get(iv.field),
@@ -877,10 +892,9 @@ impl<'s> Planner<'s> {
         {
             return None;
         }
-        let key = Self::inline_key(target);
-        let [kf] = key.as_slice() else { return None };
-        match iv.values.get(*kf) {
-            Some(CellValue::Set(v)) if !v.is_null() => Some((target, (*kf, shown(v)))),
+        let kf = kf?;
+        match iv.values.get(kf) {
+            Some(CellValue::Set(Stored::Text(t))) if !t.is_empty() => Some((target, kf, t)),
             _ => None,
         }
     }
@@ -897,10 +911,10 @@ impl<'s> Planner<'s> {
             // planner creates it.
             let mut inline_found = Vec::new();
             for iv in &r.inline {
-                if let Some((target, (_, key))) = self.inline_lookup(r, iv)
-                    && let Some(u) = found.get(&(target.name.clone(), key))
+                if let Some((target, _, key)) = self.inline_lookup(r, iv)
+                    && let Some(u) = found.get(&target.name, key)
                 {
-                    inline_found.push((iv.field, *u));
+                    inline_found.push((iv.field, u));
                 }
             }
             for (f, u) in inline_found {
@@ -917,9 +931,9 @@ impl<'s> Planner<'s> {
                     continue;
                 }
                 let target = &self.links[li].1;
-                match found.get(&(target.clone(), key.clone())) {
+                match found.get(target, key) {
                     Some(u) => {
-                        r.values[*f] = CellValue::Set(Stored::Text(uuid_text(u)));
+                        r.values[*f] = CellValue::Set(Stored::Text(uuid_text(&u)));
                         resolved.push(*f);
                     }
                     // A key nothing has, on a row that carries the target's columns: the
@@ -946,6 +960,18 @@ impl<'s> Planner<'s> {
                 }
             }
             r.inline.retain(|iv| !resolved.contains(&iv.field));
+            if !r.failed && !r.inline.is_empty() {
+                let before = problems.len();
+                let creates = self.inline_creates(r, &mut problems);
+                if problems.len() > before {
+                    r.failed = true;
+                } else {
+                    for c in &creates {
+                        r.values[c.field] = CellValue::Set(Stored::Text(String::new()));
+                    }
+                    r.creates = creates;
+                }
+            }
             if r.uuid.is_none() && !self.options.match_on.is_empty() {
                 r.key = self
                     .options

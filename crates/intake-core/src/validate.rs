@@ -804,6 +804,7 @@ impl<'s> Validator<'s> {
                 blank_required,
                 link_keys,
                 inline: Vec::new(),
+                creates: Vec::new(),
             });
         }
         for (si, slot) in self.unique_slots.iter().enumerate() {

@@ -30,7 +30,7 @@ use intake_core::RowNumber;
 use intake_core::judge::Readings;
 use intake_core::mapping::{ManualMapping, Mapping, Target};
 use intake_core::plan::{
-    Found, FoundLinkKeys, InlineCreate, InlineValues, LinkKeys, Op, PlanOptions, Planner, TypedRow,
+    Found, FoundLinkKeys, InlineValues, LinkKeys, Op, PlanOptions, Planner, TypedRow,
 };
 use intake_core::report::{Problem, ProblemCode, ValidationReport};
 use intake_core::schema::{RecordType, Schema};
@@ -337,7 +337,6 @@ struct Checked {
     out: BatchOutput,
     ops: Vec<Op>,
     problems: Vec<Problem>,
-    inline: Vec<(RowNumber, InlineCreate)>,
 }
 
 fn run<'st>(
@@ -477,7 +476,7 @@ fn run<'st>(
     let mut touched: FxHashMap<Uuid, Touch> = FxHashMap::default();
     let mut late_problems: Vec<Problem> = Vec::new();
     // Linked records created inline so far: (type, key) -> UUID, and how many per type.
-    let mut inline_created: FxHashMap<(String, Vec<Stored>), Uuid> = FxHashMap::default();
+    let mut inline_created: FxHashMap<String, FxHashMap<Vec<Stored>, Uuid>> = FxHashMap::default();
     let mut linked_created: BTreeMap<String, u64> = BTreeMap::new();
     let mut store_error: Option<ImportError> = None;
     let stopped = std::cell::Cell::new(false);
@@ -520,7 +519,6 @@ fn run<'st>(
                                 out,
                                 ops: plan.ops,
                                 problems,
-                                inline: plan.inline,
                             })
                         });
                     if done_tx.send(result).is_err() {
@@ -649,34 +647,38 @@ fn run<'st>(
                 // Linked records created inline: the first row with a key creates the
                 // record, later rows (of any batch) link to it.
                 let mut linked: Vec<(String, NewRecord)> = Vec::new();
-                if !c.inline.is_empty() {
-                    let mut by_row: FxHashMap<RowNumber, Vec<&InlineCreate>> = FxHashMap::default();
-                    for (row, ic) in &c.inline {
-                        by_row.entry(*row).or_default().push(ic);
+                for op in &mut ops {
+                    if !matches!(op, Op::Create { .. } | Op::Update { .. }) {
+                        continue;
                     }
-                    for op in &mut ops {
-                        let Some(ics) = by_row.get(&op.row()) else {
-                            continue;
+                    let row = op.row();
+                    let Some(typed) = c
+                        .out
+                        .typed
+                        .binary_search_by_key(&row, |t| t.row)
+                        .ok()
+                        .and_then(|i| c.out.typed.get_mut(i))
+                    else {
+                        continue;
+                    };
+                    for ic in std::mem::take(&mut typed.creates) {
+                        let made = inline_created.entry(ic.target.clone()).or_default();
+                        let uuid = match made.get(&ic.key) {
+                            Some(u) => *u,
+                            None => {
+                                let u = Uuid::now_v7();
+                                made.insert(ic.key, u);
+                                linked.push((
+                                    ic.target,
+                                    NewRecord {
+                                        uuid: u,
+                                        values: ic.values,
+                                    },
+                                ));
+                                u
+                            }
                         };
-                        for ic in ics {
-                            let key = (ic.target.clone(), ic.key.clone());
-                            let uuid = match inline_created.get(&key) {
-                                Some(u) => *u,
-                                None => {
-                                    let u = Uuid::now_v7();
-                                    inline_created.insert(key, u);
-                                    linked.push((
-                                        ic.target.clone(),
-                                        NewRecord {
-                                            uuid: u,
-                                            values: ic.values.clone(),
-                                        },
-                                    ));
-                                    u
-                                }
-                            };
-                            set_link(op, ic.field, &uuid);
-                        }
+                        set_link(op, ic.field, &uuid);
                     }
                 }
                 let write_now = request.on_error == OnError::Skip || !failed_any;
@@ -1039,7 +1041,7 @@ fn find_link_keys(
         }
         left.retain(|k| match typed(k).and_then(|v| held.get(&v)) {
             Some(u) => {
-                out.insert((lk.target.clone(), (*k).to_string()), *u);
+                out.insert(&lk.target, (*k).to_string(), *u);
                 false
             }
             None => true,

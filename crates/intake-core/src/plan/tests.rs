@@ -155,6 +155,7 @@ fn row(n: u64) -> TypedRow {
         blank_required: Vec::new(),
         link_keys: Vec::new(),
         inline: Vec::new(),
+        creates: Vec::new(),
     }
 }
 
@@ -1214,7 +1215,7 @@ fn link_keys_are_asked_for_per_target_once_each_and_resolved_into_the_rows() {
         }]
     );
     let mut found = FoundLinkKeys::default();
-    found.insert(("account".into(), "Acme".into()), id(0xa1));
+    found.insert("account", "Acme".into(), id(0xa1));
     let problems = p.resolve_links(&mut rows, &found);
     assert_eq!(rows[0].values[ACCOUNT], CellValue::Set(link(0xa1)));
     assert_eq!(rows[1].values[ACCOUNT], CellValue::Set(link(0xa1)));
@@ -1238,7 +1239,7 @@ fn a_link_key_in_the_match_key_is_resolved_before_matching() {
     rows[0].link_keys.push((ACCOUNT, "Acme".into()));
     assert_eq!(rows[0].key, None);
     let mut found = FoundLinkKeys::default();
-    found.insert(("account".into(), "Acme".into()), id(0xa1));
+    found.insert("account", "Acme".into(), id(0xa1));
     assert!(p.resolve_links(&mut rows, &found).is_empty());
     assert_eq!(rows[0].key, Some(vec![link(0xa1), t("C1")]));
 }

@@ -612,7 +612,15 @@ mod tests {
         for (_, s) in schemas() {
             for t in &s.types {
                 let cols = describe::describe(&s, t);
-                assert_eq!(cols.len(), t.fields.len() + 1);
+                assert_eq!(
+                    cols.len(),
+                    t.fields.len() + 1 + describe::inline_columns(&s, t).len()
+                );
+                let headers = describe::template_headers_with_inline(&s, t);
+                assert_eq!(
+                    cols.iter().map(|c| c.header.clone()).collect::<Vec<_>>(),
+                    headers
+                );
                 assert_eq!(cols[0].header, t.uuid_header());
                 let _ = describe::table_schema(&s, t);
             }

@@ -45,11 +45,80 @@ pub fn template_fields(rt: &RecordType) -> Vec<&Field> {
     links.chain(rest).collect()
 }
 
-/// The headers of a record type's template, in order.
+/// The headers of a record type's template, in order, without the columns of linked records
+/// created inline (see [`template_headers_with_inline`]).
 pub fn template_headers(rt: &RecordType) -> Vec<String> {
     std::iter::once(rt.uuid_header())
         .chain(template_fields(rt).into_iter().map(|f| f.label.clone()))
         .collect()
+}
+
+/// A column of a template that feeds a linked record created inline (`Account Name`,
+/// `Account Industry` in a contact template).
+#[derive(Debug, Clone)]
+pub struct InlineColumn<'s> {
+    /// The header: the target's label and the field's label, or the field's label when it
+    /// already begins with the target's label.
+    pub header: String,
+    /// The link field of the record type.
+    pub link: &'s Field,
+    /// The linked type.
+    pub target: &'s RecordType,
+    /// The linked type's field the column feeds.
+    pub field: &'s Field,
+}
+
+/// The columns of the linked records a record type's rows can create inline (links with
+/// `inline = true`): every field of the target but its links and the keys the link cell
+/// itself holds.
+pub fn inline_columns<'s>(schema: &'s Schema, rt: &'s RecordType) -> Vec<InlineColumn<'s>> {
+    let mut out = Vec::new();
+    for link in template_fields(rt) {
+        let FieldType::Link(l) = &link.field_type else {
+            continue;
+        };
+        if !l.inline {
+            continue;
+        }
+        let Some(target) = schema.record_type(&l.target) else {
+            continue;
+        };
+        let prefix = target.label.to_lowercase();
+        for field in &target.fields {
+            if matches!(field.field_type, FieldType::Link(_))
+                || l.by.iter().any(|b| b == field.name.as_str())
+            {
+                continue;
+            }
+            let header = if field.label.to_lowercase().starts_with(&prefix) {
+                field.label.clone()
+            } else {
+                format!("{} {}", target.label, field.label)
+            };
+            out.push(InlineColumn {
+                header,
+                link,
+                target,
+                field,
+            });
+        }
+    }
+    out
+}
+
+/// The headers of a record type's template, in order: its UUID, its links, the columns of
+/// the linked records its rows can create inline, then its other fields.
+pub fn template_headers_with_inline(schema: &Schema, rt: &RecordType) -> Vec<String> {
+    let fields = template_fields(rt);
+    let links = fields
+        .iter()
+        .take_while(|f| matches!(f.field_type, FieldType::Link(_)))
+        .count();
+    let mut out = vec![rt.uuid_header()];
+    out.extend(fields[..links].iter().map(|f| f.label.clone()));
+    out.extend(inline_columns(schema, rt).into_iter().map(|c| c.header));
+    out.extend(fields[links..].iter().map(|f| f.label.clone()));
+    out
 }
 
 /// Describes every template column of a record type.
@@ -67,7 +136,28 @@ pub fn describe(schema: &Schema, rt: &RecordType) -> Vec<ColumnDescription> {
         allowed: Vec::new(),
         help: "Every record has a UUID, given when it is created and never reused.".into(),
     }];
-    for f in template_fields(rt) {
+    let fields = template_fields(rt);
+    let links = fields
+        .iter()
+        .take_while(|f| matches!(f.field_type, FieldType::Link(_)))
+        .count();
+    for f in &fields[..links] {
+        out.push(describe_field(schema, rt, f));
+    }
+    for c in inline_columns(schema, rt) {
+        let mut d = describe_field(schema, c.target, c.field);
+        d.header = c.header;
+        d.field = format!("{}.{}", c.link.name, c.field.name);
+        d.required = false;
+        d.help = format!(
+            "Creates the {} when `{}` is empty and no {} has this row's key yet. {}",
+            c.target.label, c.link.label, c.target.label, d.help
+        )
+        .trim_end()
+        .to_string();
+        out.push(d);
+    }
+    for f in &fields[links..] {
         out.push(describe_field(schema, rt, f));
     }
     out

@@ -513,3 +513,55 @@ fn a_parent_account_is_set_on_creation_and_ignored_when_the_account_uuid_is_fill
         vec!["Holding RET"]
     );
 }
+
+#[test]
+fn a_contact_template_carries_the_account_columns_and_they_import() {
+    let ws = workspace("crm");
+    let rt = ws.schema.record_type("contact").unwrap();
+    let headers = intake_core::describe::template_headers_with_inline(&ws.schema, rt);
+    assert_eq!(
+        headers[..6],
+        [
+            "Contact UUID",
+            "Account UUID",
+            "Account Name",
+            "Account Type",
+            "Account Industry",
+            "Account Customer Tier"
+        ]
+    );
+    let cell = |h: &str| match h {
+        "Last Name" => "Lee",
+        "Email" => "ann@acme.example",
+        "Account Name" => "Acme",
+        "Account Industry" => "Retail",
+        "Account Country" => "Germany",
+        _ => "",
+    };
+    let csv = format!(
+        "{}\n{}\n",
+        headers.join(","),
+        headers
+            .iter()
+            .map(|h| cell(h))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let (o, _) = import_with(&ws, "contact", &csv, |_| {});
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(
+        o.report
+            .warnings
+            .iter()
+            .map(|w| w.message.clone())
+            .collect::<Vec<_>>(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT name || ' ' || industry || ' ' || country FROM account"
+        ),
+        vec!["Acme RET DE"]
+    );
+}

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use intake_core::describe::template_headers;
+use intake_core::describe::template_headers_with_inline;
 use intake_engine::validate::record_type;
 use intake_formats::{CsvWriter, CsvWriterOptions};
 
@@ -12,7 +12,7 @@ use crate::{Outcome, workspace};
 pub fn run(global: &Global, args: &TemplateArgs) -> anyhow::Result<Outcome> {
     let ws = workspace::load(&global.workspace)?;
     let rt = record_type(&ws.schema, &args.record_type)?;
-    let headers = template_headers(rt);
+    let headers = template_headers_with_inline(&ws.schema, rt);
     let TemplateFormat::Csv = args.format;
     let options = CsvWriterOptions {
         bom: true,

@@ -29,6 +29,7 @@ contract_tests!(
     revert_restores_and_refuses_after_later_changes,
     failed_imports_are_recorded,
     lossy_migrations_are_refused,
+    uncommitted_writes_are_invisible,
 );
 
 /// F15: a second writer waits for the busy timeout, then fails clearly; nothing is corrupted.

@@ -163,6 +163,51 @@ pub fn dropped_import_writes_nothing(store: &dyn Store) {
     assert!(ok(store.imports(), "imports").is_empty());
 }
 
+/// L6: while an import writes, readers see the records as they were before it; after the
+/// commit they see all of it.
+pub fn uncommitted_writes_are_invisible(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let (_, people) = seed(store, &schema);
+    let Some(rt) = schema.record_type("person") else {
+        return;
+    };
+    let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
+    let new = vec![
+        person("carl@example.com", 50),
+        person("dora@example.com", 60),
+    ];
+    ok(tx.insert(rt, &new, "2026-01-02T00:00:00Z"), "insert");
+    ok(
+        tx.update(
+            rt,
+            &[RecordUpdate {
+                uuid: people[0].uuid,
+                set: vec![(1, Stored::Integer(99))],
+                before: vec![(1, Stored::Integer(30))],
+            }],
+            "2026-01-02T00:00:00Z",
+        ),
+        "update",
+    );
+    let mut r = ok(store.read(), "read");
+    assert_eq!(
+        ok(r.count(rt), "count"),
+        2,
+        "a reader sees no created record"
+    );
+    let seen = ok(r.by_uuid(rt, &[people[0].uuid, new[0].uuid]), "by_uuid");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].values[1], Stored::Integer(30), "nor an update");
+    ok(
+        tx.commit(&Counts::default(), "2026-01-02T00:00:01Z"),
+        "commit",
+    );
+    assert_eq!(ok(r.count(rt), "count"), 4);
+    let seen = ok(r.by_uuid(rt, &[people[0].uuid]), "by_uuid");
+    assert_eq!(seen[0].values[1], Stored::Integer(99));
+}
+
 /// A duplicate unique value is a conflict, never two records.
 pub fn unique_values_conflict(store: &dyn Store) {
     let schema = schema();
@@ -305,4 +350,5 @@ pub fn run_all(fresh: &dyn Fn() -> Box<dyn Store>) {
     revert_restores_and_refuses_after_later_changes(fresh().as_ref());
     failed_imports_are_recorded(fresh().as_ref());
     lossy_migrations_are_refused(fresh().as_ref());
+    uncommitted_writes_are_invisible(fresh().as_ref());
 }

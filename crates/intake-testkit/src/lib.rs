@@ -2,8 +2,11 @@
 //!
 //! - [`replay_fuzz_inputs`]: runs a fuzz target's driver on its stored seeds and on every
 //!   input that once made it fail, so a fixed crash stays fixed without a fuzzer.
+//! - [`postgres`]: a fresh PostgreSQL database per test ([`postgres::postgres_or_skip`]).
 
 #![allow(clippy::expect_used, clippy::panic)]
+
+pub mod postgres;
 
 use std::panic::catch_unwind;
 use std::path::{Path, PathBuf};

@@ -35,7 +35,7 @@ pub fn run(global: &Global, args: &InitArgs) -> anyhow::Result<Outcome> {
     eprintln!(
         "created `{}` with {what}, and its database `{}`",
         path.display(),
-        crate::workspace::database_path(&args.dir, global.database.as_deref())?.display()
+        crate::workspace::database(&args.dir, global.database.as_deref())?
     );
     let ws = if args.dir.as_os_str() == "." {
         String::new()

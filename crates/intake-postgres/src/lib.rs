@@ -1,0 +1,1802 @@
+//! The PostgreSQL backend of the store: one PostgreSQL schema per workspace, bulk writes by
+//! `COPY`.
+//!
+//! Layout (documented for users in `docs/database.md`): in the workspace's schema, one table
+//! per record type, named after it, with native types:
+//!
+//! ```sql
+//! CREATE TABLE "contact" (
+//!   "id" bigserial PRIMARY KEY,            -- internal row id (creation order)
+//!   "uuid" uuid NOT NULL,                  -- the record's UUID (unique index)
+//!   "created_at" timestamptz NOT NULL,
+//!   "updated_at" timestamptz NOT NULL,
+//!   "created_by_import" bigint,            -- the import that created it
+//!   "updated_by_import" bigint,            -- the import that last wrote it
+//!   "deactivated_at" timestamptz,          -- set by the `deactivate` action
+//!   "first_name" text, "email" text CHECK (...), "employees" bigint, ...  -- one per field
+//! );
+//! ```
+//!
+//! Field types map to `text`, `bigint`, `numeric(p,s)`, `date`, `timestamptz`, `boolean`,
+//! `uuid` and `text[]` (multiselect). Unique fields and natural keys have unique indexes
+//! (e-mail fields on `lower(column)`). intake's own tables start with `_intake_`, as on SQLite.
+//!
+//! Writes: an import is one transaction. Creates go in with one `COPY ... FROM STDIN` per
+//! batch; updates are copied into a temporary staging table and applied with one
+//! `UPDATE ... FROM`, their changeset rows with one `INSERT ... SELECT`; lookups are one
+//! query per batch (`= ANY($1)`). Imports of one workspace take turns (an exclusive lock on
+//! `_intake_imports`, waited for at most [`LOCK_TIMEOUT`]), as on SQLite: lookups never miss
+//! what another import is writing, and import ids follow one another without gaps. Readers
+//! are never blocked and never see an import before it commits.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write as _;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use intake_core::filter::Filter;
+use intake_core::plan::StoredRecord;
+use intake_core::schema::{Field, FieldType, RecordType, Schema, Unique};
+use intake_core::stored::{Stored, StoredKind, kind_of};
+use intake_store::{
+    Change, Counts, ImportRecord, ImportStatus, ImportTransaction, Migration, NewImport, NewRecord,
+    ReadSession, RecordUpdate, RevertConflict, RevertCounts, Store, StoreError,
+};
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row, Statement};
+use uuid::Uuid;
+
+/// How long an import waits for another import of the same workspace to finish.
+pub const LOCK_TIMEOUT: &str = "10s";
+
+/// The system columns every record table has, before the field columns.
+const SYSTEM_COLUMNS: &[&str] = &[
+    "uuid",
+    "created_at",
+    "updated_at",
+    "created_by_import",
+    "updated_by_import",
+    "deactivated_at",
+];
+
+/// The store in one schema of a PostgreSQL database.
+pub struct PostgresStore {
+    config: postgres::Config,
+    /// The URL without password, for messages.
+    location: String,
+    schema: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("location", &self.location)
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+/// A workspace's default schema name, from a name such as its folder's: lower case, letters,
+/// digits and `_` only, at most 63 bytes, never starting with a digit or `pg_`.
+pub fn schema_name_for(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let s_trim = s.trim_matches('_').to_string();
+    s = s_trim;
+    if s.is_empty() {
+        s = "intake".into();
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) || s.starts_with("pg_") {
+        s = format!("w_{s}");
+    }
+    s.truncate(63);
+    s
+}
+
+/// Splits `?schema=NAME` (and `&schema=NAME`) off a URL: (URL without it, the name).
+pub fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut schema = None;
+    let mut rest = Vec::new();
+    for part in query.split('&') {
+        match part.strip_prefix("schema=") {
+            Some(s) => schema = Some(s.to_string()),
+            None if part.is_empty() => {}
+            None => rest.push(part),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, schema)
+}
+
+/// The URL with its password hidden.
+fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_string()
+}
+
+fn backend(e: postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        if code == "23505" {
+            let detail = db.detail().unwrap_or(db.message());
+            return StoreError::Conflict(detail.trim_end_matches('.').to_string());
+        }
+        if code == "55P03" || code == "40P01" {
+            return StoreError::Busy;
+        }
+        let mut m = db.message().to_string();
+        if let Some(d) = db.detail() {
+            m.push_str(": ");
+            m.push_str(d);
+        }
+        return StoreError::Backend(m);
+    }
+    if e.is_closed() {
+        return StoreError::Backend(format!("the connection to PostgreSQL was lost ({e})"));
+    }
+    let mut m = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        m.push_str(": ");
+        m.push_str(&s.to_string());
+        source = s.source();
+    }
+    StoreError::Backend(m)
+}
+
+/// A double-quoted SQL identifier.
+fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// A single-quoted SQL string literal.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The separator of a multiselect field (stored as `text[]`).
+fn multi(f: &Field) -> Option<char> {
+    match &f.field_type {
+        FieldType::MultiSelect { separator, .. } => Some(*separator),
+        _ => None,
+    }
+}
+
+/// The column type of a field.
+fn pg_type(f: &Field) -> String {
+    if multi(f).is_some() {
+        return "text[]".into();
+    }
+    match kind_of(f) {
+        StoredKind::Text => "text".into(),
+        StoredKind::Integer => "bigint".into(),
+        StoredKind::Decimal { scale } => format!("numeric({}, {scale})", 29 + scale),
+        StoredKind::Date => "date".into(),
+        StoredKind::DateTime => "timestamptz".into(),
+        StoredKind::Boolean => "boolean".into(),
+        StoredKind::Uuid => "uuid".into(),
+    }
+}
+
+/// A check on a text column whose stored form is fixed by its type.
+fn check(f: &Field) -> Option<String> {
+    let c = ident(f.name.as_str());
+    match f.field_type {
+        FieldType::Country => Some(format!("CHECK ({c} ~ '^[A-Z]{{2}}$')")),
+        FieldType::Currency => Some(format!("CHECK ({c} ~ '^[A-Z]{{3}}$')")),
+        FieldType::Email => Some(format!("CHECK (position('@' in {c}) > 1)")),
+        _ => None,
+    }
+}
+
+/// The stored form's name, kept in `_intake_columns` to notice retyped fields.
+fn kind_name(f: &Field) -> String {
+    if multi(f).is_some() {
+        return "text[]".into();
+    }
+    match kind_of(f) {
+        StoredKind::Decimal { scale } => format!("decimal({scale})"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// SQL turning text (`expr`) into the field's column type.
+fn from_text(f: &Field, expr: &str) -> String {
+    match multi(f) {
+        Some(sep) => format!("string_to_array({expr}, {})", literal(&sep.to_string())),
+        None => format!("CAST({expr} AS {})", pg_type(f)),
+    }
+}
+
+/// SQL reading a field's column in the form `record_of` expects.
+fn read_expr(f: &Field) -> String {
+    let c = ident(f.name.as_str());
+    if let Some(sep) = multi(f) {
+        return format!("array_to_string({c}, {})", literal(&sep.to_string()));
+    }
+    match kind_of(f) {
+        StoredKind::Boolean => format!("{c}::int::int8"),
+        StoredKind::Decimal { .. } | StoredKind::Date | StoredKind::Uuid => format!("{c}::text"),
+        _ => c,
+    }
+}
+
+/// SQL presenting a field's column as SQLite holds it (text, integers), for filters.
+fn filter_expr(f: &Field) -> String {
+    match kind_of(f) {
+        StoredKind::DateTime if multi(f).is_none() => rfc3339_sql(&ident(f.name.as_str())),
+        _ => read_expr(f),
+    }
+}
+
+fn rfc3339_sql(col: &str) -> String {
+    format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+}
+
+/// The text of a stored value as PostgreSQL reads it for its column (`None`: NULL).
+fn value_text(v: &Stored) -> Option<String> {
+    match v {
+        Stored::Null => None,
+        Stored::Integer(i) => Some(i.to_string()),
+        Stored::Text(s) => Some(s.clone()),
+    }
+}
+
+fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Names PostgreSQL keeps whole (at most 63 bytes): longer ones end with a hash.
+fn index_name(name: &str) -> String {
+    if name.len() <= 63 {
+        return name.to_string();
+    }
+    // FNV-1a: stable across builds and platforms.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut cut = 46;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{h:016x}", &name[..cut])
+}
+
+/// The unique indexes of a record type: (name, SQL).
+fn unique_indexes(rt: &RecordType) -> Vec<(String, String)> {
+    let t = &rt.name;
+    let uuid_index = index_name(&format!("{t}__uuid"));
+    let mut out = vec![(
+        uuid_index.clone(),
+        format!(
+            "CREATE UNIQUE INDEX {} ON {}(\"uuid\")",
+            ident(&uuid_index),
+            ident(t)
+        ),
+    )];
+    let mut slots: Vec<Vec<usize>> = Vec::new();
+    for (fi, f) in rt.fields.iter().enumerate() {
+        match &f.unique {
+            Unique::No => {}
+            Unique::InType => slots.push(vec![fi]),
+            Unique::Within(parent) => {
+                if let Some(pi) = rt.field_index(parent.as_str()) {
+                    slots.push(vec![pi, fi]);
+                }
+            }
+        }
+    }
+    for key in &rt.natural_keys {
+        let v: Vec<usize> = key
+            .iter()
+            .filter_map(|n| rt.field_index(n.as_str()))
+            .collect();
+        if !v.is_empty() && !slots.contains(&v) {
+            slots.push(v);
+        }
+    }
+    for slot in slots {
+        let names: Vec<&str> = slot.iter().map(|&f| rt.fields[f].name.as_str()).collect();
+        let name = index_name(&format!("{t}__{}", names.join("__")));
+        let cols: Vec<String> = slot.iter().map(|&f| key_expr(rt, f)).collect();
+        out.push((
+            name.clone(),
+            format!(
+                "CREATE UNIQUE INDEX {} ON {}({})",
+                ident(&name),
+                ident(t),
+                cols.join(", ")
+            ),
+        ));
+    }
+    out
+}
+
+/// A field's column as compared for keys: e-mail addresses ignore case.
+fn key_expr(rt: &RecordType, f: usize) -> String {
+    let name = ident(rt.fields[f].name.as_str());
+    if matches!(rt.fields[f].field_type, FieldType::Email) {
+        format!("lower({name})")
+    } else {
+        name
+    }
+}
+
+fn select_list(rt: &RecordType) -> String {
+    let mut cols = vec![
+        "\"uuid\"".to_string(),
+        "\"created_at\"".into(),
+        "\"updated_at\"".into(),
+        "\"created_by_import\"".into(),
+        "\"updated_by_import\"".into(),
+        "\"deactivated_at\"".into(),
+    ];
+    cols.extend(rt.fields.iter().map(read_expr));
+    cols.join(", ")
+}
+
+/// A record from a row of [`select_list`].
+fn record_of(rt: &RecordType, row: &Row) -> Result<StoredRecord, StoreError> {
+    let uuid: Uuid = row.try_get(0).map_err(backend)?;
+    let created_at: DateTime<Utc> = row.try_get(1).map_err(backend)?;
+    let updated_at: DateTime<Utc> = row.try_get(2).map_err(backend)?;
+    let updated_by_import: Option<i64> = row.try_get(4).map_err(backend)?;
+    let deactivated_at: Option<DateTime<Utc>> = row.try_get(5).map_err(backend)?;
+    let mut values = Vec::with_capacity(rt.fields.len());
+    for (i, f) in rt.fields.iter().enumerate() {
+        let at = SYSTEM_COLUMNS.len() + i;
+        let kind = if multi(f).is_some() {
+            StoredKind::Text
+        } else {
+            kind_of(f)
+        };
+        values.push(match kind {
+            StoredKind::Integer | StoredKind::Boolean => row
+                .try_get::<_, Option<i64>>(at)
+                .map_err(backend)?
+                .map_or(Stored::Null, Stored::Integer),
+            StoredKind::DateTime => row
+                .try_get::<_, Option<DateTime<Utc>>>(at)
+                .map_err(backend)?
+                .map_or(Stored::Null, |t| Stored::Text(rfc3339(&t))),
+            _ => row
+                .try_get::<_, Option<String>>(at)
+                .map_err(backend)?
+                .map_or(Stored::Null, Stored::Text),
+        });
+    }
+    Ok(StoredRecord {
+        uuid,
+        values,
+        created_at: rfc3339(&created_at),
+        updated_at: rfc3339(&updated_at),
+        updated_by_import,
+        deactivated_at: deactivated_at.map(|t| rfc3339(&t)),
+    })
+}
+
+/// Appends text to a `COPY ... FROM STDIN` (text format) line, escaped.
+fn copy_escape(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// Appends a field's value to a COPY line.
+fn copy_value(out: &mut Vec<u8>, f: &Field, v: &Stored) {
+    match v {
+        Stored::Null => out.extend_from_slice(b"\\N"),
+        Stored::Integer(i) => {
+            if matches!(f.field_type, FieldType::Boolean) {
+                out.push(if *i == 0 { b'f' } else { b't' });
+            } else {
+                let _ = write!(out, "{i}");
+            }
+        }
+        Stored::Text(s) => match multi(f) {
+            Some(sep) => {
+                let mut lit = String::with_capacity(s.len() + 4);
+                lit.push('{');
+                if !s.is_empty() {
+                    for (i, code) in s.split(sep).enumerate() {
+                        if i > 0 {
+                            lit.push(',');
+                        }
+                        lit.push('"');
+                        for c in code.chars() {
+                            if c == '"' || c == '\\' {
+                                lit.push('\\');
+                            }
+                            lit.push(c);
+                        }
+                        lit.push('"');
+                    }
+                }
+                lit.push('}');
+                copy_escape(out, &lit);
+            }
+            None => copy_escape(out, s),
+        },
+    }
+}
+
+/// intake's own tables, created in the workspace's schema when the store opens.
+const OWN_TABLES: &str = "
+CREATE TABLE IF NOT EXISTS _intake_imports (
+  id bigint PRIMARY KEY,
+  record_type text NOT NULL,
+  file_name text NOT NULL,
+  options json NOT NULL,
+  status text NOT NULL,
+  rows bigint NOT NULL DEFAULT 0,
+  created bigint NOT NULL DEFAULT 0,
+  updated bigint NOT NULL DEFAULT 0,
+  unchanged bigint NOT NULL DEFAULT 0,
+  deleted bigint NOT NULL DEFAULT 0,
+  deactivated bigint NOT NULL DEFAULT 0,
+  skipped bigint NOT NULL DEFAULT 0,
+  failed bigint NOT NULL DEFAULT 0,
+  started_at timestamptz NOT NULL,
+  finished_at timestamptz,
+  reverted_at timestamptz,
+  message text
+);
+CREATE TABLE IF NOT EXISTS _intake_changes (
+  id bigserial PRIMARY KEY,
+  import_id bigint NOT NULL,
+  record_type text NOT NULL,
+  uuid uuid NOT NULL,
+  action text NOT NULL,
+  before jsonb,
+  after jsonb
+);
+CREATE INDEX IF NOT EXISTS _intake_changes_import ON _intake_changes(import_id);
+CREATE INDEX IF NOT EXISTS _intake_changes_uuid ON _intake_changes(uuid);
+CREATE TABLE IF NOT EXISTS _intake_options (
+  list text NOT NULL,
+  code text NOT NULL,
+  import_id bigint NOT NULL,
+  PRIMARY KEY (list, code)
+);
+CREATE TABLE IF NOT EXISTS _intake_columns (
+  record_type text NOT NULL,
+  field text NOT NULL,
+  kind text NOT NULL,
+  PRIMARY KEY (record_type, field)
+);
+";
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`),
+    /// creating the schema `schema` and intake's own tables in it if needed. A `?schema=NAME`
+    /// in the URL overrides `schema`.
+    pub fn open(url: &str, schema: &str) -> Result<Self, StoreError> {
+        let (url, named) = split_schema(url);
+        let schema = named.unwrap_or_else(|| schema.to_string());
+        let location = redact(&url);
+        let mut config: postgres::Config =
+            url.parse()
+                .map_err(|e: postgres::Error| StoreError::Unavailable {
+                    location: location.clone(),
+                    message: e.to_string(),
+                })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
+        config.application_name("intake");
+        let store = PostgresStore {
+            config,
+            location,
+            schema,
+        };
+        let mut client = store.connect_bare()?;
+        let create = client.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            ident(&store.schema)
+        ));
+        // Two first opens at once: the loser's CREATE fails, the schema is there.
+        if let Err(e) = create
+            && e.as_db_error().is_none_or(|d| d.code().code() != "23505")
+        {
+            return Err(store.unavailable(&e));
+        }
+        store.enter(&mut client)?;
+        client
+            .batch_execute(OWN_TABLES)
+            .map_err(|e| store.unavailable(&e))?;
+        Ok(store)
+    }
+
+    /// The PostgreSQL schema holding the workspace's tables.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    fn unavailable(&self, e: &postgres::Error) -> StoreError {
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        StoreError::Unavailable {
+            location: self.location.clone(),
+            message,
+        }
+    }
+
+    fn connect_bare(&self) -> Result<Client, StoreError> {
+        self.config.connect(NoTls).map_err(|e| self.unavailable(&e))
+    }
+
+    /// Session settings: the workspace's schema first, UTC, ISO dates.
+    fn enter(&self, client: &mut Client) -> Result<(), StoreError> {
+        client
+            .batch_execute(&format!(
+                "SET search_path TO {}; SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'",
+                ident(&self.schema)
+            ))
+            .map_err(|e| self.unavailable(&e))
+    }
+
+    fn connect(&self) -> Result<Client, StoreError> {
+        let mut client = self.connect_bare()?;
+        self.enter(&mut client)?;
+        Ok(client)
+    }
+}
+
+fn table_exists(client: &mut impl postgres::GenericClient, name: &str) -> Result<bool, StoreError> {
+    let row = client
+        .query_one("SELECT to_regclass($1::text) IS NOT NULL", &[&ident(name)])
+        .map_err(backend)?;
+    row.try_get(0).map_err(backend)
+}
+
+/// Takes the workspace's import lock for the current transaction and returns the next
+/// import id.
+fn lock_imports(client: &mut impl postgres::GenericClient) -> Result<i64, StoreError> {
+    client
+        .batch_execute(&format!(
+            "SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; LOCK TABLE _intake_imports IN EXCLUSIVE MODE"
+        ))
+        .map_err(backend)?;
+    let row = client
+        .query_one("SELECT COALESCE(MAX(id), 0) + 1 FROM _intake_imports", &[])
+        .map_err(backend)?;
+    row.try_get(0).map_err(backend)
+}
+
+impl Store for PostgresStore {
+    fn migrate(&self, schema: &Schema) -> Result<Migration, StoreError> {
+        let mut client = self.connect()?;
+        let mut tx = client.transaction().map_err(backend)?;
+        tx.batch_execute(&format!(
+            "SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; LOCK TABLE _intake_columns IN EXCLUSIVE MODE"
+        ))
+        .map_err(backend)?;
+        let mut applied = Vec::new();
+        let mut refused = Vec::new();
+        for rt in &schema.types {
+            let t = ident(&rt.name);
+            let exists = {
+                let row = tx
+                    .query_one("SELECT to_regclass($1::text) IS NOT NULL", &[&t])
+                    .map_err(backend)?;
+                row.try_get::<_, bool>(0).map_err(backend)?
+            };
+            if !exists {
+                let mut cols = vec![
+                    "\"id\" bigserial PRIMARY KEY".to_string(),
+                    "\"uuid\" uuid NOT NULL".to_string(),
+                    "\"created_at\" timestamptz NOT NULL".to_string(),
+                    "\"updated_at\" timestamptz NOT NULL".to_string(),
+                    "\"created_by_import\" bigint".to_string(),
+                    "\"updated_by_import\" bigint".to_string(),
+                    "\"deactivated_at\" timestamptz".to_string(),
+                ];
+                for f in &rt.fields {
+                    let mut col = format!("{} {}", ident(f.name.as_str()), pg_type(f));
+                    if let Some(c) = check(f) {
+                        col.push(' ');
+                        col.push_str(&c);
+                    }
+                    cols.push(col);
+                }
+                applied.push(format!("CREATE TABLE {t} ({})", cols.join(", ")));
+            } else {
+                let existing: BTreeSet<String> = tx
+                    .query(
+                        "SELECT column_name::text FROM information_schema.columns
+                         WHERE table_schema = $1::text AND table_name = $2::text",
+                        &[&self.schema, &rt.name],
+                    )
+                    .map_err(backend)?
+                    .iter()
+                    .map(|r| r.try_get(0))
+                    .collect::<Result<_, _>>()
+                    .map_err(backend)?;
+                let kinds: BTreeMap<String, String> = tx
+                    .query(
+                        "SELECT field, kind FROM _intake_columns WHERE record_type = $1::text",
+                        &[&rt.name],
+                    )
+                    .map_err(backend)?
+                    .iter()
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                    .collect::<Result<_, postgres::Error>>()
+                    .map_err(backend)?;
+                for f in &rt.fields {
+                    let name = f.name.as_str();
+                    let kind = kind_name(f);
+                    if !existing.contains(name) {
+                        let mut col =
+                            format!("ALTER TABLE {t} ADD COLUMN {} {}", ident(name), pg_type(f));
+                        if let Some(c) = check(f) {
+                            col.push(' ');
+                            col.push_str(&c);
+                        }
+                        applied.push(col);
+                    } else if let Some(old) = kinds.get(name)
+                        && *old != kind
+                    {
+                        let filled: i64 = tx
+                            .query_one(
+                                &format!(
+                                    "SELECT COUNT(*) FROM {t} WHERE {} IS NOT NULL",
+                                    ident(name)
+                                ),
+                                &[],
+                            )
+                            .and_then(|r| r.try_get(0))
+                            .map_err(backend)?;
+                        if filled > 0 {
+                            refused.push(format!(
+                                "`{}.{name}` changes from {old} to {kind}, but {filled} records have a value; export them, clear the field, then change its type",
+                                rt.name
+                            ));
+                        } else {
+                            applied.push(format!(
+                                "ALTER TABLE {t} ALTER COLUMN {} TYPE {} USING NULL",
+                                ident(name),
+                                pg_type(f)
+                            ));
+                        }
+                    }
+                }
+                let fields: BTreeSet<&str> = rt.fields.iter().map(|f| f.name.as_str()).collect();
+                for col in &existing {
+                    if col == "id"
+                        || SYSTEM_COLUMNS.contains(&col.as_str())
+                        || fields.contains(col.as_str())
+                    {
+                        continue;
+                    }
+                    let filled: i64 = tx
+                        .query_one(
+                            &format!("SELECT COUNT(*) FROM {t} WHERE {} IS NOT NULL", ident(col)),
+                            &[],
+                        )
+                        .and_then(|r| r.try_get(0))
+                        .map_err(backend)?;
+                    if filled > 0 {
+                        refused.push(format!(
+                            "the field `{}.{col}` is no longer in the schema, but {filled} records have a value; put it back, or clear it first (UPDATE \"{}\".\"{}\" SET \"{col}\" = NULL)",
+                            rt.name, self.schema, rt.name
+                        ));
+                    }
+                }
+            }
+            let present: BTreeSet<String> = if exists {
+                tx.query(
+                    "SELECT indexname::text FROM pg_indexes
+                     WHERE schemaname = $1::text AND tablename = $2::text",
+                    &[&self.schema, &rt.name],
+                )
+                .map_err(backend)?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()
+                .map_err(backend)?
+            } else {
+                BTreeSet::new()
+            };
+            let wanted = unique_indexes(rt);
+            for (name, sql) in &wanted {
+                if !present.contains(name) {
+                    applied.push(sql.clone());
+                }
+            }
+            for name in &present {
+                if !name.ends_with("_pkey") && !wanted.iter().any(|(n, _)| n == name) {
+                    applied.push(format!("DROP INDEX {}", ident(name)));
+                }
+            }
+        }
+        if !refused.is_empty() {
+            return Err(StoreError::LossyMigration(refused));
+        }
+        for sql in &applied {
+            tx.batch_execute(sql).map_err(|e| match backend(e) {
+                StoreError::Conflict(m) => StoreError::Conflict(format!(
+                    "{m}: stored records already repeat values that the schema now says are unique"
+                )),
+                other => other,
+            })?;
+        }
+        for rt in &schema.types {
+            for f in &rt.fields {
+                tx.execute(
+                    "INSERT INTO _intake_columns (record_type, field, kind)
+                     VALUES ($1::text, $2::text, $3::text)
+                     ON CONFLICT (record_type, field) DO UPDATE SET kind = excluded.kind",
+                    &[&rt.name, &f.name.as_str(), &kind_name(f)],
+                )
+                .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(Migration { applied })
+    }
+
+    fn read(&self) -> Result<Box<dyn ReadSession + '_>, StoreError> {
+        Ok(Box::new(PgRead {
+            client: self.connect()?,
+            statements: HashMap::new(),
+        }))
+    }
+
+    fn begin_import(
+        &self,
+        _schema: &Schema,
+        import: &NewImport,
+    ) -> Result<Box<dyn ImportTransaction + '_>, StoreError> {
+        let mut client = self.connect()?;
+        client.batch_execute("BEGIN").map_err(backend)?;
+        let mut tx = PgImport {
+            client,
+            id: 0,
+            open: true,
+            stages: HashMap::new(),
+        };
+        tx.id = lock_imports(&mut tx.client)?;
+        tx.client
+            .execute(
+                "INSERT INTO _intake_imports (id, record_type, file_name, options, status, started_at)
+                 VALUES ($1, $2::text, $3::text, CAST($4::text AS json), 'completed',
+                         CAST($5::text AS timestamptz))",
+                &[
+                    &tx.id,
+                    &import.record_type,
+                    &import.file_name,
+                    &import.options.to_string(),
+                    &import.started_at,
+                ],
+            )
+            .map_err(backend)?;
+        Ok(Box::new(tx))
+    }
+
+    fn record_failed_import(
+        &self,
+        import: &NewImport,
+        counts: &Counts,
+        message: &str,
+        finished_at: &str,
+    ) -> Result<i64, StoreError> {
+        let mut client = self.connect()?;
+        let mut tx = client.transaction().map_err(backend)?;
+        let id = lock_imports(&mut tx)?;
+        tx.execute(
+            "INSERT INTO _intake_imports (id, record_type, file_name, options, status, started_at,
+               rows, skipped, failed, finished_at, message)
+             VALUES ($1, $2::text, $3::text, CAST($4::text AS json), 'failed',
+                     CAST($5::text AS timestamptz), $6, $7, $8, CAST($9::text AS timestamptz),
+                     $10::text)",
+            &[
+                &id,
+                &import.record_type,
+                &import.file_name,
+                &import.options.to_string(),
+                &import.started_at,
+                &(counts.rows as i64),
+                &(counts.skipped as i64),
+                &(counts.failed as i64),
+                &finished_at,
+                &message,
+            ],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(id)
+    }
+
+    fn imports(&self) -> Result<Vec<ImportRecord>, StoreError> {
+        let mut client = self.connect()?;
+        client
+            .query(&format!("{IMPORT_SELECT} ORDER BY id DESC"), &[])
+            .map_err(backend)?
+            .iter()
+            .map(import_of)
+            .collect()
+    }
+
+    fn import(&self, id: i64) -> Result<ImportRecord, StoreError> {
+        let mut client = self.connect()?;
+        import_by_id(&mut client, id)
+    }
+
+    fn changes(&self, schema: &Schema, id: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let mut client = self.connect()?;
+        let import = import_by_id(&mut client, id)?;
+        let limit_i = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut out = Vec::new();
+        if let Some(rt) = schema.record_type(&import.record_type)
+            && table_exists(&mut client, &rt.name)?
+        {
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT {} FROM {} WHERE created_by_import = $1 ORDER BY id LIMIT $2",
+                        select_list(rt),
+                        ident(&rt.name)
+                    ),
+                    &[&id, &limit_i],
+                )
+                .map_err(backend)?;
+            for row in &rows {
+                let r = record_of(rt, row)?;
+                out.push(Change {
+                    record_type: rt.name.clone(),
+                    uuid: r.uuid,
+                    action: "created".into(),
+                    fields: rt
+                        .fields
+                        .iter()
+                        .zip(r.values)
+                        .filter(|(_, v)| !v.is_null())
+                        .map(|(f, v)| (f.name.to_string(), Stored::Null, v))
+                        .collect(),
+                });
+            }
+        }
+        let rows = client
+            .query(
+                "SELECT record_type, uuid, action, before::text, after::text FROM _intake_changes
+                 WHERE import_id = $1 ORDER BY id LIMIT $2",
+                &[&id, &limit_i],
+            )
+            .map_err(backend)?;
+        for row in &rows {
+            let record_type: String = row.try_get(0).map_err(backend)?;
+            let uuid: Uuid = row.try_get(1).map_err(backend)?;
+            let action: String = row.try_get(2).map_err(backend)?;
+            let before = parse_values(row.try_get(3).map_err(backend)?);
+            let after = parse_values(row.try_get(4).map_err(backend)?);
+            let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
+            names.sort();
+            names.dedup();
+            let fields = names
+                .into_iter()
+                .filter(|n| !SYSTEM_COLUMNS.contains(&n.as_str()))
+                .map(|n| {
+                    (
+                        n.clone(),
+                        before.get(n).cloned().unwrap_or(Stored::Null),
+                        after.get(n).cloned().unwrap_or(Stored::Null),
+                    )
+                })
+                .collect();
+            out.push(Change {
+                record_type,
+                uuid,
+                action: match action.as_str() {
+                    "update" => "updated".into(),
+                    "delete" => "deleted".into(),
+                    "deactivate" => "deactivated".into(),
+                    other => other.to_string(),
+                },
+                fields,
+            });
+            if out.len() >= limit {
+                break;
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    fn revert(&self, schema: &Schema, id: i64, now: &str) -> Result<RevertCounts, StoreError> {
+        let mut client = self.connect()?;
+        let mut tx = client.transaction().map_err(backend)?;
+        lock_imports(&mut tx)?;
+        let import = import_by_id(&mut tx, id)?;
+        if import.status != ImportStatus::Completed {
+            return Err(StoreError::NotRevertable {
+                import: id,
+                status: import.status.as_str().into(),
+            });
+        }
+        let rt = schema
+            .record_type(&import.record_type)
+            .ok_or_else(|| StoreError::NotFound(format!("record type `{}`", import.record_type)))?;
+        let t = ident(&rt.name);
+        // Records this import touched that a later, still standing import changed.
+        let mut conflicts: Vec<RevertConflict> = Vec::new();
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT c.record_type, c.uuid, c.import_id FROM _intake_changes c
+                     JOIN _intake_imports i ON i.id = c.import_id
+                     WHERE c.import_id > $1 AND i.status = 'completed' AND c.record_type = $2::text
+                       AND (c.uuid IN (
+                         SELECT uuid FROM {t} WHERE created_by_import = $1
+                         UNION SELECT uuid FROM _intake_changes WHERE import_id = $1)
+                         -- a record this import created that a later import deleted
+                         OR (c.action = 'delete'
+                             AND (c.before->>'created_by_import')::bigint = $1))
+                     ORDER BY c.import_id, c.id"
+                ),
+                &[&id, &rt.name],
+            )
+            .map_err(backend)?;
+        for row in &rows {
+            let record_type: String = row.try_get(0).map_err(backend)?;
+            let uuid: Uuid = row.try_get(1).map_err(backend)?;
+            let by_import: i64 = row.try_get(2).map_err(backend)?;
+            if !conflicts
+                .iter()
+                .any(|c| c.uuid == uuid && c.by_import == by_import)
+            {
+                conflicts.push(RevertConflict {
+                    record_type,
+                    uuid,
+                    by_import,
+                });
+            }
+        }
+        if !conflicts.is_empty() {
+            return Err(StoreError::RevertConflict {
+                import: id,
+                conflicts,
+            });
+        }
+        let removed = tx
+            .execute(
+                &format!("DELETE FROM {t} WHERE created_by_import = $1"),
+                &[&id],
+            )
+            .map_err(backend)?;
+        let mut counts = RevertCounts {
+            removed,
+            ..RevertCounts::default()
+        };
+        let changes = tx
+            .query(
+                "SELECT uuid, action, before::text FROM _intake_changes
+                 WHERE import_id = $1 AND record_type = $2::text ORDER BY id DESC",
+                &[&id, &rt.name],
+            )
+            .map_err(backend)?;
+        for row in &changes {
+            let uuid: Uuid = row.try_get(0).map_err(backend)?;
+            let action: String = row.try_get(1).map_err(backend)?;
+            let before = parse_values(row.try_get(2).map_err(backend)?);
+            match action.as_str() {
+                "delete" => {
+                    reinsert(&mut tx, rt, &before).map_err(|e| match e {
+                        StoreError::Conflict(m) => StoreError::Conflict(format!(
+                            "record {uuid}, deleted by import {id}, cannot come back: {m} (another record took its unique value since)"
+                        )),
+                        other => other,
+                    })?;
+                    counts.undeleted += 1;
+                }
+                _ => {
+                    restore(&mut tx, rt, uuid, &before)?;
+                    if action == "deactivate" {
+                        counts.reactivated += 1;
+                    } else {
+                        counts.restored += 1;
+                    }
+                }
+            }
+        }
+        tx.execute("DELETE FROM _intake_options WHERE import_id = $1", &[&id])
+            .map_err(backend)?;
+        tx.execute(
+            "UPDATE _intake_imports SET status = 'reverted',
+               reverted_at = CAST($2::text AS timestamptz) WHERE id = $1",
+            &[&id, &now],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(counts)
+    }
+
+    fn added_options(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut client = self.connect()?;
+        client
+            .query(
+                "SELECT list, code FROM _intake_options ORDER BY import_id, list, code",
+                &[],
+            )
+            .map_err(backend)?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, postgres::Error>>()
+            .map_err(backend)
+    }
+}
+
+/// The SQL type of a column of a record table, by name (system columns and fields).
+fn column_type(rt: &RecordType, name: &str) -> Option<String> {
+    Some(match name {
+        "uuid" => "uuid".into(),
+        "created_at" | "updated_at" | "deactivated_at" => "timestamptz".into(),
+        "created_by_import" | "updated_by_import" => "bigint".into(),
+        _ => {
+            return rt
+                .fields
+                .iter()
+                .find(|f| f.name.as_str() == name)
+                .map(pg_type);
+        }
+    })
+}
+
+/// SQL turning the text parameter `$n` into the column `name`'s type.
+fn param_into(rt: &RecordType, name: &str, n: usize) -> Option<String> {
+    match rt.fields.iter().find(|f| f.name.as_str() == name) {
+        Some(f) => Some(from_text(f, &format!("${n}::text"))),
+        None => column_type(rt, name).map(|ty| format!("CAST(${n}::text AS {ty})")),
+    }
+}
+
+/// Text parameters: timestamps written back as RFC 3339.
+fn json_value_text(v: &Stored) -> Option<String> {
+    value_text(v)
+}
+
+/// Puts a deleted record back from the values its change kept (every column).
+fn reinsert(
+    client: &mut impl postgres::GenericClient,
+    rt: &RecordType,
+    before: &BTreeMap<String, Stored>,
+) -> Result<(), StoreError> {
+    let mut cols = Vec::new();
+    let mut exprs = Vec::new();
+    let mut values: Vec<Option<String>> = Vec::new();
+    for (k, v) in before {
+        if let Some(e) = param_into(rt, k, values.len() + 1) {
+            cols.push(ident(k));
+            exprs.push(e);
+            values.push(json_value_text(v));
+        }
+    }
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        ident(&rt.name),
+        cols.join(", "),
+        exprs.join(", ")
+    );
+    let params: Vec<&(dyn ToSql + Sync)> =
+        values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+    client.execute(&sql, &params).map_err(backend)?;
+    Ok(())
+}
+
+/// Sets the columns of a record back to the values in `before`.
+fn restore(
+    client: &mut impl postgres::GenericClient,
+    rt: &RecordType,
+    uuid: Uuid,
+    before: &BTreeMap<String, Stored>,
+) -> Result<(), StoreError> {
+    let mut sets = Vec::new();
+    let mut values: Vec<Option<String>> = Vec::new();
+    for (k, v) in before {
+        if let Some(e) = param_into(rt, k, values.len() + 2) {
+            sets.push(format!("{} = {e}", ident(k)));
+            values.push(json_value_text(v));
+        }
+    }
+    if sets.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE {} SET {} WHERE uuid = $1",
+        ident(&rt.name),
+        sets.join(", ")
+    );
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&uuid];
+    params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
+    client.execute(&sql, &params).map_err(backend)?;
+    Ok(())
+}
+
+fn parse_values(json: Option<String>) -> BTreeMap<String, Stored> {
+    json.and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default()
+}
+
+/// Values of a record's fields as changeset JSON.
+fn fields_json<'a>(
+    rt: &RecordType,
+    values: impl Iterator<Item = (usize, &'a Stored)>,
+) -> serde_json::Value {
+    let m: serde_json::Map<String, serde_json::Value> = values
+        .filter_map(|(f, v)| {
+            let name = rt.fields.get(f)?.name.to_string();
+            Some((name, serde_json::to_value(v).unwrap_or_default()))
+        })
+        .collect();
+    serde_json::Value::Object(m)
+}
+
+const IMPORT_SELECT: &str =
+    "SELECT id, record_type, file_name, options::text, status, rows, created, updated,
+    unchanged, deleted, deactivated, skipped, failed, started_at, finished_at, reverted_at, message
+    FROM _intake_imports";
+
+fn import_of(r: &Row) -> Result<ImportRecord, StoreError> {
+    let n = |i: usize| -> Result<u64, StoreError> {
+        Ok(r.try_get::<_, i64>(i).map_err(backend)?.max(0) as u64)
+    };
+    let time = |i: usize| -> Result<Option<String>, StoreError> {
+        Ok(r.try_get::<_, Option<DateTime<Utc>>>(i)
+            .map_err(backend)?
+            .map(|t| rfc3339(&t)))
+    };
+    let status: String = r.try_get(4).map_err(backend)?;
+    let options: String = r.try_get(3).map_err(backend)?;
+    Ok(ImportRecord {
+        id: r.try_get(0).map_err(backend)?,
+        record_type: r.try_get(1).map_err(backend)?,
+        file_name: r.try_get(2).map_err(backend)?,
+        options: serde_json::from_str(&options).unwrap_or(serde_json::Value::Null),
+        status: ImportStatus::parse(&status).unwrap_or(ImportStatus::Failed),
+        counts: Counts {
+            rows: n(5)?,
+            created: n(6)?,
+            updated: n(7)?,
+            unchanged: n(8)?,
+            deleted: n(9)?,
+            deactivated: n(10)?,
+            skipped: n(11)?,
+            failed: n(12)?,
+        },
+        started_at: time(13)?.unwrap_or_default(),
+        finished_at: time(14)?,
+        reverted_at: time(15)?,
+        message: r.try_get(16).map_err(backend)?,
+    })
+}
+
+fn import_by_id(
+    client: &mut impl postgres::GenericClient,
+    id: i64,
+) -> Result<ImportRecord, StoreError> {
+    let rows = client
+        .query(&format!("{IMPORT_SELECT} WHERE id = $1"), &[&id])
+        .map_err(backend)?;
+    match rows.first() {
+        Some(r) => import_of(r),
+        None => Err(StoreError::NotFound(format!("import {id}"))),
+    }
+}
+
+/// A read session: one connection, its statements prepared once.
+struct PgRead {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl PgRead {
+    fn statement(&mut self, sql: String) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(&sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(&sql).map_err(backend)?;
+        self.statements.insert(sql, s.clone());
+        Ok(s)
+    }
+
+    fn records(
+        &mut self,
+        rt: &RecordType,
+        sql: String,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let stmt = self.statement(sql)?;
+        let rows = self.client.query(&stmt, params).map_err(backend)?;
+        rows.iter().map(|r| record_of(rt, r)).collect()
+    }
+}
+
+impl ReadSession for PgRead {
+    fn count(&mut self, rt: &RecordType) -> Result<u64, StoreError> {
+        if !table_exists(&mut self.client, &rt.name)? {
+            return Ok(0);
+        }
+        let n: i64 = self
+            .client
+            .query_one(&format!("SELECT COUNT(*) FROM {}", ident(&rt.name)), &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(backend)?;
+        Ok(n.max(0) as u64)
+    }
+
+    fn by_uuid(
+        &mut self,
+        rt: &RecordType,
+        uuids: &[Uuid],
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        if uuids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM {} WHERE uuid = ANY($1)",
+            select_list(rt),
+            ident(&rt.name)
+        );
+        self.records(rt, sql, &[&uuids])
+    }
+
+    fn by_key(
+        &mut self,
+        rt: &RecordType,
+        fields: &[usize],
+        keys: &[Vec<Stored>],
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        if fields.is_empty() || keys.is_empty() || fields.iter().any(|&f| f >= rt.fields.len()) {
+            return Ok(Vec::new());
+        }
+        // One text array per key column; e-mail keys compared in lower case.
+        let columns: Vec<Vec<Option<String>>> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, &f)| {
+                let email = matches!(rt.fields[f].field_type, FieldType::Email);
+                keys.iter()
+                    .map(|k| {
+                        let v = k.get(i).and_then(value_text);
+                        if email {
+                            v.map(|s| s.to_lowercase())
+                        } else {
+                            v
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        // The column as compared, and the key array in the column's type.
+        let side = |i: usize, f: usize| -> (String, String) {
+            let field = &rt.fields[f];
+            let p = format!("${}::text[]", i + 1);
+            if multi(field).is_some() {
+                (read_expr(field), p)
+            } else if matches!(field.field_type, FieldType::Email) {
+                (key_expr(rt, f), p)
+            } else {
+                (
+                    key_expr(rt, f),
+                    format!("CAST({p} AS {}[])", pg_type(field)),
+                )
+            }
+        };
+        let (first_col, first_arr) = side(0, fields[0]);
+        let condition = if fields.len() == 1 {
+            format!("{first_col} = ANY({first_arr})")
+        } else {
+            let cols: Vec<String> = fields
+                .iter()
+                .enumerate()
+                .map(|(i, &f)| side(i, f).0)
+                .collect();
+            let arrays: Vec<String> = fields
+                .iter()
+                .enumerate()
+                .map(|(i, &f)| side(i, f).1)
+                .collect();
+            // The first column's condition lets the planner use the unique index.
+            format!(
+                "{first_col} = ANY({first_arr}) AND ({}) IN (SELECT * FROM unnest({}))",
+                cols.join(", "),
+                arrays.join(", ")
+            )
+        };
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {condition}",
+            select_list(rt),
+            ident(&rt.name)
+        );
+        let params: Vec<&(dyn ToSql + Sync)> =
+            columns.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
+        self.records(rt, sql, &params)
+    }
+
+    fn existing(&mut self, record_type: &str, uuids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+        if uuids.is_empty() || !table_exists(&mut self.client, record_type)? {
+            return Ok(Vec::new());
+        }
+        let stmt = self.statement(format!(
+            "SELECT uuid FROM {} WHERE uuid = ANY($1)",
+            ident(record_type)
+        ))?;
+        self.client
+            .query(&stmt, &[&uuids])
+            .map_err(backend)?
+            .iter()
+            .map(|r| r.try_get(0).map_err(backend))
+            .collect()
+    }
+
+    fn scan(
+        &mut self,
+        rt: &RecordType,
+        filter: &Filter,
+        each: &mut dyn FnMut(StoredRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let t = ident(&rt.name);
+        let (_, values) = filter.to_sql(&|n| format!("${n}"));
+        let (clause, _) = filter.to_sql(&|n| match values.get(n.wrapping_sub(1)) {
+            Some(Stored::Integer(_)) => format!("${n}::int8"),
+            _ => format!("${n}::text"),
+        });
+        let sql = if matches!(filter, Filter::All) {
+            format!("SELECT {} FROM {t} ORDER BY id", select_list(rt))
+        } else {
+            // Conditions see the columns as SQLite holds them: text and integers.
+            let mut view = vec![
+                "id".to_string(),
+                "uuid::text AS uuid".into(),
+                format!("{} AS created_at", rfc3339_sql("created_at")),
+                format!("{} AS updated_at", rfc3339_sql("updated_at")),
+            ];
+            for f in &rt.fields {
+                view.push(format!("{} AS {}", filter_expr(f), ident(f.name.as_str())));
+            }
+            format!(
+                "SELECT {} FROM {t} WHERE id IN (SELECT id FROM (SELECT {} FROM {t}) AS v WHERE {clause}) ORDER BY id",
+                select_list(rt),
+                view.join(", ")
+            )
+        };
+        let ints: Vec<Option<i64>> = values
+            .iter()
+            .map(|v| match v {
+                Stored::Integer(i) => Some(*i),
+                _ => None,
+            })
+            .collect();
+        let texts: Vec<Option<String>> = values
+            .iter()
+            .map(|v| match v {
+                Stored::Text(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        let params: Vec<&dyn ToSql> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Stored::Integer(_) => &ints[i] as &dyn ToSql,
+                _ => &texts[i] as &dyn ToSql,
+            })
+            .collect();
+        let stmt = self.client.prepare(&sql).map_err(backend)?;
+        let mut rows = self
+            .client
+            .query_raw(&stmt, params.iter().copied())
+            .map_err(backend)?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(row) = rows.next().map_err(backend)? {
+            each(record_of(rt, &row)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// The writes of one import, on its own connection, in one transaction.
+struct PgImport {
+    client: Client,
+    id: i64,
+    open: bool,
+    /// Staging tables of updates, by record type: (table name, created).
+    stages: HashMap<String, String>,
+}
+
+impl Drop for PgImport {
+    fn drop(&mut self) {
+        if self.open {
+            // Nothing of the import becomes visible; a lost connection was rolled back by
+            // the server already.
+            let _ = self.client.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+impl PgImport {
+    /// The staging table of updates for a record type, created on first use.
+    fn stage(&mut self, rt: &RecordType) -> Result<String, StoreError> {
+        if let Some(s) = self.stages.get(&rt.name) {
+            return Ok(s.clone());
+        }
+        let name = format!("_intake_stage_{}", self.stages.len());
+        let mut cols = vec![
+            "ord bigint".to_string(),
+            "uuid uuid".into(),
+            "before jsonb".into(),
+            "after jsonb".into(),
+        ];
+        for (i, f) in rt.fields.iter().enumerate() {
+            cols.push(format!("s{i} boolean NOT NULL DEFAULT false"));
+            cols.push(format!("c{i} {}", pg_type(f)));
+        }
+        self.client
+            .batch_execute(&format!(
+                "CREATE TEMPORARY TABLE {name} ({}) ON COMMIT DROP",
+                cols.join(", ")
+            ))
+            .map_err(backend)?;
+        self.stages.insert(rt.name.clone(), name.clone());
+        Ok(name)
+    }
+
+    fn copy(&mut self, sql: &str, data: &[u8]) -> Result<(), StoreError> {
+        let mut w = self.client.copy_in(sql).map_err(backend)?;
+        w.write_all(data)
+            .map_err(|e| StoreError::Backend(format!("cannot send rows to PostgreSQL: {e}")))?;
+        w.finish().map_err(backend)?;
+        Ok(())
+    }
+}
+
+impl ImportTransaction for PgImport {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn bulk_load(&mut self, _rt: &RecordType) -> Result<(), StoreError> {
+        // The indexes stay: dropping them would lock readers out until the commit, and COPY
+        // maintains them at close to the speed of building them afterwards.
+        Ok(())
+    }
+
+    fn insert(
+        &mut self,
+        rt: &RecordType,
+        records: &[NewRecord],
+        now: &str,
+    ) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut cols: Vec<String> = SYSTEM_COLUMNS[..5].iter().map(|c| ident(c)).collect();
+        cols.extend(rt.fields.iter().map(|f| ident(f.name.as_str())));
+        let mut data = Vec::with_capacity(records.len() * 256);
+        let mut prefix = Vec::with_capacity(80);
+        copy_escape(&mut prefix, now);
+        prefix.push(b'\t');
+        copy_escape(&mut prefix, now);
+        let _ = write!(prefix, "\t{}\t{}", self.id, self.id);
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        for rec in records {
+            data.extend_from_slice(rec.uuid.hyphenated().encode_lower(&mut buf).as_bytes());
+            data.push(b'\t');
+            data.extend_from_slice(&prefix);
+            for (f, v) in rt.fields.iter().zip(&rec.values) {
+                data.push(b'\t');
+                copy_value(&mut data, f, v);
+            }
+            data.push(b'\n');
+        }
+        let sql = format!("COPY {} ({}) FROM STDIN", ident(&rt.name), cols.join(", "));
+        self.copy(&sql, &data)
+    }
+
+    fn update(
+        &mut self,
+        rt: &RecordType,
+        updates: &[RecordUpdate],
+        now: &str,
+    ) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let stage = self.stage(rt)?;
+        // Only the fields some update sets are copied and written.
+        let mut used: Vec<usize> = updates
+            .iter()
+            .flat_map(|u| u.set.iter().map(|(f, _)| *f))
+            .filter(|&f| f < rt.fields.len())
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        let mut cols = vec!["ord", "uuid", "before", "after"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        for &f in &used {
+            cols.push(format!("s{f}"));
+            cols.push(format!("c{f}"));
+        }
+        let mut data = Vec::with_capacity(updates.len() * 256);
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        for (ord, u) in updates.iter().enumerate() {
+            let _ = write!(data, "{ord}\t");
+            data.extend_from_slice(u.uuid.hyphenated().encode_lower(&mut buf).as_bytes());
+            data.push(b'\t');
+            let before = fields_json(rt, u.before.iter().map(|(f, v)| (*f, v)));
+            copy_escape(&mut data, &before.to_string());
+            data.push(b'\t');
+            let after = fields_json(rt, u.set.iter().map(|(f, v)| (*f, v)));
+            copy_escape(&mut data, &after.to_string());
+            for &f in &used {
+                match u.set.iter().find(|(sf, _)| *sf == f) {
+                    Some((_, v)) => {
+                        data.extend_from_slice(b"\tt\t");
+                        copy_value(&mut data, &rt.fields[f], v);
+                    }
+                    None => data.extend_from_slice(b"\tf\t\\N"),
+                }
+            }
+            data.push(b'\n');
+        }
+        self.client
+            .batch_execute(&format!("TRUNCATE {stage}"))
+            .map_err(backend)?;
+        self.copy(
+            &format!("COPY {stage} ({}) FROM STDIN", cols.join(", ")),
+            &data,
+        )?;
+        let t = ident(&rt.name);
+        self.client
+            .execute(
+                &format!(
+                    "INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
+                     SELECT $1, $2::text, s.uuid, 'update',
+                       jsonb_build_object('updated_at', t.updated_at,
+                                          'updated_by_import', t.updated_by_import) || s.before,
+                       s.after
+                     FROM {stage} s JOIN {t} t ON t.uuid = s.uuid ORDER BY s.ord"
+                ),
+                &[&self.id, &rt.name],
+            )
+            .map_err(backend)?;
+        let mut sets: Vec<String> = used
+            .iter()
+            .map(|&f| {
+                let c = ident(rt.fields[f].name.as_str());
+                format!("{c} = CASE WHEN s.s{f} THEN s.c{f} ELSE t.{c} END")
+            })
+            .collect();
+        sets.push("updated_at = CAST($1::text AS timestamptz)".into());
+        sets.push("updated_by_import = $2".into());
+        self.client
+            .execute(
+                &format!(
+                    "UPDATE {t} AS t SET {} FROM {stage} s WHERE t.uuid = s.uuid",
+                    sets.join(", ")
+                ),
+                &[&now, &self.id],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn delete(&mut self, rt: &RecordType, records: &[StoredRecord]) -> Result<(), StoreError> {
+        let t = ident(&rt.name);
+        for r in records {
+            let fields = fields_json(rt, r.values.iter().enumerate()).to_string();
+            self.client
+                .execute(
+                    &format!(
+                        "INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
+                         SELECT $1, $2::text, uuid, 'delete',
+                           jsonb_build_object('uuid', uuid, 'created_at', created_at,
+                             'created_by_import', created_by_import, 'updated_at', updated_at,
+                             'updated_by_import', updated_by_import,
+                             'deactivated_at', deactivated_at) || CAST($3::text AS jsonb),
+                           '{{}}'::jsonb
+                         FROM {t} WHERE uuid = $4"
+                    ),
+                    &[&self.id, &rt.name, &fields, &r.uuid],
+                )
+                .map_err(backend)?;
+            self.client
+                .execute(&format!("DELETE FROM {t} WHERE uuid = $1"), &[&r.uuid])
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    fn deactivate(&mut self, rt: &RecordType, uuids: &[Uuid], now: &str) -> Result<(), StoreError> {
+        if uuids.is_empty() {
+            return Ok(());
+        }
+        let t = ident(&rt.name);
+        self.client
+            .execute(
+                &format!(
+                    "INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
+                     SELECT $1, $2::text, t.uuid, 'deactivate',
+                       jsonb_build_object('updated_at', t.updated_at,
+                         'updated_by_import', t.updated_by_import, 'deactivated_at', t.deactivated_at),
+                       jsonb_build_object('deactivated_at', $3::text)
+                     FROM unnest($4::uuid[]) WITH ORDINALITY AS u(uuid, ord)
+                     JOIN {t} t ON t.uuid = u.uuid ORDER BY u.ord"
+                ),
+                &[&self.id, &rt.name, &now, &uuids],
+            )
+            .map_err(backend)?;
+        self.client
+            .execute(
+                &format!(
+                    "UPDATE {t} SET deactivated_at = CAST($1::text AS timestamptz),
+                       updated_at = CAST($1::text AS timestamptz), updated_by_import = $2
+                     WHERE uuid = ANY($3)"
+                ),
+                &[&now, &self.id, &uuids],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn undo(&mut self, rt: &RecordType, uuid: Uuid) -> Result<(), StoreError> {
+        let t = ident(&rt.name);
+        let removed = self
+            .client
+            .execute(
+                &format!("DELETE FROM {t} WHERE uuid = $1 AND created_by_import = $2"),
+                &[&uuid, &self.id],
+            )
+            .map_err(backend)?;
+        if removed > 0 {
+            return Ok(());
+        }
+        let changes = self
+            .client
+            .query(
+                "SELECT id, action, before::text FROM _intake_changes
+                 WHERE import_id = $1 AND uuid = $2 ORDER BY id DESC",
+                &[&self.id, &uuid],
+            )
+            .map_err(backend)?;
+        for row in &changes {
+            let id: i64 = row.try_get(0).map_err(backend)?;
+            let action: String = row.try_get(1).map_err(backend)?;
+            let before = parse_values(row.try_get(2).map_err(backend)?);
+            if action == "delete" {
+                reinsert(&mut self.client, rt, &before)?;
+            } else {
+                restore(&mut self.client, rt, uuid, &before)?;
+            }
+            self.client
+                .execute("DELETE FROM _intake_changes WHERE id = $1", &[&id])
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    fn add_options(&mut self, list: &str, codes: &[String]) -> Result<(), StoreError> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .execute(
+                "INSERT INTO _intake_options (list, code, import_id)
+                 SELECT $1::text, c, $3 FROM unnest($2::text[]) AS c
+                 ON CONFLICT (list, code) DO NOTHING",
+                &[&list, &codes, &self.id],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>, counts: &Counts, finished_at: &str) -> Result<i64, StoreError> {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.client
+            .execute(
+                "UPDATE _intake_imports SET status = 'completed', rows = $2, created = $3,
+                   updated = $4, unchanged = $5, deleted = $6, deactivated = $7, skipped = $8,
+                   failed = $9, finished_at = CAST($10::text AS timestamptz) WHERE id = $1",
+                &[
+                    &self.id,
+                    &n(counts.rows),
+                    &n(counts.created),
+                    &n(counts.updated),
+                    &n(counts.unchanged),
+                    &n(counts.deleted),
+                    &n(counts.deactivated),
+                    &n(counts.skipped),
+                    &n(counts.failed),
+                    &finished_at,
+                ],
+            )
+            .map_err(backend)?;
+        // Once COMMIT is sent the outcome is the server's: nothing is rolled back on drop.
+        self.open = false;
+        self.client.batch_execute("COMMIT").map_err(backend)?;
+        Ok(self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_plain_identifiers() {
+        assert_eq!(schema_name_for("demo-crm"), "demo_crm");
+        assert_eq!(schema_name_for("2024 Sales"), "w_2024_sales");
+        assert_eq!(schema_name_for("..."), "intake");
+        assert_eq!(schema_name_for("pg_x"), "w_pg_x");
+    }
+
+    #[test]
+    fn schema_comes_off_the_url() {
+        assert_eq!(
+            split_schema("postgres://u@h/db?schema=crm&sslmode=disable"),
+            (
+                "postgres://u@h/db?sslmode=disable".into(),
+                Some("crm".into())
+            )
+        );
+        assert_eq!(
+            split_schema("postgres://u@h/db"),
+            ("postgres://u@h/db".into(), None)
+        );
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    }
+
+    #[test]
+    fn copy_text_is_escaped() {
+        let mut out = Vec::new();
+        copy_escape(&mut out, "a\tb\\c\nd\re");
+        assert_eq!(out, b"a\\tb\\\\c\\nd\\re");
+    }
+
+    #[test]
+    fn long_index_names_stay_whole_and_distinct() {
+        let a = index_name(&"x".repeat(80));
+        let b = index_name(&format!("{}y", "x".repeat(79)));
+        assert!(a.len() <= 63 && b.len() <= 63);
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,131 @@
+//! The store contract (intake-store's `contract` module) on PostgreSQL, one test per check,
+//! each on a fresh database; and the faults of a server: a connection lost mid-import (F3),
+//! a unique value taken by another writer while an import runs (F4), readers during a long
+//! import (L6).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use intake_postgres::PostgresStore;
+use intake_store::{Counts, NewImport, NewRecord, Store, StoreError, contract};
+use intake_testkit::postgres::{TestDatabase, postgres_or_skip};
+
+fn fresh(test: &str) -> Option<(TestDatabase, PostgresStore)> {
+    let db = postgres_or_skip(test)?;
+    let store = PostgresStore::open(db.url(), "contract").unwrap();
+    Some((db, store))
+}
+
+macro_rules! contract_tests {
+    ($($name:ident => $check:ident),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            let Some((_db, store)) = fresh(stringify!($name)) else { return };
+            contract::$check(&store);
+        }
+    )*};
+}
+
+contract_tests!(
+    migrate_is_idempotent_postgres => migrate_is_idempotent,
+    committed_records_are_found_postgres => committed_records_are_found,
+    dropped_import_writes_nothing_postgres => dropped_import_writes_nothing,
+    unique_values_conflict_postgres => unique_values_conflict,
+    revert_restores_and_refuses_after_later_changes_postgres => revert_restores_and_refuses_after_later_changes,
+    failed_imports_are_recorded_postgres => failed_imports_are_recorded,
+    lossy_migrations_are_refused_postgres => lossy_migrations_are_refused,
+    uncommitted_writes_are_invisible_postgres => uncommitted_writes_are_invisible,
+);
+
+fn new_import() -> NewImport {
+    NewImport {
+        record_type: "person".into(),
+        file_name: "a.csv".into(),
+        options: serde_json::json!({}),
+        started_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+fn person(email: &str) -> NewRecord {
+    NewRecord {
+        uuid: uuid::Uuid::new_v4(),
+        values: vec![
+            intake_core::stored::Stored::Text(email.into()),
+            intake_core::stored::Stored::Integer(1),
+            intake_core::stored::Stored::Null,
+        ],
+    }
+}
+
+/// F3: the connection is lost mid-import (the server ends it): the next write fails with
+/// the cause, nothing of the import is kept, and the store works afterwards.
+#[test]
+fn f3_connection_lost_mid_import_postgres() {
+    let Some((db, store)) = fresh("f3_connection_lost_mid_import_postgres") else {
+        return;
+    };
+    let schema = contract::schema();
+    store.migrate(&schema).unwrap();
+    let rt = schema.record_type("person").unwrap();
+    let mut tx = store.begin_import(&schema, &new_import()).unwrap();
+    tx.insert(rt, &[person("a@example.com")], "2026-01-01T00:00:00Z")
+        .unwrap();
+    // The import's connection is the one holding the import lock.
+    let mut admin = db.connect();
+    let ended = admin
+        .query(
+            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+             JOIN pg_class c ON c.oid = l.relation
+             WHERE c.relname = '_intake_imports' AND l.mode = 'ExclusiveLock' AND l.granted",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(ended.len(), 1, "the import's connection was found");
+    let err = tx
+        .insert(rt, &[person("b@example.com")], "2026-01-01T00:00:00Z")
+        .and_then(|()| tx.commit(&Counts::default(), "2026-01-01T00:00:01Z"))
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Backend(ref m) if m.contains("connection") || m.contains("terminat")),
+        "{err}"
+    );
+    let mut r = store.read().unwrap();
+    assert_eq!(r.count(rt).unwrap(), 0);
+    assert!(store.imports().unwrap().is_empty());
+    let mut tx = store.begin_import(&schema, &new_import()).unwrap();
+    tx.insert(rt, &[person("a@example.com")], "2026-01-01T00:00:00Z")
+        .unwrap();
+    tx.commit(&Counts::default(), "2026-01-01T00:00:01Z")
+        .unwrap();
+    assert_eq!(r.count(rt).unwrap(), 1);
+}
+
+/// F4: another writer commits a unique value after the import looked it up; the import's
+/// write of the same value fails as a conflict naming the value, and nothing is kept.
+#[test]
+fn f4_unique_value_taken_at_write_time_postgres() {
+    let Some((db, store)) = fresh("f4_unique_value_taken_at_write_time_postgres") else {
+        return;
+    };
+    let schema = contract::schema();
+    store.migrate(&schema).unwrap();
+    let rt = schema.record_type("person").unwrap();
+    let mut tx = store.begin_import(&schema, &new_import()).unwrap();
+    tx.insert(rt, &[person("first@example.com")], "2026-01-01T00:00:00Z")
+        .unwrap();
+    let mut other = db.connect();
+    other
+        .batch_execute(
+            "INSERT INTO contract.person (uuid, created_at, updated_at, email)
+             VALUES (gen_random_uuid(), now(), now(), 'Taken@example.com')",
+        )
+        .unwrap();
+    let err = tx
+        .insert(rt, &[person("taken@example.com")], "2026-01-01T00:00:00Z")
+        .unwrap_err();
+    match err {
+        StoreError::Conflict(m) => assert!(m.contains("taken@example.com"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    drop(tx);
+    let mut r = store.read().unwrap();
+    assert_eq!(r.count(rt).unwrap(), 1, "only the other writer's record");
+}

@@ -682,7 +682,7 @@ impl<'s> Planner<'s> {
                     ));
                 }
             }
-            let values: Vec<Stored> = r
+            let mut values: Vec<Stored> = r
                 .values
                 .iter()
                 .map(|v| match v {
@@ -690,6 +690,13 @@ impl<'s> Planner<'s> {
                     CellValue::Keep => Stored::Null,
                 })
                 .collect();
+            for (f, field) in rt.fields.iter().enumerate() {
+                if values[f].is_null()
+                    && let Some(v) = self.derived(field, &values)
+                {
+                    values[f] = v;
+                }
+            }
             self.check_links(r, found, problems);
             self.check_unique(r, None, found, problems);
             return Some(Op::Create { row: r.row, values });
@@ -772,6 +779,37 @@ impl<'s> Planner<'s> {
         }
         let mut set = Vec::new();
         let mut before = Vec::new();
+        // Derived values follow the links a row changes, unless the row gives the value.
+        let mut derived = Vec::new();
+        for (f, field) in rt.fields.iter().enumerate() {
+            let sets_a_rule_link = field.derive.iter().any(|d| {
+                d.link
+                    .as_ref()
+                    .and_then(|l| rt.field_index(l.as_str()))
+                    .is_some_and(|l| matches!(r.values[l], CellValue::Set(_)))
+            });
+            if r.values[f] != CellValue::Keep || !sets_a_rule_link {
+                continue;
+            }
+            let merged: Vec<Stored> = r
+                .values
+                .iter()
+                .zip(&existing.values)
+                .map(|(v, now)| match v {
+                    CellValue::Set(s) => s.clone(),
+                    CellValue::Keep => now.clone(),
+                })
+                .collect();
+            if let Some(v) = self.derived(field, &merged) {
+                derived.push((f, v));
+            }
+        }
+        for (f, v) in derived {
+            if existing.values[f] != v {
+                set.push((f, v));
+                before.push((f, existing.values[f].clone()));
+            }
+        }
         for (f, v) in r.values.iter().enumerate() {
             let CellValue::Set(v) = v else { continue };
             // Links set on creation only are left as they are.
@@ -797,6 +835,20 @@ impl<'s> Planner<'s> {
             uuid: existing.uuid,
             set,
             before,
+        })
+    }
+
+    /// A select field's value derived from the links a record has (`derive` in the schema).
+    fn derived(&self, field: &crate::schema::Field, values: &[Stored]) -> Option<Stored> {
+        field.derive.iter().find_map(|d| {
+            let applies = match &d.link {
+                None => true,
+                Some(l) => self
+                    .record_type
+                    .field_index(l.as_str())
+                    .is_some_and(|i| values.get(i).is_some_and(|v| !v.is_null())),
+            };
+            applies.then(|| Stored::Text(d.value.clone()))
         })
     }
 

@@ -124,6 +124,18 @@ pub struct Field {
     pub aliases: Vec<String>,
     /// An example value for templates.
     pub example: Option<String>,
+    /// Select fields: the value a new record gets when the cell is empty, from the first rule
+    /// whose link the row fills (a rule without a link always applies).
+    pub derive: Vec<DeriveRule>,
+}
+
+/// One rule of a derived select value: `{ link = "lead", value = "lead" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeriveRule {
+    /// A link field of the same type; `None`: the rule always applies.
+    pub link: Option<FieldName>,
+    /// The option code the field gets.
+    pub value: String,
 }
 
 /// Which characters a text field accepts.
@@ -525,6 +537,15 @@ mod raw {
         pub by: Option<By>,
         pub inline: Option<bool>,
         pub fixed: Option<bool>,
+        // select
+        pub derive: Option<Vec<DeriveRule>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct DeriveRule {
+        pub link: Option<String>,
+        pub value: String,
     }
 
     #[derive(Deserialize)]
@@ -908,6 +929,35 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
             }
         }
     }
+    // Derived select values: links of the same type, options of the field's list.
+    for t in &types {
+        for f in &t.fields {
+            for r in &f.derive {
+                if let Some(l) = &r.link
+                    && !t
+                        .fields
+                        .iter()
+                        .any(|g| g.name == *l && matches!(g.field_type, FieldType::Link(_)))
+                {
+                    link_errors.push(format!(
+                        "type `{}`, field `{}`: `derive` names `{l}`, which is not a link field of `{}`",
+                        t.name, f.name, t.name
+                    ));
+                }
+                let known = f
+                    .field_type
+                    .list()
+                    .and_then(|l| lists.get(l))
+                    .is_some_and(|l| l.options.iter().any(|o| o.code == r.value));
+                if !known {
+                    link_errors.push(format!(
+                        "type `{}`, field `{}`: `derive` value `{}` is not an option code of its list",
+                        t.name, f.name, r.value
+                    ));
+                }
+            }
+        }
+    }
     for e in link_errors {
         ld.error(None, e);
     }
@@ -1028,7 +1078,8 @@ fn allowed_keys(field_type: &str) -> &'static [&'static str] {
         "decimal" => &["min", "max", "scale"],
         "phone" => &["region"],
         "subdivision" => &["country_field"],
-        "select" | "path" => &["list"],
+        "select" => &["list", "derive"],
+        "path" => &["list"],
         "multiselect" => &["list", "separator"],
         "link" => &["target", "by", "inline", "fixed"],
         _ => &[],
@@ -1094,7 +1145,7 @@ fn build_field(
         return None;
     }
     // Type-specific keys on the wrong type are mistakes, not silently ignored.
-    let present: [(&str, bool); 16] = [
+    let present: [(&str, bool); 17] = [
         ("min_length", f.min_length.is_some()),
         ("max_length", f.max_length.is_some()),
         ("pattern", f.pattern.is_some()),
@@ -1111,6 +1162,7 @@ fn build_field(
         ("target", f.target.is_some() || f.by.is_some()),
         ("inline", f.inline.is_some()),
         ("fixed", f.fixed.is_some()),
+        ("derive", f.derive.is_some()),
     ];
     let allowed = allowed_keys(ty);
     let mut ok = true;
@@ -1342,6 +1394,15 @@ fn build_field(
         help: f.help.unwrap_or_default(),
         aliases: f.aliases,
         example: f.example,
+        derive: f
+            .derive
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| DeriveRule {
+                link: r.link.map(FieldName),
+                value: r.value,
+            })
+            .collect(),
     })
 }
 
@@ -1468,6 +1529,25 @@ type = "datetime"
           intake.toml:8:1: field `email`: `unique.within` names `account`, which is not a field of `contact`
           intake.toml:6:17: type `contact`: natural key field `emial` is not a field of `contact`
         ");
+    }
+
+    #[test]
+    fn derived_values_name_links_of_the_type_and_options_of_the_list() {
+        let src = "[lists.kind]\noptions = [\"a\", \"b\"]\n\
+                   [types.user]\n[[types.user.fields]]\nname = \"name\"\ntype = \"text\"\n\
+                   [types.task]\n[[types.task.fields]]\nname = \"owner\"\ntype = \"link\"\ntarget = \"user\"\n\
+                   [[types.task.fields]]\nname = \"note\"\ntype = \"text\"\n\
+                   [[types.task.fields]]\nname = \"kind\"\ntype = \"select\"\nlist = \"kind\"\n\
+                   derive = [{ link = \"note\", value = \"a\" }, { value = \"c\" }]\n";
+        insta::assert_snapshot!(errors(src), @r"
+        the schema has 2 problems
+          intake.toml: type `task`, field `kind`: `derive` names `note`, which is not a link field of `task`
+          intake.toml: type `task`, field `kind`: `derive` value `c` is not an option code of its list
+        ");
+        let ok = src
+            .replace("link = \"note\"", "link = \"owner\"")
+            .replace("value = \"c\"", "value = \"b\"");
+        assert_eq!(errors(&ok), "ok");
     }
 
     #[test]

@@ -565,3 +565,55 @@ fn a_contact_template_carries_the_account_columns_and_they_import() {
         vec!["Acme RET DE"]
     );
 }
+
+#[test]
+fn an_interactions_kind_follows_from_the_link_that_is_filled() {
+    let ws = workspace("crm");
+    import_ok(
+        &ws,
+        "contact",
+        "First Name,Last Name,Email\nAnn,Lee,ann@acme.example\n",
+    );
+    let ann = column(&ws, "SELECT uuid FROM contact").remove(0);
+    import_ok(
+        &ws,
+        "lead",
+        &format!("Primary Contact UUID,Lead Topic,Lead Status\n{ann},Fleet,New\n"),
+    );
+    let lead = column(&ws, "SELECT uuid FROM lead").remove(0);
+    import_ok(
+        &ws,
+        "interaction",
+        &format!(
+            "Contact UUID,Lead UUID,Interaction Type,Subject\n\
+             {ann},,,Catch-up\n\
+             {ann},{lead},,Lead call\n\
+             {ann},,Marketing,Stand visit\n"
+        ),
+    );
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT subject || ': ' || kind FROM interaction ORDER BY id"
+        ),
+        vec![
+            "Catch-up: relationship",
+            "Lead call: lead",
+            "Stand visit: marketing"
+        ]
+    );
+    // An update that fills the lead moves the interaction to `lead`.
+    let first = column(&ws, "SELECT uuid FROM interaction ORDER BY id").remove(0);
+    let (o, _) = import_with(
+        &ws,
+        "interaction",
+        &format!("Interaction UUID,Lead UUID\n{first},{lead}\n"),
+        |r| r.options.mode = intake_core::validate::Mode::Update,
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(o.counts.updated, 1);
+    assert_eq!(
+        column(&ws, "SELECT kind FROM interaction ORDER BY id LIMIT 1"),
+        vec!["lead"]
+    );
+}

@@ -328,6 +328,11 @@ struct Pass<'st> {
     import: NewImport,
     /// Linked records created inline, per type.
     linked_created: BTreeMap<String, u64>,
+    /// For the success file: (row, link field, the linked record) of rows written with an
+    /// inline link (created or found).
+    written_links: Vec<(u64, usize, Uuid)>,
+    /// The inline link fields, and the file column of each, if any.
+    inline_fields: Vec<(usize, Option<usize>)>,
 }
 
 /// What a worker sends back for a batch.
@@ -478,6 +483,9 @@ fn run<'st>(
     // Linked records created inline so far: (type, key) -> UUID, and how many per type.
     let mut inline_created: FxHashMap<String, FxHashMap<Vec<Stored>, Uuid>> = FxHashMap::default();
     let mut linked_created: BTreeMap<String, u64> = BTreeMap::new();
+    let mut written_links: Vec<(u64, usize, Uuid)> = Vec::new();
+    let inline_fields: Vec<(usize, Option<usize>)> =
+        inline_validators.iter().map(|v| (v.0, v.1)).collect();
     let mut store_error: Option<ImportError> = None;
     let stopped = std::cell::Cell::new(false);
 
@@ -691,6 +699,15 @@ fn run<'st>(
                     for (t, _) in &linked {
                         *linked_created.entry(t.clone()).or_default() += 1;
                     }
+                    if keep_uuids {
+                        for op in &ops {
+                            for &(f, _) in &inline_fields {
+                                if let Some(u) = link_of(op, f) {
+                                    written_links.push((op.row().get(), f, u));
+                                }
+                            }
+                        }
+                    }
                     match write(
                         rt,
                         tx.as_mut(),
@@ -780,6 +797,8 @@ fn run<'st>(
         new_options,
         import,
         linked_created,
+        written_links,
+        inline_fields,
     })
 }
 
@@ -1174,6 +1193,19 @@ fn check_inline(
     }
 }
 
+/// The record a write links to through `field`, when the write sets it.
+fn link_of(op: &Op, field: usize) -> Option<Uuid> {
+    let v = match op {
+        Op::Create { values, .. } => values.get(field),
+        Op::Update { set, .. } => set.iter().find(|(f, _)| *f == field).map(|(_, v)| v),
+        _ => None,
+    };
+    match v {
+        Some(Stored::Text(t)) => Uuid::try_parse(t).ok(),
+        _ => None,
+    }
+}
+
 /// Puts a new linked record's UUID into the link field of a write.
 fn set_link(op: &mut Op, field: usize, uuid: &Uuid) {
     let text = Stored::Text(uuid_text(uuid));
@@ -1457,6 +1489,12 @@ fn write_outputs(
     let mut batch = RecordBatch::new();
     let mut header_done = false;
     let (mut nr, mut ns) = (0u64, 0u64);
+    let mut links: FxHashMap<u64, Vec<(usize, Uuid)>> = FxHashMap::default();
+    if written.is_some() {
+        for &(row, f, u) in &pass.written_links {
+            links.entry(row).or_default().push((f, u));
+        }
+    }
     let uuid_header = rt.uuid_header();
     while reader
         .read_batch(&mut batch, BATCH_ROWS)
@@ -1484,6 +1522,12 @@ fn write_outputs(
                     if uuid_index.is_none() {
                         h.insert(0, &uuid_header);
                     }
+                    // Inline links the file has no column for get one, after the others.
+                    for (f, column) in &pass.inline_fields {
+                        if column.is_none() {
+                            h.push(rt.fields[*f].label.as_str());
+                        }
+                    }
                     w.write_record(h).map_err(out_err("success"))?;
                 }
                 continue;
@@ -1500,7 +1544,24 @@ fn write_outputs(
             } else if let (Some(w), Some(u)) = (success.as_mut(), written.and_then(|m| m.get(&row)))
             {
                 let text = uuid_text(u);
+                let links: Vec<(usize, Option<usize>, String)> = pass
+                    .inline_fields
+                    .iter()
+                    .map(|(f, column)| {
+                        let linked = links.get(&row).and_then(|l| {
+                            l.iter().find(|(lf, _)| lf == f).map(|(_, u)| uuid_text(u))
+                        });
+                        (*f, *column, linked.unwrap_or_default())
+                    })
+                    .collect();
                 let mut c: Vec<&str> = cells.clone();
+                for (_, column, linked) in &links {
+                    match column {
+                        Some(i) if *i < c.len() && !linked.is_empty() => c[*i] = linked,
+                        Some(_) => {}
+                        None => c.push(linked),
+                    }
+                }
                 match uuid_index {
                     Some(i) if i < c.len() => c[i] = &text,
                     _ => c.insert(0, &text),

@@ -617,3 +617,54 @@ fn an_interactions_kind_follows_from_the_link_that_is_filled() {
         vec!["lead"]
     );
 }
+
+#[test]
+fn the_success_file_lists_the_linked_records_created_inline() {
+    let ws = workspace("crm");
+    let req = ImportRequest {
+        record_type: "contact".into(),
+        options: ValidateOptions::new(ws.schema.locale.clone()),
+        csv: CsvOptions::default(),
+        mapping: ManualMapping::default(),
+        threads: 2,
+        on_error: OnError::Abort,
+        match_on: vec![],
+        force: false,
+        now: "2026-01-01T00:00:00Z".into(),
+        fail_at: None,
+        dry_run: false,
+    };
+    let input = BytesInput {
+        name: "contacts.csv".into(),
+        bytes:
+            b"Last Name,Email,Account Name\nLee,ann@acme.example,Acme\nRay,bob@acme.example,Acme\n"
+                .to_vec(),
+    };
+    let mut success = Vec::new();
+    let o = run_import(
+        &ws.schema,
+        &ws.store,
+        &input,
+        &req,
+        Outputs {
+            response: None,
+            success: Some(&mut success),
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(o.committed);
+    let acme = column(&ws, "SELECT uuid FROM account").remove(0);
+    let contacts = column(&ws, "SELECT uuid FROM contact ORDER BY id");
+    let text = String::from_utf8(success).unwrap();
+    assert_eq!(
+        text.trim_start_matches('\u{feff}')
+            .lines()
+            .collect::<Vec<_>>(),
+        vec![
+            "Contact UUID,Last Name,Email,Account Name,Account UUID".to_string(),
+            format!("{},Lee,ann@acme.example,Acme,{acme}", contacts[0]),
+            format!("{},Ray,bob@acme.example,Acme,{acme}", contacts[1]),
+        ]
+    );
+}

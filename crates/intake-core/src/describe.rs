@@ -83,18 +83,13 @@ pub fn inline_columns<'s>(schema: &'s Schema, rt: &'s RecordType) -> Vec<InlineC
         let Some(target) = schema.record_type(&l.target) else {
             continue;
         };
-        let prefix = target.label.to_lowercase();
         for field in &target.fields {
             if matches!(field.field_type, FieldType::Link(_))
                 || l.by.iter().any(|b| b == field.name.as_str())
             {
                 continue;
             }
-            let header = if field.label.to_lowercase().starts_with(&prefix) {
-                field.label.clone()
-            } else {
-                format!("{} {}", target.label, field.label)
-            };
+            let header = inline_header(target, field);
             out.push(InlineColumn {
                 header,
                 link,
@@ -104,6 +99,21 @@ pub fn inline_columns<'s>(schema: &'s Schema, rt: &'s RecordType) -> Vec<InlineC
         }
     }
     out
+}
+
+/// The header of a linked type's field in the file of a type that creates it inline: the
+/// target's label and the field's label, or the field's label when it already begins with the
+/// target's label (`Account Industry`, `Account Name`).
+pub fn inline_header(target: &RecordType, field: &Field) -> String {
+    if field
+        .label
+        .to_lowercase()
+        .starts_with(&target.label.to_lowercase())
+    {
+        field.label.clone()
+    } else {
+        format!("{} {}", target.label, field.label)
+    }
 }
 
 /// The headers of a record type's template, in order: its UUID, its links, the columns of

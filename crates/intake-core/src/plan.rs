@@ -515,36 +515,40 @@ impl<'s> Planner<'s> {
                 r.values.get(iv.field),
                 Some(CellValue::Keep | CellValue::Set(Stored::Null))
             );
-            if let Some(k) = link_key {
+            if let Some(k) = &link_key {
                 // The cell's key names the new record.
                 let li = self.links.iter().position(|(fi, _)| *fi == iv.field);
                 let by = li.and_then(|li| self.link_by[li].first());
                 if let Some(kf) = by.and_then(|b| target.field_index(b))
                     && values[kf].is_null()
                 {
-                    values[kf] = Stored::Text(k);
+                    values[kf] = Stored::Text(k.clone());
                 }
             } else if !empty_cell {
                 // A filled UUID only links.
                 continue;
             }
             let link_label = &self.record_type.fields[iv.field].label;
-            let missing: Vec<&str> = target
+            let missing: Vec<String> = target
                 .fields
                 .iter()
                 .enumerate()
                 .filter(|(i, f)| f.required && values[*i].is_null())
-                .map(|(_, f)| f.label.as_str())
+                .map(|(_, f)| crate::describe::inline_header(target, f))
                 .collect();
             if !missing.is_empty() {
                 let names: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+                let why = match &link_key {
+                    Some(k) => format!("no {} has `{k}` yet", target.label),
+                    None => format!("`{link_label}` is empty"),
+                };
                 problems.push(self.problem(
                     r.row,
                     Some(iv.field),
-                    "",
+                    link_key.as_deref().unwrap_or_default(),
                     ProblemCode::Required,
                     format!(
-                        "`{link_label}` is empty, so this row creates a new {}, which needs {}; fill {} (or fill `{link_label}` to link an existing {})",
+                        "{why}, so this row creates a new {}, which needs {}; fill {} (or name an existing {} in `{link_label}`)",
                         target.label,
                         or_list(&names).replace(" or ", " and "),
                         if missing.len() == 1 { "it" } else { "them" },

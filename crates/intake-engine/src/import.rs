@@ -389,7 +389,9 @@ fn run<'st>(
             let columns = mapping
                 .columns
                 .iter()
-                .filter(|c| matches!(c.target, Target::Field(_)))
+                .filter(|c| {
+                    matches!(c.target, Target::Field(_)) && Some(c.column.index) != link_column
+                })
                 .map(|c| c.column.index)
                 .collect();
             (
@@ -1142,21 +1144,38 @@ fn inline_links<'s>(
                 c.column.header.clone_from(h);
             }
         }
-        if m.columns
+        if !m
+            .columns
             .iter()
             .any(|c| matches!(c.target, Target::Field(_)))
         {
-            // A column that names a field of the linked type is not a guess at one of ours.
-            for c in &m.columns {
-                if matches!(c.target, Target::Field(_))
-                    && let Some(own) = mapping.columns.get_mut(c.column.index)
-                {
-                    own.target = Target::Ignored;
-                    own.how = MatchKind::Unmatched;
-                }
-            }
-            out.push((fi, target, m));
+            continue;
         }
+        // A column that names a field of the linked type is not a guess at one of ours.
+        for c in &m.columns {
+            if matches!(c.target, Target::Field(_))
+                && let Some(own) = mapping.columns.get_mut(c.column.index)
+            {
+                own.target = Target::Ignored;
+                own.how = MatchKind::Unmatched;
+            }
+        }
+        // A link cell that holds a key (a company ID) is that field of the new record: it is
+        // checked by the field's rules too.
+        let key_field = link
+            .by
+            .iter()
+            .find(|b| *b != "uuid")
+            .and_then(|b| target.field_index(b));
+        let link_column = mapping.column_of(fi).map(|c| c.column.index);
+        if let (Some(kf), Some(col)) = (key_field, link_column)
+            && !m.columns.iter().any(|c| c.target == Target::Field(kf))
+            && let Some(c) = m.columns.get_mut(col)
+        {
+            c.target = Target::Field(kf);
+            c.how = MatchKind::Exact;
+        }
+        out.push((fi, target, m));
     }
     out
 }

@@ -668,3 +668,56 @@ fn the_success_file_lists_the_linked_records_created_inline() {
         ]
     );
 }
+
+#[test]
+fn msp_a_site_file_with_company_columns_and_mistakes_imports_in_part() {
+    let ws = workspace("msp");
+    import_ok(&ws, "company", "Company ID,Company Name\nINITECH,Initech\n");
+    let (o, response) = import_with(
+        &ws,
+        "site",
+        "Company ID,Company Name,Company Type,Company Website,Site ID,Site Name,Address Line 1,City,State,Postal Code,Country\n\
+         ACME01,Acme Corp,Customer,https://acme.example,S001,Head Office,1 Main St,Springfield,US-IL,62701,US\n\
+         ACME01,Acme Corp,Customer,https://acme.example,S002,Warehouse,2 Dock Rd,Springfield,US-IL,62702,US\n\
+         GLOBEX,Globex,Prospect,,S003,Plant,\"5 Industrial Way, Unit 3\",Cypress,US-CA,90630,US\n\
+         INITECH,Initech,,,S004,HQ,10 Office Park,Austin,US-TX,73301,USA\n\
+         UMBRELLA-1,Umbrella,Customer,,S005,Lab,1 Hive Rd,Raccoon City,US-MO,63101,US\n\
+         HOOLI,,Customer,,S006,Campus,1 Hooli Way,Palo Alto,US-CA,94301,US\n\
+         INITECH,Initech,,,S007,Annex,12 Office Park,Austin,US-TX,73301,US\n",
+        |r| r.on_error = OnError::Skip,
+    );
+    let m = messages(&o);
+    assert_eq!(m.len(), 4, "{m:#?}");
+    assert!(m[0].starts_with("4: "), "{m:#?}");
+    assert!(m[0].contains("`,`"), "{m:#?}");
+    assert!(m[1].starts_with("5: "), "{m:#?}");
+    assert!(m[1].contains("USA"), "{m:#?}");
+    assert!(m[2].starts_with("6: "), "{m:#?}");
+    assert!(m[2].contains("UMBRELLA-1"), "{m:#?}");
+    assert_eq!(
+        m[3],
+        "7: no Company has `HOOLI` yet, so this row creates a new Company, which needs `Company Name`; fill it (or name an existing Company in `Company ID`) [required]"
+    );
+    // ACME01 created once, Initech found, Globex's only row failed.
+    assert_eq!(o.counts.created, 3);
+    assert_eq!(o.linked_created.get("company"), Some(&1));
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT co.company_id || ' ' || co.name || ' ' || coalesce(co.company_type, '-') || ' ' || coalesce(co.website, '-') || ' / ' || s.site_id FROM site s JOIN company co ON co.uuid = s.company ORDER BY s.site_id"
+        ),
+        vec![
+            "ACME01 Acme Corp customer https://acme.example / S001",
+            "ACME01 Acme Corp customer https://acme.example / S002",
+            "INITECH Initech - - / S007"
+        ]
+    );
+    let lines: Vec<&str> = response.lines().collect();
+    assert_eq!(lines.len(), 5, "{response}");
+    assert!(lines[0].ends_with(",Import errors"), "{response}");
+    assert!(
+        lines[1].starts_with("GLOBEX,Globex,Prospect,,S003,Plant,\"5 Industrial Way, Unit 3\""),
+        "{response}"
+    );
+    assert!(lines[4].starts_with("HOOLI,,Customer"), "{response}");
+}

@@ -721,3 +721,82 @@ fn msp_a_site_file_with_company_columns_and_mistakes_imports_in_part() {
     );
     assert!(lines[4].starts_with("HOOLI,,Customer"), "{response}");
 }
+
+#[test]
+fn ticketing_contacts_updated_by_email_or_id_with_tri_state_authorisations_and_criteria() {
+    let ws = workspace("ticketing");
+    // Nothing is required: a contact with only an e-mail is fine.
+    import_ok(
+        &ws,
+        "contact",
+        "Contact ID;First Name;Last Name;Email;Birth Date;Allow Email;Allow SMS\n\
+         100001;Marie;Curie;marie@example.com;07.11.1867;true;false\n\
+         100002;Pierre;Curie;pierre@example.com;;yes;\n\
+         ;;;anon@example.com;;;\n",
+    );
+    // Update by e-mail: an empty authorisation keeps the stored one; false and true are set.
+    let (o, _) = import_with(
+        &ws,
+        "contact",
+        "Email;Allow Email;Allow SMS;City\n\
+         MARIE@example.com;;true;Paris\n\
+         pierre@example.com;false;;\n",
+        |r| r.match_on = vec!["email".into()],
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!((o.counts.updated, o.counts.unchanged), (2, 0));
+    // Update by contact id; a bad date and an unknown id are reported with their rows.
+    let (o, _) = import_with(
+        &ws,
+        "contact",
+        "Contact ID;Birth Date;Language\n100002;15.05.1859;French\n100009;01.01.1900;German\n100001;31.02.1867;\n",
+        |r| {
+            r.match_on = vec!["contact_id".into()];
+            r.options.mode = intake_core::validate::Mode::Update;
+            r.on_error = OnError::Skip;
+        },
+    );
+    let m = messages(&o);
+    assert_eq!(m.len(), 2, "{m:#?}");
+    assert!(
+        m[0].starts_with("3: no Contact has `Contact ID` `100009`"),
+        "{m:#?}"
+    );
+    assert!(m[1].starts_with("4: `31.02.1867`"), "{m:#?}");
+    assert_eq!(o.counts.updated, 1);
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT coalesce(contact_id, '-') || ' ' || coalesce(allow_email, '-') || ' ' || coalesce(allow_sms, '-') || ' ' || coalesce(city, '-') || ' ' || coalesce(birth_date, '-') || ' ' || coalesce(language, '-') FROM contact ORDER BY id"
+        ),
+        vec![
+            "100001 1 1 Paris 1867-11-07 -",
+            "100002 0 - - 1859-05-15 fr",
+            "- - - - - -"
+        ]
+    );
+    // Criteria by internal code, associated by e-mail or contact id; then one association is
+    // deleted through the action column.
+    import_ok(
+        &ws,
+        "criterion",
+        "Criterion Code;Criterion Name\nNEWS;Newsletter\n",
+    );
+    import_ok(
+        &ws,
+        "contact_criterion",
+        "Contact;Criterion;Value\nmarie@example.com;NEWS;NEWSLETTER_FR\n100002;NEWS;NEWSLETTER_DE\n",
+    );
+    let (o, _) = import_with(
+        &ws,
+        "contact_criterion",
+        "Action;Contact;Criterion;Value\ndelete;100002;NEWS;NEWSLETTER_DE\n",
+        |r| r.match_on = vec!["contact".into(), "criterion".into()],
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(o.counts.deleted, 1);
+    assert_eq!(
+        column(&ws, "SELECT value FROM contact_criterion"),
+        vec!["NEWSLETTER_FR"]
+    );
+}

@@ -30,13 +30,16 @@ pub fn run(data: &[u8]) {
         record_type: "contact".to_owned(),
         options: ValidateOptions::new(schema.locale.clone()),
         csv: Default::default(),
+        sheet: Default::default(),
         mapping: ManualMapping::default(),
         threads: 1,
     };
     match validate(schema, data, &request, &NoProgress) {
         Ok(validation) => {
             let report = &validation.report;
-            let _ = validation.detected.to_string();
+            if let Some(detected) = &validation.detected {
+                let _ = detected.to_string();
+            }
             let mut last_row = 0;
             for problem in &report.problems {
                 let row = problem.row.get();

@@ -42,6 +42,7 @@ fn check(options: &Options) {
         record_type: "contacts".into(),
         options: ValidateOptions::new(schema.locale.clone()),
         csv: CsvOptions::default(),
+        sheet: Default::default(),
         mapping: ManualMapping::default(),
         threads: 2,
     };

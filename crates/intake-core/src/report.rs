@@ -92,6 +92,12 @@ codes! {
     ChangedSinceExport => "changed_since_export", "update sheet: the stored value is no longer the exported `[old]` value";
     InvalidAction => "invalid_action", "the action column holds something other than create, update, upsert, delete or deactivate";
     WriteFailed => "write_failed", "the database refused the row";
+    SpreadsheetError => "spreadsheet_error", "a spreadsheet cell holds an error value such as `#N/A` or `#DIV/0!`";
+    HiddenRows => "hidden_rows", "the sheet has hidden rows (read unless --skip-hidden)";
+    HiddenColumns => "hidden_columns", "the sheet has hidden columns (read unless --skip-hidden)";
+    FilteredRows => "filtered_rows", "an active filter hides rows of the sheet (read unless --skip-hidden)";
+    MergedCells => "merged_cells", "merged cells: the value is in the top-left cell only";
+    SheetChosen => "sheet_chosen", "which sheet of the workbook was read";
 }
 
 impl fmt::Display for ProblemCode {

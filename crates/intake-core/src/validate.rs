@@ -28,6 +28,8 @@ pub enum CellFlag {
     TextAfterQuote,
     /// The cell contains a NUL byte.
     Nul,
+    /// A spreadsheet cell holds an error value (`#N/A`, `#DIV/0!`): the cell text is the error.
+    SpreadsheetError,
 }
 
 /// One row of text cells, as a reader gives it.
@@ -615,6 +617,13 @@ impl<'s> Validator<'s> {
                     out.problems.push(problem(r, &plan.column, plan.field, &raw.replace('\0', "\\0"), CellError {
                         code: ProblemCode::NulCharacter,
                         message: "the cell contains a NUL byte (an invisible character that databases refuse); remove it".into(),
+                    }));
+                    continue;
+                }
+                Some(CellFlag::SpreadsheetError) => {
+                    out.problems.push(problem(r, &plan.column, plan.field, raw, CellError {
+                        code: ProblemCode::SpreadsheetError,
+                        message: format!("the cell holds the spreadsheet error `{raw}`, not a value; correct the formula or type the value"),
                     }));
                     continue;
                 }

@@ -36,7 +36,10 @@ use intake_core::report::{Problem, ProblemCode, ValidationReport};
 use intake_core::schema::{RecordType, Schema};
 use intake_core::stored::{Stored, uuid_text};
 use intake_core::validate::{BatchOutput, ValidateOptions, Validator};
-use intake_formats::{CsvOptions, CsvReader, CsvWriter, CsvWriterOptions, Detected, RecordBatch};
+use intake_formats::{
+    CsvOptions, CsvWriter, CsvWriterOptions, Detected, RecordBatch, RowSource, SheetOptions,
+    Workbook,
+};
 use intake_store::{Counts, NewImport, NewRecord, ReadSession, RecordUpdate, Store, StoreError};
 use rustc_hash::{FxHashMap, FxHashSet};
 use uuid::Uuid;
@@ -142,6 +145,8 @@ pub struct ImportRequest {
     pub options: ValidateOptions,
     /// How to read the CSV.
     pub csv: CsvOptions,
+    /// Which sheet of a workbook to read, and whether hidden rows are left out.
+    pub sheet: SheetOptions,
     /// The user's mapping file, if any.
     pub mapping: ManualMapping,
     /// Worker threads (0 = one per available core).
@@ -164,8 +169,10 @@ pub struct ImportRequest {
 /// What an import did.
 #[derive(Debug, Clone)]
 pub struct ImportOutcome {
-    /// What the reader detected.
-    pub detected: Detected,
+    /// What the CSV reader detected (`None` for a workbook).
+    pub detected: Option<Detected>,
+    /// The workbook and the sheet read (`None` for CSV).
+    pub workbook: Option<Workbook>,
     /// The header as written.
     pub header: Vec<String>,
     /// The header's row (after leading blank lines).
@@ -313,7 +320,8 @@ pub fn import(
 
 /// One pass of an import, not yet committed.
 struct Pass<'st> {
-    detected: Detected,
+    detected: Option<Detected>,
+    workbook: Option<Workbook>,
     header: Vec<String>,
     header_row: RowNumber,
     mapping: Mapping,
@@ -360,9 +368,11 @@ fn run<'st>(
     if csv.delimiter.is_none() {
         csv.delimiter = request.options.locale.delimiter;
     }
-    let mut reader = CsvReader::new(file, &csv).map_err(|e| EngineError::read(e, None))?;
+    let mut reader =
+        intake_formats::open(file, &csv, &request.sheet).map_err(|e| EngineError::read(e, None))?;
     let (header, header_row, mut mapped, warnings) = header_of(&mut reader, rt, &request.mapping)?;
-    let detected = *reader.detected();
+    let detected = reader.detected().copied();
+    let workbook = reader.workbook().cloned();
     // Columns an update-only import does not need are not missing.
     if request.options.mode == intake_core::validate::Mode::Update
         || !request.options.match_on.is_empty()
@@ -407,7 +417,7 @@ fn run<'st>(
         .iter()
         .flat_map(|v| v.2.iter().copied())
         .collect();
-    let warnings: Vec<_> = warnings
+    let mut warnings: Vec<_> = warnings
         .into_iter()
         .filter(|w| {
             !w.column
@@ -783,11 +793,13 @@ fn run<'st>(
         return Err(e);
     }
     validation.add_problems(late_problems);
+    warnings.extend(reader.take_warnings());
     let report = validation.finish(header_row, mapped.problems.clone(), warnings);
     counts.rows = report.rows;
     counts.failed = report.failed_rows;
     Ok(Pass {
         detected,
+        workbook,
         header,
         header_row,
         mapping: mapped.mapping,
@@ -1457,6 +1469,7 @@ fn finish(
     }
     Ok(ImportOutcome {
         detected: pass.detected,
+        workbook: pass.workbook.clone(),
         header: std::mem::take(&mut pass.header),
         header_row: pass.header_row,
         mapping: pass.mapping,
@@ -1487,7 +1500,7 @@ fn write_outputs(
 ) -> Result<(u64, u64), ImportError> {
     let out_err =
         |what: &'static str| move |source: io::Error| ImportError::Output { what, source };
-    let delimiter = pass.detected.delimiter;
+    let delimiter = pass.detected.map_or(b',', |d| d.delimiter);
     let options = CsvWriterOptions {
         delimiter,
         bom: true,
@@ -1502,9 +1515,12 @@ fn write_outputs(
     };
     let file = input.open().map_err(out_err("response"))?;
     let mut csv = request.csv;
-    csv.delimiter = Some(delimiter);
-    csv.encoding = Some(pass.detected.encoding);
-    let mut reader = CsvReader::new(file, &csv).map_err(|e| EngineError::read(e, None))?;
+    if let Some(d) = pass.detected {
+        csv.delimiter = Some(d.delimiter);
+        csv.encoding = Some(d.encoding);
+    }
+    let mut reader =
+        intake_formats::open(file, &csv, &request.sheet).map_err(|e| EngineError::read(e, None))?;
     let mut batch = RecordBatch::new();
     let mut header_done = false;
     let (mut nr, mut ns) = (0u64, 0u64);

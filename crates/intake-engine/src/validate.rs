@@ -17,7 +17,8 @@ use intake_core::report::{
 use intake_core::schema::{RecordType, Schema};
 use intake_core::validate::{BatchOutput, CellFlag, Row, ValidateOptions, Validation, Validator};
 use intake_formats::{
-    CellIssueKind, CsvOptions, CsvReader, Detected, ReadError, RecordBatch, RecordRef, Source,
+    CellIssueKind, CsvOptions, Detected, ReadError, RecordBatch, RecordRef, RowSource,
+    SheetOptions, Source, Workbook,
 };
 
 use crate::progress::Progress;
@@ -33,8 +34,10 @@ pub struct ValidateRequest {
     pub record_type: String,
     /// Cell-level options (locale, explicit formats, ignore-required).
     pub options: ValidateOptions,
-    /// How to read the CSV (delimiter, encoding, limits).
+    /// How to read the CSV (delimiter, encoding, limits; the limits apply to workbooks too).
     pub csv: CsvOptions,
+    /// Which sheet of a workbook to read, and whether hidden rows are left out.
+    pub sheet: SheetOptions,
     /// The user's mapping file, if any.
     pub mapping: ManualMapping,
     /// Worker threads (0 = one per available core).
@@ -44,8 +47,10 @@ pub struct ValidateRequest {
 /// The result of validating one file.
 #[derive(Debug, Clone)]
 pub struct FileValidation {
-    /// What the reader detected.
-    pub detected: Detected,
+    /// What the CSV reader detected (`None` for a workbook).
+    pub detected: Option<Detected>,
+    /// The workbook and the sheet read (`None` for CSV).
+    pub workbook: Option<Workbook>,
     /// The header row as written, and its row number.
     pub header: Vec<String>,
     /// The header's row (after leading blank lines).
@@ -164,6 +169,7 @@ impl Row for RecordRow<'_> {
             .and_then(|x| match x.kind {
                 CellIssueKind::Nul => Some(CellFlag::Nul),
                 CellIssueKind::TextAfterClosingQuote => Some(CellFlag::TextAfterQuote),
+                CellIssueKind::SpreadsheetError => Some(CellFlag::SpreadsheetError),
                 _ => None,
             })
     }
@@ -202,12 +208,12 @@ pub fn record_type<'s>(schema: &'s Schema, name: &str) -> Result<&'s RecordType,
 
 /// Reads the header row and maps it; returns the header, its row, the mapping and the
 /// warnings about the file as a whole.
-pub(crate) fn header_of<R: Read>(
-    reader: &mut CsvReader<R>,
+pub(crate) fn header_of(
+    reader: &mut dyn RowSource,
     rt: &RecordType,
     manual: &ManualMapping,
 ) -> Result<(Vec<String>, RowNumber, MappingOutcome, Vec<Warning>), EngineError> {
-    let detected = *reader.detected();
+    let detected = reader.detected().copied();
     let mut batch = RecordBatch::new();
     if !reader
         .read_batch(&mut batch, 1)
@@ -228,8 +234,11 @@ pub(crate) fn header_of<R: Read>(
     for w in &mut mapped.warnings {
         w.row = w.row.map(|_| header_row);
     }
-    let mut warnings = mapped.warnings.clone();
-    if detected.encoding_source == Source::Guessed {
+    let mut warnings = reader.take_warnings();
+    warnings.extend(mapped.warnings.iter().cloned());
+    if let Some(detected) = detected
+        && detected.encoding_source == Source::Guessed
+    {
         warnings.insert(0, Warning {
             row: None,
             column: None,
@@ -276,9 +285,11 @@ pub fn validate<R: Read>(
     if csv.delimiter.is_none() {
         csv.delimiter = request.options.locale.delimiter;
     }
-    let mut reader = CsvReader::new(input, &csv).map_err(|e| EngineError::read(e, None))?;
-    let (header, header_row, mapped, warnings) = header_of(&mut reader, rt, &request.mapping)?;
-    let detected = *reader.detected();
+    let mut reader = intake_formats::open(input, &csv, &request.sheet)
+        .map_err(|e| EngineError::read(e, None))?;
+    let (header, header_row, mapped, mut warnings) = header_of(&mut reader, rt, &request.mapping)?;
+    let detected = reader.detected().copied();
+    let workbook = reader.workbook().cloned();
     let validator = Validator::new(schema, rt, &mapped.mapping, &request.options);
 
     let threads = if request.threads == 0 {
@@ -295,9 +306,11 @@ pub fn validate<R: Read>(
         progress,
         &header,
     )?;
+    warnings.extend(reader.take_warnings());
     let report = validation.finish(header_row, mapped.problems.clone(), warnings);
     Ok(FileValidation {
         detected,
+        workbook,
         header,
         header_row,
         mapping: mapped.mapping,
@@ -310,10 +323,10 @@ pub fn validate<R: Read>(
 /// Workers take batches from one shared queue, so a slow batch never holds up an idle
 /// worker. Batch buffers are handed back for reuse and at most `2 x threads` batches are in
 /// flight, so memory stays flat whatever the file size.
-fn run_pipeline<R: Read>(
+fn run_pipeline(
     validator: &Validator<'_>,
     validation: &mut Validation<'_, '_>,
-    reader: &mut CsvReader<R>,
+    reader: &mut dyn RowSource,
     threads: usize,
     progress: &dyn Progress,
     header: &[String],

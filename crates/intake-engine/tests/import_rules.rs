@@ -175,6 +175,7 @@ fn request(ws: &Workspace, record_type: &str) -> ImportRequest {
         record_type: record_type.into(),
         options: ValidateOptions::new(ws.schema.locale.clone()),
         csv: CsvOptions::default(),
+        sheet: Default::default(),
         mapping: ManualMapping::default(),
         threads: 2,
         on_error: OnError::Abort,

@@ -29,6 +29,9 @@ pub enum CellIssueKind {
     QuoteInUnquotedField,
     /// The cell contains a NUL character, which databases cannot store; the text is kept as is.
     Nul,
+    /// A spreadsheet cell holds an error value (`#N/A`, `#DIV/0!`, ...): the text is the error
+    /// as the spreadsheet shows it, and it is not a value.
+    SpreadsheetError,
 }
 
 impl CellIssueKind {
@@ -38,6 +41,7 @@ impl CellIssueKind {
             Self::TextAfterClosingQuote => "text_after_closing_quote",
             Self::QuoteInUnquotedField => "quote_in_unquoted_cell",
             Self::Nul => "nul_character",
+            Self::SpreadsheetError => "spreadsheet_error",
         }
     }
 
@@ -49,6 +53,7 @@ impl CellIssueKind {
             }
             Self::QuoteInUnquotedField => "a quote inside a cell that does not start with one",
             Self::Nul => "the cell contains a NUL character, which cannot be stored",
+            Self::SpreadsheetError => "the cell holds a spreadsheet error value, not a value",
         }
     }
 }
@@ -167,6 +172,11 @@ impl RecordBatch {
     /// The issues of the record being built.
     pub(crate) fn open_issues(&self) -> &[CellIssue] {
         &self.issues[self.open_issues..]
+    }
+
+    /// Notes an issue about a cell of the record being built (before [`Self::push`]).
+    pub(crate) fn push_issue(&mut self, issue: CellIssue) {
+        self.issues.push(issue);
     }
 
     /// Appends a record from cells, for tests and readers that build records one by one.

@@ -113,6 +113,101 @@ pub enum ReadError {
         /// The byte asked for.
         delimiter: u8,
     },
+
+    /// A workbook format or variant intake does not read (S18): `.xlsb`, macro-enabled, a zip
+    /// archive that is no workbook.
+    #[error("the file is {what}, which intake does not read; save it as XLSX, ODS or CSV")]
+    NotSupported {
+        /// What the file is, e.g. `a binary Excel workbook (.xlsb)`.
+        what: &'static str,
+    },
+
+    /// The workbook is password-protected (S8).
+    #[error("the workbook is encrypted; save it without a password and try again")]
+    Encrypted,
+
+    /// A part of the workbook decompresses to more than [`crate::Limits::max_unzipped_bytes`] (S1).
+    #[error(
+        "the workbook's part `{part}` decompresses to more than the limit ({} bytes for the whole workbook); the file may be a zip bomb; raise --max-unzipped-mb if it is genuine",
+        thousands(*limit)
+    )]
+    Unzipped {
+        /// The zip entry.
+        part: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+
+    /// A part of the workbook is compressed more than [`crate::Limits::max_zip_ratio`] (S2).
+    #[error(
+        "the workbook's part `{part}` is compressed {ratio} to 1, more than the limit ({limit} to 1); the file may be a zip bomb; raise --max-zip-ratio if it is genuine"
+    )]
+    ZipRatio {
+        /// The zip entry.
+        part: String,
+        /// Its ratio, decompressed to compressed.
+        ratio: u64,
+        /// The limit.
+        limit: u64,
+    },
+
+    /// An XML part declares a DTD or entities (S5): never expanded, never fetched.
+    #[error(
+        "the workbook's part `{part}` declares a DTD or entities; XML with DTD/entities is not allowed (a workbook saved by a spreadsheet program never has them)"
+    )]
+    XmlEntities {
+        /// The zip entry.
+        part: String,
+    },
+
+    /// The workbook is damaged: a broken zip, a missing part, bad XML (S7).
+    #[error(
+        "the workbook is damaged: {detail}; open it in a spreadsheet program and save it again"
+    )]
+    Damaged {
+        /// What the reader found.
+        detail: String,
+    },
+
+    /// The sheet asked for is not in the workbook.
+    #[error("the workbook has no sheet `{name}`; its sheets: {available}")]
+    NoSuchSheet {
+        /// The name asked for.
+        name: String,
+        /// The sheets, with their visibility.
+        available: String,
+    },
+
+    /// The workbook has no visible worksheet to read by default (S10).
+    #[error(
+        "the workbook has no visible worksheet; choose one with --sheet; its sheets: {available}"
+    )]
+    NoVisibleSheet {
+        /// The sheets, with their visibility.
+        available: String,
+    },
+
+    /// The sheet read has no cells (S10).
+    #[error("the sheet `{name}` is empty - no header row; the workbook's sheets: {available}")]
+    EmptySheet {
+        /// The sheet read.
+        name: String,
+        /// The sheets, with their visibility.
+        available: String,
+    },
+
+    /// `--sheet` was given for a CSV file.
+    #[error("--sheet applies to workbooks (XLSX, XLS, ODS), and this file is CSV")]
+    SheetOfCsv,
+
+    /// The spreadsheet reader failed inside (a panic caught at the reader boundary, F12).
+    #[error(
+        "the {format} reader failed on this file, which is probably damaged; it could not be read"
+    )]
+    ReaderFailed {
+        /// `xlsx`, `xls` or `ods`.
+        format: &'static str,
+    },
 }
 
 impl ReadError {
@@ -130,6 +225,17 @@ impl ReadError {
             Self::TooManyRows { .. } => "too_many_rows",
             Self::TooLarge { .. } => "file_too_large",
             Self::InvalidDelimiter { .. } => "invalid_delimiter",
+            Self::NotSupported { .. } => "format_not_supported",
+            Self::Encrypted => "encrypted_workbook",
+            Self::Unzipped { .. } => "unzipped_too_large",
+            Self::ZipRatio { .. } => "zip_ratio",
+            Self::XmlEntities { .. } => "xml_entities",
+            Self::Damaged { .. } => "damaged_workbook",
+            Self::NoSuchSheet { .. } => "no_such_sheet",
+            Self::NoVisibleSheet { .. } => "no_visible_sheet",
+            Self::EmptySheet { .. } => "empty_sheet",
+            Self::SheetOfCsv => "sheet_of_csv",
+            Self::ReaderFailed { .. } => "reader_failed",
         }
     }
 

@@ -9,12 +9,16 @@
 //!
 //! - [`csv`]: [`CsvReader`] (RFC 4180 plus BOMs, UTF-16, Windows-1252, sniffed delimiters,
 //!   any line endings) and [`CsvWriter`] (formula neutralisation, see [`neutralise`]).
-//! - [`RowSource`]: the interface spreadsheet readers will share.
+//! - [`sheet`]: [`SheetReader`] for workbooks (XLSX, XLS, ODS): checked before they are
+//!   opened (zip bombs, entities, encryption), streamed, hidden rows and merged cells told.
+//! - [`open`]: the format chosen from the content, behind one [`RowSource`].
 
 pub mod batch;
 pub mod csv;
 pub mod error;
+pub mod file;
 pub mod limits;
+pub mod sheet;
 pub mod source;
 
 pub use crate::batch::{CellIssue, CellIssueKind, RecordBatch, RecordRef};
@@ -23,5 +27,7 @@ pub use crate::csv::{
     unneutralise,
 };
 pub use crate::error::ReadError;
+pub use crate::file::{FileReader, open};
 pub use crate::limits::Limits;
+pub use crate::sheet::{Format, SheetInfo, SheetOptions, SheetReader, Visibility, Workbook};
 pub use crate::source::RowSource;

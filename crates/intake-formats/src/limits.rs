@@ -16,6 +16,12 @@ pub struct Limits {
     pub max_columns: usize,
     /// The most characters (Unicode scalar values) in one cell (32,767 by default, Excel's limit).
     pub max_cell_chars: usize,
+    /// The most bytes the parts of a workbook (XLSX, ODS) may decompress to, all parts
+    /// together (1 GiB by default): a zip bomb is refused before it is inflated.
+    pub max_unzipped_bytes: u64,
+    /// The highest compression ratio accepted for a workbook part larger than 1 MiB once
+    /// decompressed (100 by default; real sheets compress 5 to 20 times).
+    pub max_zip_ratio: u64,
 }
 
 impl Default for Limits {
@@ -25,6 +31,8 @@ impl Default for Limits {
             max_rows: 10_000_000,
             max_columns: 2_000,
             max_cell_chars: 32_767,
+            max_unzipped_bytes: 1024 * 1024 * 1024,
+            max_zip_ratio: 100,
         }
     }
 }

@@ -178,9 +178,12 @@ pub struct ReadArgs {
     /// Text encoding, e.g. utf-8, utf-16le, windows-1252 (default: detected)
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
-    /// Spreadsheet sheet to read (spreadsheets are not supported yet: CSV only)
-    #[arg(long, value_name = "NAME", hide = true)]
+    /// Workbook sheet to read (default: the first visible sheet)
+    #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
+    /// Leave out hidden rows and columns and rows hidden by a filter (default: read them, with a warning)
+    #[arg(long)]
+    pub skip_hidden: bool,
     /// Largest file accepted, in MB (default 2048)
     #[arg(long, value_name = "MB")]
     pub max_file_mb: Option<u64>,
@@ -193,6 +196,12 @@ pub struct ReadArgs {
     /// Longest cell accepted, in characters (default 32,767, as in Excel)
     #[arg(long, value_name = "N")]
     pub max_cell_chars: Option<usize>,
+    /// Most bytes a workbook may decompress to, in MB (default 1024)
+    #[arg(long, value_name = "MB")]
+    pub max_unzipped_mb: Option<u64>,
+    /// Highest compression ratio of a workbook part over 1 MB (default 100)
+    #[arg(long, value_name = "N")]
+    pub max_zip_ratio: Option<u64>,
 }
 
 #[derive(Debug, Args)]

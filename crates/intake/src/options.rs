@@ -7,17 +7,20 @@ use intake_core::mapping::ManualMapping;
 use intake_core::schema::Schema;
 use intake_core::validate::{Mode, ValidateOptions};
 use intake_engine::ValidateRequest;
-use intake_formats::CsvOptions;
+use intake_formats::{CsvOptions, SheetOptions};
 
 use crate::args::{ImportOptions, ReadArgs};
 
-/// CSV reading options from `--delimiter` and `--encoding`.
-pub fn csv_options(read: &ReadArgs) -> anyhow::Result<CsvOptions> {
-    if read.sheet.is_some() {
-        bail!(
-            "--sheet applies to spreadsheets; this version of intake reads CSV files only\nhint: save the sheet as CSV (UTF-8) and try again"
-        );
+/// Workbook reading options from `--sheet` and `--skip-hidden`.
+pub fn sheet_options(read: &ReadArgs) -> SheetOptions {
+    SheetOptions {
+        sheet: read.sheet.clone(),
+        skip_hidden: read.skip_hidden,
     }
+}
+
+/// CSV reading options from `--delimiter` and `--encoding`, and the limits of every format.
+pub fn csv_options(read: &ReadArgs) -> anyhow::Result<CsvOptions> {
     let mut o = CsvOptions::default();
     let l = &mut o.limits;
     if let Some(mb) = read.max_file_mb {
@@ -26,6 +29,10 @@ pub fn csv_options(read: &ReadArgs) -> anyhow::Result<CsvOptions> {
     l.max_rows = read.max_rows.unwrap_or(l.max_rows);
     l.max_columns = read.max_columns.unwrap_or(l.max_columns);
     l.max_cell_chars = read.max_cell_chars.unwrap_or(l.max_cell_chars);
+    if let Some(mb) = read.max_unzipped_mb {
+        l.max_unzipped_bytes = mb.saturating_mul(1024 * 1024);
+    }
+    l.max_zip_ratio = read.max_zip_ratio.unwrap_or(l.max_zip_ratio);
     if let Some(d) = &read.delimiter {
         o.delimiter = Some(parse_delimiter(d).ok_or_else(|| {
             anyhow!("--delimiter `{d}` is not supported\nhint: use `,` `;` `|` or `tab`")
@@ -145,6 +152,7 @@ pub fn request(
         record_type: record_type.to_string(),
         options,
         csv,
+        sheet: sheet_options(&o.read),
         mapping,
         threads: o.threads,
     })

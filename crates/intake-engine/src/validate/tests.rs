@@ -37,6 +37,7 @@ fn request(threads: usize) -> ValidateRequest {
         record_type: "contact".into(),
         options: ValidateOptions::new(schema.locale.clone()),
         csv: CsvOptions::default(),
+        sheet: Default::default(),
         mapping: ManualMapping::default(),
         threads,
     }

@@ -173,6 +173,7 @@ fn scan(text: &str, delimiter: u8, complete: bool) -> Scan {
         max_rows: u64::MAX,
         max_columns: usize::MAX,
         max_cell_chars: usize::MAX / 4,
+        ..Limits::default()
     };
     let mut tokenizer = Tokenizer::new(delimiter, &limits);
     let mut batch = RecordBatch::new();

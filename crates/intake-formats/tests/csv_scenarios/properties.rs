@@ -101,7 +101,7 @@ proptest! {
         batch_rows in 1usize..4,
     ) {
         let options = CsvOptions {
-            limits: Limits { max_columns, max_cell_chars, max_rows: 50, max_file_bytes: 500 },
+            limits: Limits { max_columns, max_cell_chars, max_rows: 50, max_file_bytes: 500, ..Limits::default() },
             ..CsvOptions::default()
         };
         if let Ok(mut reader) = CsvReader::new(&bytes[..], &options) {

@@ -38,6 +38,7 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
         record_type: base.record_type,
         options: base.options,
         csv: base.csv,
+        sheet: base.sheet.clone(),
         mapping: base.mapping,
         threads: base.threads,
         on_error: match args.on_error {

@@ -8,12 +8,12 @@ use std::io::Write;
 
 use intake_core::report::column_letter;
 use intake_formats::csv::delimiter_name;
-use intake_formats::{CsvReader, Detected, ReadError, RecordBatch};
+use intake_formats::{ReadError, RecordBatch, RowSource, Workbook};
 use serde_json::{Value, json};
 
 use crate::Outcome;
 use crate::args::{Global, InspectArgs};
-use crate::options::csv_options;
+use crate::options::{csv_options, sheet_options};
 use crate::render::{cell, count, table};
 
 /// Rows shown on a terminal unless `--rows` says otherwise.
@@ -50,8 +50,8 @@ enum Event<'a> {
 }
 
 /// Reads the whole file, calling `on` for the header and each data row.
-fn read_all<R: std::io::Read>(
-    reader: &mut CsvReader<R>,
+fn read_all(
+    reader: &mut dyn RowSource,
     mut on: impl FnMut(Event<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<Seen> {
     let mut seen = Seen {
@@ -107,6 +107,14 @@ fn read_all<R: std::io::Read>(
     if !have_header {
         on(Event::Header(1, &[]))?;
     }
+    for w in reader.take_warnings() {
+        seen.warn(json!({
+            "row": w.row.map(|r| r.get()),
+            "column": w.column.map(|c| c.header),
+            "code": w.code.as_str(),
+            "message": w.message,
+        }));
+    }
     Ok(seen)
 }
 
@@ -117,12 +125,15 @@ fn error_json(e: &ReadError) -> Value {
 pub fn run(_global: &Global, args: &InspectArgs) -> anyhow::Result<Outcome> {
     let options = csv_options(&args.read)?;
     let file = fs_err::File::open(&args.file)?;
-    let mut reader = CsvReader::new(std::io::BufReader::with_capacity(1 << 16, file), &options)?;
-    let detected = *reader.detected();
+    let mut reader = intake_formats::open(
+        std::io::BufReader::with_capacity(1 << 16, file),
+        &options,
+        &sheet_options(&args.read),
+    )?;
     let seen = if args.json {
-        json_out(&mut reader, &detected, args.rows.unwrap_or(usize::MAX))?
+        json_out(&mut reader, args.rows.unwrap_or(usize::MAX))?
     } else {
-        human_out(&mut reader, &detected, args)?
+        human_out(&mut reader, args)?
     };
     Ok(if seen.error.is_some() {
         Outcome::Problems
@@ -131,11 +142,27 @@ pub fn run(_global: &Global, args: &InspectArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-fn json_out<R: std::io::Read>(
-    reader: &mut CsvReader<R>,
-    detected: &Detected,
-    limit: usize,
-) -> anyhow::Result<Seen> {
+fn sheets_json(workbook: Option<&Workbook>) -> Value {
+    workbook.map_or_else(
+        || json!([]),
+        |w| {
+            w.sheets
+                .iter()
+                .map(|s| {
+                    json!({
+                        "name": s.name,
+                        "visible": s.visibility == intake_formats::Visibility::Visible,
+                        "visibility": s.visibility.name(),
+                    })
+                })
+                .collect()
+        },
+    )
+}
+
+fn json_out(reader: &mut dyn RowSource, limit: usize) -> anyhow::Result<Seen> {
+    let detected = reader.detected().copied();
+    let workbook = reader.workbook().cloned();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut numbers: Vec<u64> = Vec::new();
@@ -143,18 +170,30 @@ fn json_out<R: std::io::Read>(
     let seen = read_all(reader, |event| {
         match event {
             Event::Header(header_row, header) => {
-                let head = json!({
-                    "format": "csv",
-                    "encoding": detected.encoding.name().to_ascii_lowercase(),
-                    "encoding_source": detected.encoding_source.describe(),
-                    "bom": detected.bom,
-                    "delimiter": (detected.delimiter as char).to_string(),
-                    "line_ending": detected.line_ending.name(),
-                    "sheets": [],
-                    "sheet": null,
-                    "header_row": header_row,
-                    "header": header,
-                });
+                let head = match (&detected, &workbook) {
+                    (Some(detected), _) => json!({
+                        "format": "csv",
+                        "encoding": detected.encoding.name().to_ascii_lowercase(),
+                        "encoding_source": detected.encoding_source.describe(),
+                        "bom": detected.bom,
+                        "delimiter": (detected.delimiter as char).to_string(),
+                        "line_ending": detected.line_ending.name(),
+                        "sheets": [],
+                        "sheet": null,
+                        "header_row": header_row,
+                        "header": header,
+                    }),
+                    (None, w) => json!({
+                        "format": w.as_ref().map_or("", |w| w.format.name()),
+                        "encoding": null,
+                        "delimiter": null,
+                        "sheets": sheets_json(w.as_ref()),
+                        "sheet": w.as_ref().map(|w| w.sheet.clone()),
+                        "date_system": w.as_ref().map(|w| if w.date_1904 { "1904" } else { "1900" }),
+                        "header_row": header_row,
+                        "header": header,
+                    }),
+                };
                 // Everything but the closing brace, then the rows as they come.
                 let text = serde_json::to_string_pretty(&head)?;
                 out.write_all(text.trim_end().trim_end_matches('}').trim_end().as_bytes())?;
@@ -192,11 +231,9 @@ fn json_out<R: std::io::Read>(
     Ok(seen)
 }
 
-fn human_out<R: std::io::Read>(
-    reader: &mut CsvReader<R>,
-    detected: &Detected,
-    args: &InspectArgs,
-) -> anyhow::Result<Seen> {
+fn human_out(reader: &mut dyn RowSource, args: &InspectArgs) -> anyhow::Result<Seen> {
+    let detected = reader.detected().copied();
+    let workbook = reader.workbook().cloned();
     let limit = args.rows.unwrap_or(DEFAULT_ROWS);
     let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
     let seen = read_all(reader, |event| {
@@ -208,23 +245,41 @@ fn human_out<R: std::io::Read>(
         Ok(())
     })?;
     println!("file:      {}", args.file.display());
-    println!("format:    CSV");
-    println!(
-        "encoding:  {} ({}){}",
-        detected.encoding.name(),
-        detected.encoding_source.describe(),
-        if detected.bom {
-            ", with a byte-order mark"
-        } else {
-            ""
+    if let Some(detected) = detected {
+        println!("format:    CSV");
+        println!(
+            "encoding:  {} ({}){}",
+            detected.encoding.name(),
+            detected.encoding_source.describe(),
+            if detected.bom {
+                ", with a byte-order mark"
+            } else {
+                ""
+            }
+        );
+        println!(
+            "delimiter: {} ({})",
+            delimiter_name(detected.delimiter),
+            detected.delimiter_source.describe()
+        );
+        println!("lines end: {}", detected.line_ending.name());
+    }
+    if let Some(w) = &workbook {
+        println!("format:    {}", w.format.name().to_ascii_uppercase());
+        let sheets: Vec<String> = w
+            .sheets
+            .iter()
+            .map(|s| match s.visibility {
+                intake_formats::Visibility::Visible => s.name.clone(),
+                v => format!("{} ({})", s.name, v.name()),
+            })
+            .collect();
+        println!("sheets:    {}", sheets.join(", "));
+        println!("sheet:     {}", w.sheet);
+        if w.date_1904 {
+            println!("dates:     1904 date system");
         }
-    );
-    println!(
-        "delimiter: {} ({})",
-        delimiter_name(detected.delimiter),
-        detected.delimiter_source.describe()
-    );
-    println!("lines end: {}", detected.line_ending.name());
+    }
     println!(
         "header:    row {}, {} columns",
         seen.header_row,
@@ -261,9 +316,12 @@ fn human_out<R: std::io::Read>(
             .filter(|c| !c.is_empty())
             .map(|c| format!(", column `{c}`"))
             .unwrap_or_default();
+        let row = w["row"]
+            .as_u64()
+            .map(|r| format!("row {r}{col}: "))
+            .unwrap_or_default();
         eprintln!(
-            "warning: row {}{col}: {}",
-            w["row"],
+            "warning: {row}{}",
             w["message"].as_str().unwrap_or_default()
         );
     }

@@ -43,6 +43,7 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
         record_type: request.record_type,
         options: request.options,
         csv: request.csv,
+        sheet: request.sheet.clone(),
         mapping: request.mapping,
         threads: request.threads,
         on_error: OnError::Abort,
@@ -73,6 +74,7 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
     let v = Checked {
         file: FileValidation {
             detected: o.detected,
+            workbook: o.workbook,
             header: o.header,
             header_row: o.header_row,
             mapping: o.mapping,
@@ -163,10 +165,18 @@ fn print_json(c: &Checked) -> anyhow::Result<()> {
             "message": w.message,
         })).collect::<Vec<_>>(),
         "judgements": r.judgements,
-        "detected": {
-            "encoding": v.detected.encoding.name().to_ascii_lowercase(),
-            "delimiter": (v.detected.delimiter as char).to_string(),
-            "header_row": v.header_row,
+        "detected": match (&v.detected, &v.workbook) {
+            (Some(d), _) => json!({
+                "format": "csv",
+                "encoding": d.encoding.name().to_ascii_lowercase(),
+                "delimiter": (d.delimiter as char).to_string(),
+                "header_row": v.header_row,
+            }),
+            (None, w) => json!({
+                "format": w.as_ref().map(|w| w.format.name()),
+                "sheet": w.as_ref().map(|w| w.sheet.as_str()),
+                "header_row": v.header_row,
+            }),
         },
     });
     let mut out = std::io::stdout().lock();
@@ -183,7 +193,15 @@ fn print_human(args: &ValidateArgs, c: &Checked) {
         err,
         "read `{}`: {}; header in row {}",
         args.file.display(),
-        v.detected,
+        match (&v.detected, &v.workbook) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(w)) => format!(
+                "{}, sheet `{}`",
+                w.format.name().to_ascii_uppercase(),
+                w.sheet
+            ),
+            (None, None) => String::new(),
+        },
         v.header_row
     );
     const SHOWN_WARNINGS: usize = 20;

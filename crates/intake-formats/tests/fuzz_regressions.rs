@@ -11,3 +11,12 @@ mod csv_reader {
 fn csv_reader_fuzz_inputs_replay() {
     intake_testkit::replay_fuzz_inputs("csv_reader", csv_reader::run);
 }
+
+mod sheet_reader {
+    include!("../../../fuzz/drivers/sheet_reader.rs");
+}
+
+#[test]
+fn sheet_reader_fuzz_inputs_replay() {
+    intake_testkit::replay_fuzz_inputs("sheet_reader", sheet_reader::run);
+}

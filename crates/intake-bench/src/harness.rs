@@ -86,6 +86,17 @@ pub enum Case {
     /// `intake --workspace DIR validate contacts FILE --match-on email --json` against a
     /// workspace that holds the file: the re-import as a dry run.
     IntakeValidateImported,
+    /// `psql -c "\copy ..."` of the file into a new typed table with intake's unique
+    /// indexes (the [`crate::postgres`] module).
+    PsqlCopy,
+    /// `intake --database postgres://... import contacts FILE --json` into an empty schema.
+    PgIntakeCreate,
+    /// `psql -f upsert.sql`: COPY of the second file into a staging table and one
+    /// `INSERT ... ON CONFLICT DO UPDATE` of every row into a table holding the first.
+    PgUpsertFromStaging,
+    /// `intake --database postgres://... import contacts SECOND --match-on email --json`
+    /// into a schema holding the first file: every row updated.
+    PgIntakeUpdate,
 }
 
 impl Case {
@@ -99,6 +110,10 @@ impl Case {
             Case::IntakeCreate => "intake-create",
             Case::IntakeReimport => "intake-reimport",
             Case::IntakeValidateImported => "intake-validate",
+            Case::PsqlCopy => "psql-copy",
+            Case::PgIntakeCreate => "intake-create-pg",
+            Case::PgUpsertFromStaging => "psql-upsert",
+            Case::PgIntakeUpdate => "intake-update-pg",
         }
     }
 
@@ -115,6 +130,8 @@ impl Case {
                 | Case::IntakeCreate
                 | Case::IntakeReimport
                 | Case::IntakeValidateImported
+                | Case::PgIntakeCreate
+                | Case::PgIntakeUpdate
         )
     }
 }
@@ -219,6 +236,36 @@ impl Suite {
         }
     }
 
+    /// `intake import` into an empty PostgreSQL schema against `psql \copy`, and an update
+    /// of every row against `INSERT ... ON CONFLICT DO UPDATE` from a COPY-loaded staging
+    /// table.
+    pub fn postgres() -> Self {
+        Self {
+            name: "postgres",
+            cases: vec![
+                Case::PsqlCopy,
+                Case::PgIntakeCreate,
+                Case::PgUpsertFromStaging,
+                Case::PgIntakeUpdate,
+            ],
+            reference: Case::PsqlCopy,
+            data: DataSet::Valid,
+            ratios: vec![
+                RatioBar {
+                    numerator: Case::PgIntakeCreate,
+                    denominator: Case::PsqlCopy,
+                    at_most: 1.2,
+                },
+                RatioBar {
+                    numerator: Case::PgIntakeUpdate,
+                    denominator: Case::PgUpsertFromStaging,
+                    at_most: 1.0,
+                },
+            ],
+            intake_rss_bar_mb: Some(200.0),
+        }
+    }
+
     fn has(&self, case: Case) -> bool {
         self.cases.contains(&case)
     }
@@ -278,6 +325,10 @@ pub struct Paths {
     pub create_workspace: PathBuf,
     /// The workspace that holds the file, for `intake-reimport` and `intake-validate`.
     pub imported_workspace: PathBuf,
+    /// The postgres suite: the second file (every row changed) and the workspace folder.
+    pub update_csv: PathBuf,
+    pub pg_workspace: PathBuf,
+    pub pg_upsert_script: PathBuf,
 }
 
 impl Paths {
@@ -307,6 +358,9 @@ impl Paths {
             sqlite_script: import_dir.join("sqlite3").join("import.sql"),
             create_workspace: import_dir.join("create"),
             imported_workspace: import_dir.join("imported"),
+            update_csv: data_dir.join(format!("{stem}_changed.csv")),
+            pg_workspace: import_dir.join("postgres"),
+            pg_upsert_script: import_dir.join("postgres-upsert.sql"),
             import_dir,
             data_dir,
             root,
@@ -409,6 +463,16 @@ pub fn run(suite: &Suite, options: &Options) -> Result<Report> {
             suite.name
         );
     }
+    let pg_url = if suite.has(Case::PsqlCopy) {
+        Some(crate::postgres::url())
+    } else {
+        None
+    };
+    let psql = if suite.has(Case::PsqlCopy) {
+        Some(crate::postgres::find_psql()?)
+    } else {
+        None
+    };
     if std::env::var_os("INTAKE_DATABASE_URL").is_some() {
         bail!(
             "INTAKE_DATABASE_URL is set, so every intake case would use that database\nhint: unset it; the benchmark uses each workspace's own intake.db"
@@ -441,6 +505,8 @@ pub fn run(suite: &Suite, options: &Options) -> Result<Report> {
         intake_args: &options.intake_args,
         wrapper: std::env::current_exe().context("cannot find the harness's own executable")?,
         sqlite3,
+        pg_url,
+        psql,
     };
     bench.setup(suite)?;
     for round in 0..options.warmup {
@@ -815,6 +881,8 @@ pub enum Expect {
     AllCreated,
     /// Every row unchanged (the file again, matched on e-mail).
     AllUnchanged,
+    /// Every row updated (the changed file, matched on e-mail).
+    AllUpdated,
 }
 
 /// Parses intake's `--json` output and checks it against `expect` for a file of `rows` rows;
@@ -824,22 +892,24 @@ pub fn check_intake_json(json: &str, rows: u64, expect: Expect) -> Result<Intake
         let start: String = json.chars().take(200).collect();
         format!("intake's --json output is not the expected document: `{start}`")
     })?;
-    let (created, unchanged) = match expect {
-        Expect::AllCreated => (rows, 0),
-        Expect::AllUnchanged => (0, rows),
+    let (created, unchanged, updated) = match expect {
+        Expect::AllCreated => (rows, 0, 0),
+        Expect::AllUnchanged => (0, rows, 0),
+        Expect::AllUpdated => (0, 0, rows),
     };
     let ok = counts.rows == rows
         && counts.created == created
         && counts.unchanged == unchanged
-        && counts.updated == 0
+        && counts.updated == updated
         && counts.failed == 0
         && counts.problems.is_empty()
         && counts.committed != Some(false);
     if !ok {
         bail!(
-            "expected {} rows: {} created, 0 updated, {} unchanged, 0 failed, no problems; intake reported {} rows: {} created, {} updated, {} unchanged, {} failed, {} problems{}",
+            "expected {} rows: {} created, {} updated, {} unchanged, 0 failed, no problems; intake reported {} rows: {} created, {} updated, {} unchanged, {} failed, {} problems{}",
             group(rows),
             group(created),
+            group(updated),
             group(unchanged),
             group(counts.rows),
             group(counts.created),
@@ -910,6 +980,9 @@ struct Bench<'a> {
     wrapper: PathBuf,
     /// The `sqlite3` shell, when the suite has the sqlite3 case.
     sqlite3: Option<PathBuf>,
+    /// The PostgreSQL server and `psql`, for the postgres suite.
+    pg_url: Option<String>,
+    psql: Option<PathBuf>,
 }
 
 impl Bench<'_> {
@@ -951,6 +1024,24 @@ impl Bench<'_> {
             fs_err::create_dir_all(dir)?;
             fs_err::write(&paths.sqlite_script, sqlite3::script(&paths.csv)?)?;
             self.check_reference_table()?;
+        }
+        if suite.has(Case::PsqlCopy) {
+            new_workspace(paths, &paths.pg_workspace)?;
+            eprintln!(
+                "writing `{}`: every row of the file with its notes changed",
+                paths.update_csv.display()
+            );
+            crate::postgres::write_changed(&paths.csv, &paths.update_csv)?;
+            // The reference's table: the columns of the table intake creates, fields only.
+            self.pg_reset(crate::postgres::MODEL_SCHEMA)?;
+            run_untimed(
+                &paths.intake,
+                &self.pg_intake(crate::postgres::MODEL_SCHEMA, &["imports", "list"]),
+            )?;
+            fs_err::write(
+                &paths.pg_upsert_script,
+                crate::postgres::upsert_script(&paths.update_csv)?,
+            )?;
         }
         if suite.has(Case::IntakeReimport) || suite.has(Case::IntakeValidateImported) {
             let ws = &paths.imported_workspace;
@@ -1032,6 +1123,62 @@ impl Bench<'_> {
         })
     }
 
+    fn psql_args(&self, extra: &[OsString]) -> Result<(PathBuf, Vec<OsString>)> {
+        let psql = self
+            .psql
+            .clone()
+            .ok_or_else(|| anyhow!("psql was not looked for"))?;
+        let url = self
+            .pg_url
+            .clone()
+            .ok_or_else(|| anyhow!("no PostgreSQL URL"))?;
+        let mut args: Vec<OsString> = vec![
+            "-X".into(),
+            "-q".into(),
+            "-v".into(),
+            "ON_ERROR_STOP=1".into(),
+            "-d".into(),
+            url.into(),
+        ];
+        args.extend(extra.iter().cloned());
+        Ok((psql, args))
+    }
+
+    /// Runs SQL with psql, untimed.
+    fn psql(&self, sql: &str) -> Result<String> {
+        let (psql, args) = self.psql_args(&["-Atc".into(), sql.into()])?;
+        run_untimed(&psql, &args)
+    }
+
+    /// Drops a schema of the postgres suite.
+    fn pg_reset(&self, schema: &str) -> Result<()> {
+        self.psql(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .map(|_| ())
+    }
+
+    /// `intake --database URL?schema=SCHEMA --workspace DIR ARGS...`
+    fn pg_intake(&self, schema: &str, args: &[&str]) -> Vec<OsString> {
+        let url = self.pg_url.clone().unwrap_or_default();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let mut out: Vec<OsString> = vec![
+            "--database".into(),
+            format!("{url}{sep}schema={schema}").into(),
+            "--workspace".into(),
+            self.paths.pg_workspace.clone().into(),
+        ];
+        out.extend(args.iter().map(OsString::from));
+        out.extend(self.intake_args.iter().cloned());
+        out
+    }
+
+    /// The reference table: intake's field columns, the unique indexes, no rows.
+    fn pg_reference_table(&self, schema: &str) -> Result<()> {
+        self.pg_reset(schema)?;
+        let columns = self.psql(&crate::postgres::model_columns_sql())?;
+        self.psql(&crate::postgres::create_table_sql(schema, columns.trim()))?;
+        Ok(())
+    }
+
     fn sqlite3_path(&self) -> Result<&Path> {
         self.sqlite3
             .as_deref()
@@ -1068,6 +1215,37 @@ impl Bench<'_> {
             | Case::CsvCountInProcess
             | Case::CsvCount
             | Case::IntakeValidate => Ok(()),
+            Case::PsqlCopy => self.pg_reference_table(crate::postgres::COPY_SCHEMA),
+            Case::PgIntakeCreate => {
+                self.pg_reset(crate::postgres::CREATE_SCHEMA)?;
+                run_untimed(
+                    &self.paths.intake,
+                    &self.pg_intake(crate::postgres::CREATE_SCHEMA, &["imports", "list"]),
+                )
+                .map(|_| ())
+            }
+            Case::PgUpsertFromStaging => {
+                self.pg_reference_table(crate::postgres::UPSERT_SCHEMA)?;
+                self.psql(&crate::postgres::copy_command(
+                    crate::postgres::UPSERT_SCHEMA,
+                    &self.paths.csv,
+                )?)
+                .map(|_| ())
+            }
+            Case::PgIntakeUpdate => {
+                self.pg_reset(crate::postgres::UPDATE_SCHEMA)?;
+                let csv = self.paths.csv.to_string_lossy().into_owned();
+                let out = run_untimed(
+                    &self.paths.intake,
+                    &self.pg_intake(
+                        crate::postgres::UPDATE_SCHEMA,
+                        &["import", "contacts", &csv, "--json"],
+                    ),
+                )?;
+                check_intake_json(&out, self.rows, Expect::AllCreated)
+                    .context("the untimed import before intake-update-pg")
+                    .map(|_| ())
+            }
         }
     }
 
@@ -1193,6 +1371,53 @@ impl Bench<'_> {
                 &self.intake_command(&self.paths.imported_workspace, "validate", true),
                 Expect::AllUnchanged,
             ),
+            Case::PsqlCopy => {
+                let (psql, args) = self.psql_args(&[
+                    "-c".into(),
+                    crate::postgres::copy_command(crate::postgres::COPY_SCHEMA, file)?.into(),
+                ])?;
+                let (sample, _, stderr) = self.child(case, &psql, &args)?;
+                if sample.exit_code != Some(0) {
+                    bail!("psql \\copy failed: {}", read_lossy(&stderr).trim_end());
+                }
+                let n = self.psql(&format!(
+                    "SELECT count(*) FROM \"{}\".contacts",
+                    crate::postgres::COPY_SCHEMA
+                ))?;
+                self.check_count(case, n.trim().parse().unwrap_or(0))?;
+                Ok(sample)
+            }
+            Case::PgIntakeCreate => {
+                let csv = file.to_string_lossy().into_owned();
+                self.run_intake(
+                    case,
+                    &self.pg_intake(
+                        crate::postgres::CREATE_SCHEMA,
+                        &["import", "contacts", &csv, "--json"],
+                    ),
+                    Expect::AllCreated,
+                )
+            }
+            Case::PgUpsertFromStaging => {
+                let (psql, args) =
+                    self.psql_args(&["-f".into(), self.paths.pg_upsert_script.clone().into()])?;
+                let (sample, _, stderr) = self.child(case, &psql, &args)?;
+                if sample.exit_code != Some(0) {
+                    bail!("psql upsert failed: {}", read_lossy(&stderr).trim_end());
+                }
+                Ok(sample)
+            }
+            Case::PgIntakeUpdate => {
+                let csv = self.paths.update_csv.to_string_lossy().into_owned();
+                self.run_intake(
+                    case,
+                    &self.pg_intake(
+                        crate::postgres::UPDATE_SCHEMA,
+                        &["import", "contacts", &csv, "--match-on", "email", "--json"],
+                    ),
+                    Expect::AllUpdated,
+                )
+            }
         }
     }
 

@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release -p intake-bench -- validate [--rows 1000000] [--runs 3] [--json]
 //! cargo run --release -p intake-bench -- import [--rows 1000000] [--runs 3] [--json]
+//! cargo run --release -p intake-bench -- postgres [--rows 1000000] [--runs 3] [--json]
 //! cargo run --release -p intake-bench --bin gen-contacts -- ROWS OUT.csv [--error-rate 0.01 --errors-out E.csv]
 //! target/release/csv-count FILE.csv      # the bare parse reference, as a process
 //! ```
@@ -13,12 +14,14 @@
 //! Modules: [`generator`] writes the contacts data set (a port of
 //! `shared/bench/gen_contacts.py`); [`reference`] holds the in-process reference
 //! measurements; [`sqlite3`] is the `sqlite3 .import` reference of the import suite;
+//! [`postgres`] is the `psql` reference of the postgres suite;
 //! [`measure`] runs a child process and takes its wall time and peak RSS; [`stats`]
 //! summarises samples; [`harness`] puts them together into suites of cases.
 
 pub mod generator;
 pub mod harness;
 pub mod measure;
+pub mod postgres;
 pub mod reference;
 pub mod sqlite3;
 pub mod stats;

@@ -4,6 +4,7 @@
 //! cargo run --release -p intake-bench -- validate [--rows 1000000] [--runs 3] [--warmup 1]
 //!     [--json] [--no-build] [--regenerate] [--intake PATH] [--intake-arg ARG]... [--root DIR]
 //! cargo run --release -p intake-bench -- import [the same options]
+//! cargo run --release -p intake-bench -- postgres [the same options]
 //! ```
 //!
 //! See the `harness` module for what a suite does. Exit codes: 0 done, 2 the benchmark could
@@ -35,6 +36,10 @@ enum Command {
     /// Time `intake import` into an empty database against `sqlite3 .import`, and a re-import
     /// of the same file against its dry run (`intake validate`); needs the sqlite3 shell
     Import(SuiteArgs),
+    /// Time `intake import` into PostgreSQL against `psql \copy`, and an update of every row
+    /// against `INSERT ... ON CONFLICT DO UPDATE` from a COPY-loaded staging table; needs psql
+    /// and a server at INTAKE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)
+    Postgres(SuiteArgs),
     /// Run a command and print its wall time, peak RSS and exit code as JSON (used internally)
     #[command(hide = true)]
     Measure {
@@ -99,6 +104,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Validate(args) => run_suite(&Suite::validate(), args),
         Command::Import(args) => run_suite(&Suite::import(), args),
+        Command::Postgres(args) => run_suite(&Suite::postgres(), args),
         Command::Measure {
             stdin,
             stdout,

@@ -1585,6 +1585,11 @@ impl ImportTransaction for PgImport {
             &format!("COPY {stage} ({}) FROM STDIN", cols.join(", ")),
             &data,
         )?;
+        // With the staging table's size known, the joins below go through the unique index on
+        // `uuid` instead of scanning the whole table once per batch.
+        self.client
+            .batch_execute(&format!("ANALYZE {stage}"))
+            .map_err(backend)?;
         let t = ident(&rt.name);
         self.client
             .execute(

@@ -339,6 +339,9 @@ pub struct LookupList {
     pub options: Vec<LookupOption>,
     /// Path separator, for lists of paths.
     pub separator: char,
+    /// A closed list never grows: `--create-missing-options` does not add to it (a workflow's
+    /// statuses).
+    pub closed: bool,
     index: FxHashMap<String, usize>,
 }
 
@@ -368,6 +371,7 @@ impl LookupList {
             case_insensitive,
             options,
             separator,
+            closed: false,
             index,
         }
     }
@@ -477,6 +481,8 @@ mod raw {
         #[serde(default)]
         pub case_insensitive: bool,
         pub separator: Option<String>,
+        #[serde(default)]
+        pub closed: bool,
         pub options: Vec<Spanned<OptionEntry>>,
     }
 
@@ -748,10 +754,9 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
         if options.is_empty() {
             ld.error(Some(list_span), format!("list `{lname}` has no options"));
         }
-        lists.insert(
-            lname.clone(),
-            LookupList::new(lname, list.case_insensitive, options, separator),
-        );
+        let mut built = LookupList::new(lname.clone(), list.case_insensitive, options, separator);
+        built.closed = list.closed;
+        lists.insert(lname, built);
     }
 
     // Type names first, so links can point forward.

@@ -727,7 +727,11 @@ impl<'s> Validator<'s> {
                 }
             };
             let parsed = match parsed {
-                Err(e) if e.code == ProblemCode::UnknownOption && self.create_missing_options => {
+                Err(e)
+                    if e.code == ProblemCode::UnknownOption
+                        && self.create_missing_options
+                        && !plan.list.is_some_and(|l| l.closed) =>
+                {
                     self.new_options(plan, raw, out)
                 }
                 other => other,
@@ -842,7 +846,7 @@ impl<'s> Validator<'s> {
     /// `--create-missing-options`: the cell's unknown values become new options of the list.
     fn new_options<'r>(
         &self,
-        plan: &ColumnPlan<'_>,
+        plan: &ColumnPlan<'r>,
         raw: &'r str,
         out: &mut BatchOutput,
     ) -> Result<Value<'r>, CellError> {
@@ -866,7 +870,8 @@ impl<'s> Validator<'s> {
                     .filter(|p| !p.is_empty())
                 {
                     match list.find(part) {
-                        Some(_) => codes.push(part),
+                        // Known options are stored by code, as without the option.
+                        Some(o) => codes.push(o.code.as_str()),
                         None => {
                             out.new_options.push((list.name.clone(), part.to_string()));
                             codes.push(part);

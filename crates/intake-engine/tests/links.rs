@@ -802,3 +802,55 @@ fn ticketing_contacts_updated_by_email_or_id_with_tri_state_authorisations_and_c
         vec!["NEWSLETTER_FR"]
     );
 }
+
+#[test]
+fn rollout_clients_by_name_with_users_found_by_any_attribute_and_new_options() {
+    let ws = workspace("rollout");
+    rollout_users(&ws);
+    let (o, _) = import_with(
+        &ws,
+        "client",
+        "Name,Status,Assignee,Client User,Location,Device Model,Software Packages\n\
+         BER-NB-0001,Planned,ada@example.com,Grace Hopper,Berlin HQ,Latitude 5450,Teams;chrome\n\
+         BER-NB-0002,Scheduled,U-001,U-003,BER,Latitude 7450,Teams;Zoom\n\
+         BER-NB-0003,Waiting,Ada Lovelace,,BER,Latitude 5450,\n\
+         BER-NB-0004,Planned,Ada Lovelace,Nobody,BER,Latitude 5450,\n\
+         BER-NB-0001,Planned,,,,,\n",
+        |r| {
+            r.on_error = OnError::Skip;
+            r.options.create_missing_options = true;
+        },
+    );
+    let m = messages(&o);
+    assert_eq!(m.len(), 3, "{m:#?}");
+    // A closed list (the workflow) does not grow with --create-missing-options.
+    assert!(m[0].starts_with("4: `Waiting` is not an option"), "{m:#?}");
+    assert!(
+        m[1].starts_with("5: no `user` record has `email`, `user_id` or `name` `Nobody`"),
+        "{m:#?}"
+    );
+    assert!(m[2].contains("`BER-NB-0001` is already in row 2"), "{m:#?}");
+    assert_eq!(o.counts.created, 2);
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT c.name || ' ' || a.name || ' / ' || u.name || ' ' || c.software FROM client c \
+             JOIN user a ON a.uuid = c.assignee JOIN user u ON u.uuid = c.client_user ORDER BY c.name"
+        ),
+        vec![
+            "BER-NB-0001 Ada Lovelace / Grace Hopper teams;chrome",
+            // A known option by its code, a new one as written.
+            "BER-NB-0002 Ada Lovelace / Alan Turing teams;Zoom"
+        ]
+    );
+    // Update an existing client by its name.
+    let (o, _) = import_with(&ws, "client", "Name,Status\nBER-NB-0002,Done\n", |r| {
+        r.match_on = vec!["name".into()]
+    });
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(o.counts.updated, 1);
+    assert_eq!(
+        column(&ws, "SELECT status FROM client WHERE name = 'BER-NB-0002'"),
+        vec!["done"]
+    );
+}

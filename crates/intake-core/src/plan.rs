@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::RowNumber;
 use crate::report::{Column, Problem, ProblemCode};
-use crate::schema::{FieldType, RecordType, Unique};
+use crate::schema::{FieldType, RecordType};
 use crate::stored::{Stored, uuid_text};
 
 /// What a row asks for: the import's mode, or the row's action column.
@@ -308,27 +308,7 @@ impl<'s> Planner<'s> {
         uuid_column: Option<Column>,
         options: PlanOptions,
     ) -> Self {
-        let mut slots: Vec<Vec<usize>> = Vec::new();
-        for (fi, f) in record_type.fields.iter().enumerate() {
-            match &f.unique {
-                Unique::No => {}
-                Unique::InType => slots.push(vec![fi]),
-                Unique::Within(parent) => {
-                    if let Some(pi) = record_type.field_index(parent.as_str()) {
-                        slots.push(vec![pi, fi]);
-                    }
-                }
-            }
-        }
-        for key in &record_type.natural_keys {
-            let v: Vec<usize> = key
-                .iter()
-                .filter_map(|n| record_type.field_index(n.as_str()))
-                .collect();
-            if !v.is_empty() && !slots.contains(&v) {
-                slots.push(v);
-            }
-        }
+        let slots = record_type.unique_slots();
         let mut links = Vec::new();
         let mut link_by = Vec::new();
         for (i, f) in record_type.fields.iter().enumerate() {

@@ -78,6 +78,34 @@ pub struct RecordType {
 }
 
 impl RecordType {
+    /// The sets of fields whose values must be unique together, each once: unique fields,
+    /// unique-within pairs (parent first) and natural keys. The validator checks them within
+    /// a file, the planner against stored records, and the stores make them unique indexes.
+    pub fn unique_slots(&self) -> Vec<Vec<usize>> {
+        let mut slots: Vec<Vec<usize>> = Vec::new();
+        for (fi, f) in self.fields.iter().enumerate() {
+            match &f.unique {
+                Unique::No => {}
+                Unique::InType => slots.push(vec![fi]),
+                Unique::Within(parent) => {
+                    if let Some(pi) = self.field_index(parent.as_str()) {
+                        slots.push(vec![pi, fi]);
+                    }
+                }
+            }
+        }
+        for key in &self.natural_keys {
+            let v: Vec<usize> = key
+                .iter()
+                .filter_map(|n| self.field_index(n.as_str()))
+                .collect();
+            if !v.is_empty() && !slots.contains(&v) {
+                slots.push(v);
+            }
+        }
+        slots
+    }
+
     /// The field with this name.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name.as_str() == name)

@@ -18,7 +18,7 @@ use crate::locale::{DateFormat, DateTimeFormat, Locale};
 use crate::mapping::{Mapping, Target};
 use crate::plan::{Action, CellValue, TypedRow};
 use crate::report::{Column, Judgement, Problem, ProblemCode, Reading, ValidationReport, Warning};
-use crate::schema::{Field, FieldType, LookupList, RecordType, Schema, Unique};
+use crate::schema::{Field, FieldType, LookupList, RecordType, Schema};
 use crate::stored::{Stored, to_stored};
 
 /// A reader's remark about one cell, passed in by the caller.
@@ -352,27 +352,7 @@ impl<'s> Validator<'s> {
         }
 
         // Unique slots: unique fields, unique-within pairs and natural keys, each once.
-        let mut slot_fields: Vec<Vec<usize>> = Vec::new();
-        for (fi, f) in record_type.fields.iter().enumerate() {
-            match &f.unique {
-                Unique::No => {}
-                Unique::InType => slot_fields.push(vec![fi]),
-                Unique::Within(parent) => {
-                    if let Some(pi) = record_type.field_index(parent.as_str()) {
-                        slot_fields.push(vec![pi, fi]);
-                    }
-                }
-            }
-        }
-        for key in &record_type.natural_keys {
-            let v: Vec<usize> = key
-                .iter()
-                .filter_map(|n| record_type.field_index(n.as_str()))
-                .collect();
-            if !v.is_empty() && !slot_fields.contains(&v) {
-                slot_fields.push(v);
-            }
-        }
+        let slot_fields = record_type.unique_slots();
         let mut key_count = 0;
         let mut unique_slots = Vec::new();
         for fields in slot_fields {

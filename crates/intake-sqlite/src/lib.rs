@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use intake_core::filter::Filter;
 use intake_core::plan::StoredRecord;
-use intake_core::schema::{FieldType, RecordType, Schema, Unique};
+use intake_core::schema::{FieldType, RecordType, Schema};
 use intake_core::stored::{Stored, StoredKind, kind_of, uuid_text};
 use intake_store::{
     Change, Counts, ImportRecord, ImportStatus, ImportTransaction, Migration, NewImport, NewRecord,
@@ -132,27 +132,7 @@ fn unique_indexes(rt: &RecordType) -> Vec<(String, String)> {
             ident(t)
         ),
     )];
-    let mut slots: Vec<Vec<usize>> = Vec::new();
-    for (fi, f) in rt.fields.iter().enumerate() {
-        match &f.unique {
-            Unique::No => {}
-            Unique::InType => slots.push(vec![fi]),
-            Unique::Within(parent) => {
-                if let Some(pi) = rt.field_index(parent.as_str()) {
-                    slots.push(vec![pi, fi]);
-                }
-            }
-        }
-    }
-    for key in &rt.natural_keys {
-        let v: Vec<usize> = key
-            .iter()
-            .filter_map(|n| rt.field_index(n.as_str()))
-            .collect();
-        if !v.is_empty() && !slots.contains(&v) {
-            slots.push(v);
-        }
-    }
+    let slots = rt.unique_slots();
     for slot in slots {
         let names: Vec<&str> = slot.iter().map(|&f| rt.fields[f].name.as_str()).collect();
         let name = format!("{t}__{}", names.join("__"));

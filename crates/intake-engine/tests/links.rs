@@ -36,13 +36,9 @@ fn workspace(name: &str) -> Workspace {
     }
 }
 
-fn import_with(
-    ws: &Workspace,
-    record_type: &str,
-    csv: &str,
-    opts: impl FnOnce(&mut ImportRequest),
-) -> (ImportOutcome, String) {
-    let mut req = ImportRequest {
+/// An all-or-nothing import request with the workspace's locale.
+fn request(ws: &Workspace, record_type: &str) -> ImportRequest {
+    ImportRequest {
         record_type: record_type.into(),
         options: ValidateOptions::new(ws.schema.locale.clone()),
         csv: CsvOptions::default(),
@@ -55,7 +51,16 @@ fn import_with(
         now: "2026-01-01T00:00:00Z".into(),
         fail_at: None,
         dry_run: false,
-    };
+    }
+}
+
+fn import_with(
+    ws: &Workspace,
+    record_type: &str,
+    csv: &str,
+    opts: impl FnOnce(&mut ImportRequest),
+) -> (ImportOutcome, String) {
+    let mut req = request(ws, record_type);
     opts(&mut req);
     let input = BytesInput {
         name: format!("{record_type}.csv"),
@@ -622,20 +627,7 @@ fn an_interactions_kind_follows_from_the_link_that_is_filled() {
 #[test]
 fn the_success_file_lists_the_linked_records_created_inline() {
     let ws = workspace("crm");
-    let req = ImportRequest {
-        record_type: "contact".into(),
-        options: ValidateOptions::new(ws.schema.locale.clone()),
-        csv: CsvOptions::default(),
-        sheet: Default::default(),
-        mapping: ManualMapping::default(),
-        threads: 2,
-        on_error: OnError::Abort,
-        match_on: vec![],
-        force: false,
-        now: "2026-01-01T00:00:00Z".into(),
-        fail_at: None,
-        dry_run: false,
-    };
+    let req = request(&ws, "contact");
     let input = BytesInput {
         name: "contacts.csv".into(),
         bytes:

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod report;
 pub mod row;
 pub mod schema;
+pub mod share;
 pub mod stored;
 pub mod validate;
 

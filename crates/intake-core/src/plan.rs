@@ -298,6 +298,11 @@ pub struct Planner<'s> {
     /// Links that create their target inline: (link field, target type, the target's field
     /// that tells rows apart: its natural key, when that is one field).
     inline: Vec<(usize, &'s RecordType, Option<usize>)>,
+    /// Implied links: (link field, the link field it is implied by, that link's target, the
+    /// target's field holding the implied record).
+    implied: Vec<(usize, usize, &'s RecordType, usize)>,
+    /// Inline links created only with another: (link field, the other inline link field).
+    inline_with: Vec<(usize, usize)>,
 }
 
 impl<'s> Planner<'s> {
@@ -326,6 +331,116 @@ impl<'s> Planner<'s> {
             links,
             link_by,
             inline: Vec::new(),
+            implied: Vec::new(),
+            inline_with: Vec::new(),
+        }
+    }
+
+    /// Lets an empty cell of link `field` take the record that the target of link `via`
+    /// links to (the schema's `implied_by`): `via_target` is that link's target type.
+    #[must_use]
+    pub fn with_implied(mut self, field: usize, via: usize, via_target: &'s RecordType) -> Self {
+        let target = match &self.record_type.fields[field].field_type {
+            FieldType::Link(l) => l.target.as_str(),
+            _ => return self,
+        };
+        if let Some(g) = via_target
+            .fields
+            .iter()
+            .position(|g| matches!(&g.field_type, FieldType::Link(l) if l.target == target))
+        {
+            self.implied.push((field, via, via_target, g));
+        }
+        self
+    }
+
+    /// Lets the inline link `field` create its target only when the row creates the target
+    /// of the inline link `with` too (the schema's `inline_with`).
+    #[must_use]
+    pub fn with_inline_with(mut self, field: usize, with: usize) -> Self {
+        self.inline_with.push((field, with));
+        self
+    }
+
+    /// Whether [`Planner::apply_implied`] has anything to do.
+    pub fn has_implied(&self) -> bool {
+        !self.implied.is_empty() || !self.inline_with.is_empty()
+    }
+
+    /// For implied links: the records to read, per type (the rows' existing targets of the
+    /// links they are implied by), for rows that leave the implied link empty.
+    pub fn implied_needs(&self, rows: &[TypedRow]) -> Vec<(&'s RecordType, Vec<Uuid>)> {
+        let mut out: Vec<(&'s RecordType, Vec<Uuid>)> = Vec::new();
+        for &(field, via, via_target, _) in &self.implied {
+            let mut uuids: Vec<Uuid> = rows
+                .iter()
+                .filter(|r| !r.failed && Self::implied_open(r, field))
+                .filter_map(|r| Self::linked(r, via))
+                .collect();
+            uuids.sort_unstable();
+            uuids.dedup();
+            if uuids.is_empty() {
+                continue;
+            }
+            match out.iter_mut().find(|(t, _)| t.name == via_target.name) {
+                Some((_, u)) => {
+                    u.extend(uuids);
+                    u.sort_unstable();
+                    u.dedup();
+                }
+                None => out.push((via_target, uuids)),
+            }
+        }
+        out
+    }
+
+    /// The implied link's cell is empty, or holds only the inline creation's placeholder.
+    fn implied_open(r: &TypedRow, field: usize) -> bool {
+        match &r.values[field] {
+            CellValue::Keep | CellValue::Set(Stored::Null) => true,
+            CellValue::Set(Stored::Text(t)) => t.is_empty(),
+            CellValue::Set(_) => false,
+        }
+    }
+
+    /// The stored record a link of the row names (not one the row creates).
+    fn linked(r: &TypedRow, field: usize) -> Option<Uuid> {
+        if r.creates.iter().any(|c| c.field == field) {
+            return None;
+        }
+        match &r.values[field] {
+            CellValue::Set(Stored::Text(t)) => Uuid::try_parse(t).ok(),
+            _ => None,
+        }
+    }
+
+    /// Fills implied links from `held` (the records [`Planner::implied_needs`] asked for),
+    /// instead of creating their targets inline; then drops the inline creations that
+    /// `inline_with` allows only together with another.
+    pub fn apply_implied(&self, rows: &mut [TypedRow], held: &FxHashMap<Uuid, StoredRecord>) {
+        for r in rows.iter_mut().filter(|r| !r.failed) {
+            for &(field, via, _, g) in &self.implied {
+                if !Self::implied_open(r, field) {
+                    continue;
+                }
+                let Some(target) = Self::linked(r, via)
+                    .and_then(|u| held.get(&u))
+                    .and_then(|rec| rec.values.get(g))
+                    .filter(|v| !v.is_null())
+                else {
+                    continue;
+                };
+                r.values[field] = CellValue::Set(target.clone());
+                r.creates.retain(|c| c.field != field);
+            }
+            for &(field, with) in &self.inline_with {
+                if r.creates.iter().any(|c| c.field == field)
+                    && !r.creates.iter().any(|c| c.field == with)
+                {
+                    r.creates.retain(|c| c.field != field);
+                    r.values[field] = CellValue::Keep;
+                }
+            }
         }
     }
 

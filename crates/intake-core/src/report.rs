@@ -89,6 +89,7 @@ codes! {
     UnknownLink => "unknown_link", "a link names a record that does not exist";
     DuplicateInStore => "duplicate_in_store", "a unique value is already used by another stored record";
     ConflictingUpdate => "conflicting_update", "two rows update the same record with different values";
+    SharedFieldConflict => "shared_field_conflict", "rows set a field that linked records share to different values";
     ChangedSinceExport => "changed_since_export", "update sheet: the stored value is no longer the exported `[old]` value";
     InvalidAction => "invalid_action", "the action column holds something other than create, update, upsert, delete or deactivate";
     WriteFailed => "write_failed", "the database refused the row";

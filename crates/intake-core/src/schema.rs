@@ -48,6 +48,19 @@ pub struct Schema {
     pub lists: BTreeMap<String, LookupList>,
     /// Record types in the order the schema declares them.
     pub types: Vec<RecordType>,
+    /// How imports of the workspace treat failing rows unless told otherwise.
+    pub import_defaults: ImportDefaults,
+}
+
+/// The workspace's defaults for imports (`[workspace]` `on_error` and `response`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportDefaults {
+    /// Partial imports: rows with problems are left out and the others written
+    /// (`on_error = "skip"`); otherwise all or nothing.
+    pub skip_failing_rows: bool,
+    /// Failing rows go to a response file next to the imported file unless another is
+    /// named (`response = true`).
+    pub response_file: bool,
 }
 
 impl Schema {
@@ -242,6 +255,17 @@ pub struct Link {
     /// Set when the record is created only: a row that updates the record leaves the link as
     /// it is (an account's parent is not changed by import).
     pub fixed: bool,
+    /// Fields that a record and the record it links to share (links to the record's own
+    /// type only): after an import they hold equal values. Rows that set a shared field
+    /// differently on two directly linked records fail; a row that sets it updates the
+    /// linked records too.
+    pub shares: Vec<FieldName>,
+    /// An empty cell takes the target that the record linked by this other link field links
+    /// to (a lead's account is its primary contact's account).
+    pub implied_by: Option<FieldName>,
+    /// With `inline`: the target is created inline only when the row creates the record of
+    /// this other inline link too (an opportunity creates its account only with a new contact).
+    pub inline_with: Option<FieldName>,
 }
 
 /// The type of a field, with its type-specific constraints.
@@ -489,6 +513,8 @@ mod raw {
     pub struct Workspace {
         pub name: Option<String>,
         pub description: Option<String>,
+        pub on_error: Option<Spanned<String>>,
+        pub response: Option<bool>,
     }
 
     #[derive(Deserialize, Default)]
@@ -571,6 +597,9 @@ mod raw {
         pub by: Option<By>,
         pub inline: Option<bool>,
         pub fixed: Option<bool>,
+        pub shares: Option<Vec<String>>,
+        pub implied_by: Option<String>,
+        pub inline_with: Option<String>,
         // select
         pub derive: Option<Vec<DeriveRule>>,
     }
@@ -710,11 +739,26 @@ impl Schema {
 }
 
 fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
+    let mut import_defaults = ImportDefaults::default();
     let (name, description) = match file.workspace {
-        Some(w) => (
-            w.name.unwrap_or_default(),
-            w.description.unwrap_or_default(),
-        ),
+        Some(w) => {
+            if let Some(on_error) = w.on_error {
+                let span = on_error.span();
+                match on_error.into_inner().as_str() {
+                    "skip" => import_defaults.skip_failing_rows = true,
+                    "abort" => {}
+                    other => ld.error(
+                        Some(span),
+                        format!("workspace `on_error` is `{other}`; expected `abort` (all or nothing) or `skip` (write the valid rows)"),
+                    ),
+                }
+            }
+            import_defaults.response_file = w.response.unwrap_or(false);
+            (
+                w.name.unwrap_or_default(),
+                w.description.unwrap_or_default(),
+            )
+        }
         None => (String::new(), String::new()),
     };
     let locale = match file.locale {
@@ -953,6 +997,56 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
                         ));
                     }
                 }
+                if !link.shares.is_empty() && link.target != t.name {
+                    link_errors.push(format!(
+                        "type `{}`, field `{}`: `shares` is for links between records of one type, but this link goes to `{}`",
+                        t.name, f.name, link.target
+                    ));
+                }
+                for s in &link.shares {
+                    match t.fields.iter().find(|g| g.name == *s) {
+                        None => link_errors.push(format!(
+                            "type `{}`, field `{}`: `shares` names `{s}`, which is not a field of `{}`",
+                            t.name, f.name, t.name
+                        )),
+                        Some(g) if g.name == f.name => link_errors.push(format!(
+                            "type `{}`, field `{}`: a link cannot share itself",
+                            t.name, f.name
+                        )),
+                        Some(g) if g.unique != Unique::No => link_errors.push(format!(
+                            "type `{}`, field `{}`: `shares` names `{s}`, which is unique: linked records cannot hold equal values of it",
+                            t.name, f.name
+                        )),
+                        Some(_) => {}
+                    }
+                }
+                if let Some(via) = &link.implied_by {
+                    let ok = t.fields.iter().any(|g| {
+                        g.name == *via
+                            && g.name != f.name
+                            && matches!(&g.field_type, FieldType::Link(l) if types.iter().any(|x| x.name == l.target && x.fields.iter().any(|h| matches!(&h.field_type, FieldType::Link(m) if m.target == link.target))))
+                    });
+                    if !ok {
+                        link_errors.push(format!(
+                            "type `{}`, field `{}`: `implied_by = \"{via}\"` must name another link field of `{}` whose target links to `{}`",
+                            t.name, f.name, t.name, link.target
+                        ));
+                    }
+                }
+                if let Some(with) = &link.inline_with {
+                    let ok = link.inline
+                        && t.fields.iter().any(|g| {
+                            g.name == *with
+                                && g.name != f.name
+                                && matches!(&g.field_type, FieldType::Link(l) if l.inline)
+                        });
+                    if !ok {
+                        link_errors.push(format!(
+                            "type `{}`, field `{}`: `inline_with = \"{with}\"` needs `inline = true` here and must name another link field of `{}` with `inline = true`",
+                            t.name, f.name, t.name
+                        ));
+                    }
+                }
                 if link.inline && target.natural_keys.is_empty() {
                     link_errors.push(format!(
                         "type `{}`, field `{}`: `inline = true` needs a natural key on `{}` (`natural_keys = [[\"field\"]]`): it tells which rows mean the same new record",
@@ -1007,6 +1101,7 @@ fn build(ld: &mut Loader<'_>, file: raw::File) -> Schema {
         locale,
         lists,
         types,
+        import_defaults,
     }
 }
 
@@ -1114,7 +1209,15 @@ fn allowed_keys(field_type: &str) -> &'static [&'static str] {
         "select" => &["list", "derive"],
         "path" => &["list"],
         "multiselect" => &["list", "separator"],
-        "link" => &["target", "by", "inline", "fixed"],
+        "link" => &[
+            "target",
+            "by",
+            "inline",
+            "fixed",
+            "shares",
+            "implied_by",
+            "inline_with",
+        ],
         _ => &[],
     }
 }
@@ -1178,7 +1281,7 @@ fn build_field(
         return None;
     }
     // Type-specific keys on the wrong type are mistakes, not silently ignored.
-    let present: [(&str, bool); 17] = [
+    let present: [(&str, bool); 20] = [
         ("min_length", f.min_length.is_some()),
         ("max_length", f.max_length.is_some()),
         ("pattern", f.pattern.is_some()),
@@ -1195,6 +1298,9 @@ fn build_field(
         ("target", f.target.is_some() || f.by.is_some()),
         ("inline", f.inline.is_some()),
         ("fixed", f.fixed.is_some()),
+        ("shares", f.shares.is_some()),
+        ("implied_by", f.implied_by.is_some()),
+        ("inline_with", f.inline_with.is_some()),
         ("derive", f.derive.is_some()),
     ];
     let allowed = allowed_keys(ty);
@@ -1404,6 +1510,14 @@ fn build_field(
                 by,
                 inline: f.inline.unwrap_or(false),
                 fixed: f.fixed.unwrap_or(false),
+                shares: f
+                    .shares
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(FieldName)
+                    .collect(),
+                implied_by: f.implied_by.map(FieldName),
+                inline_with: f.inline_with.map(FieldName),
             })
         }
         "uuid" => FieldType::Uuid,

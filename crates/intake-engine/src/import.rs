@@ -34,6 +34,7 @@ use intake_core::plan::{
 };
 use intake_core::report::{Problem, ProblemCode, ValidationReport};
 use intake_core::schema::{RecordType, Schema};
+use intake_core::share::{SharedWrite, Sharing};
 use intake_core::stored::{Stored, uuid_text};
 use intake_core::validate::{BatchOutput, ValidateOptions, Validator};
 use intake_formats::{
@@ -193,6 +194,8 @@ pub struct ImportOutcome {
     pub success_rows: u64,
     /// Linked records created inline, per type (for a dry run: that would be created).
     pub linked_created: BTreeMap<String, u64>,
+    /// Linked records updated so that they keep sharing the fields the rows set.
+    pub shared_updated: u64,
 }
 
 /// Where the response and success files go.
@@ -341,6 +344,8 @@ struct Pass<'st> {
     written_links: Vec<(u64, usize, Uuid)>,
     /// The inline link fields, and the file column of each, if any.
     inline_fields: Vec<(usize, Option<usize>)>,
+    /// Linked records updated to keep shared fields equal.
+    shared_updated: u64,
 }
 
 /// What a worker sends back for a batch.
@@ -428,6 +433,7 @@ fn run<'st>(
     let columns: Vec<_> = (0..rt.fields.len())
         .map(|f| mapped.mapping.column_of(f).map(|c| c.column.clone()))
         .collect();
+    let sharings = Sharing::of(rt, &columns);
     let uuid_column = mapped
         .mapping
         .uuid_column()
@@ -445,6 +451,7 @@ fn run<'st>(
     let planner = inline_links.iter().fold(planner, |p, (field, target, _)| {
         p.with_inline(*field, target)
     });
+    let planner = with_link_rules(schema, rt, planner);
 
     let import = NewImport {
         record_type: rt.name.clone(),
@@ -500,6 +507,10 @@ fn run<'st>(
         inline_validators.iter().map(|v| (v.0, v.1)).collect();
     let mut store_error: Option<ImportError> = None;
     let stopped = std::cell::Cell::new(false);
+    // What rows wrote to records that share fields through a link, per sharing.
+    let mut shared: Vec<Vec<(SharedWrite, Counted)>> = vec![Vec::new(); sharings.len()];
+    // UUIDs of written records are needed for sharing too.
+    let keep_uuids = keep_uuids || !sharings.is_empty();
 
     let (work_tx, work_rx) = mpsc::sync_channel::<(usize, RecordBatch)>(threads);
     let work_rx = Mutex::new(work_rx);
@@ -681,6 +692,7 @@ fn run<'st>(
                     else {
                         continue;
                     };
+                    let first_new = linked.len();
                     for ic in std::mem::take(&mut typed.creates) {
                         let made = inline_created.entry(ic.target.clone()).or_default();
                         let uuid = match made.get(&ic.key) {
@@ -699,6 +711,11 @@ fn run<'st>(
                             }
                         };
                         set_link(op, ic.field, &uuid);
+                    }
+                    // Records one row creates link to each other (a lead's new contact
+                    // belongs to its new account), and to what the row links to.
+                    for (t, record) in linked.iter_mut().skip(first_new) {
+                        link_created(schema, rt, op, t, record);
                     }
                 }
                 let write_now = request.on_error == OnError::Skip || !failed_any;
@@ -720,6 +737,7 @@ fn run<'st>(
                             }
                         }
                     }
+                    let start = written.len();
                     match write(
                         rt,
                         tx.as_mut(),
@@ -736,8 +754,27 @@ fn run<'st>(
                             stopped.set(true);
                         }
                     }
+                    if !sharings.is_empty() {
+                        let uuids = written.get(start..).unwrap_or_default();
+                        collect_shared(
+                            &sharings,
+                            &ops,
+                            |i, _| uuids.get(i).map(|w| w.1),
+                            &c.out.typed,
+                            &mut shared,
+                        );
+                    }
                 } else if request.dry_run {
                     tally(&ops, &mut counts);
+                    if !sharings.is_empty() {
+                        collect_shared(
+                            &sharings,
+                            &ops,
+                            |_, op| Some(op.target().unwrap_or_else(Uuid::now_v7)),
+                            &c.out.typed,
+                            &mut shared,
+                        );
+                    }
                     for (t, _) in &linked {
                         *linked_created.entry(t.clone()).or_default() += 1;
                     }
@@ -792,6 +829,21 @@ fn run<'st>(
     if let Some(e) = store_error {
         return Err(e);
     }
+    let mut shared_updated = 0;
+    for (sharing, writes) in sharings.iter().zip(shared) {
+        shared_updated += share(
+            store,
+            rt,
+            sharing,
+            writes,
+            tx.as_mut(),
+            request,
+            failed_any,
+            &mut late_problems,
+            &mut undo,
+            &mut counts,
+        )?;
+    }
     validation.add_problems(late_problems);
     warnings.extend(reader.take_warnings());
     let report = validation.finish(header_row, mapped.problems.clone(), warnings);
@@ -813,7 +865,118 @@ fn run<'st>(
         linked_created,
         written_links,
         inline_fields,
+        shared_updated,
     })
+}
+
+/// Keeps what the rows of a batch wrote to records that share fields. `uuid_of(i, op)` is
+/// the record the `i`th op wrote.
+fn collect_shared(
+    sharings: &[Sharing<'_>],
+    ops: &[Op],
+    uuid_of: impl Fn(usize, &Op) -> Option<Uuid>,
+    typed: &[TypedRow],
+    shared: &mut [Vec<(SharedWrite, Counted)>],
+) {
+    for (i, op) in ops.iter().enumerate() {
+        let Some(uuid) = uuid_of(i, op) else { continue };
+        let Some(t) = typed
+            .binary_search_by_key(&op.row(), |t| t.row)
+            .ok()
+            .and_then(|i| typed.get(i))
+        else {
+            continue;
+        };
+        for (sharing, out) in sharings.iter().zip(shared.iter_mut()) {
+            if let Some(w) = sharing.write_of(op, &t.values, uuid) {
+                out.push((w, Counted::of(op)));
+            }
+        }
+    }
+}
+
+/// Rows per lookup when reading the records around shared writes.
+const SHARE_LOOKUP: usize = 1000;
+
+/// Makes linked records agree on the fields they share, once every row is written: rows
+/// that contradict each other fail (in a partial import their writes are undone), linked
+/// records take the values the rows set. Returns how many linked records it updated.
+#[allow(clippy::too_many_arguments)]
+fn share(
+    store: &dyn Store,
+    rt: &RecordType,
+    sharing: &Sharing<'_>,
+    writes: Vec<(SharedWrite, Counted)>,
+    tx: Option<&mut Box<dyn intake_store::ImportTransaction + '_>>,
+    request: &ImportRequest,
+    failed_any: bool,
+    problems: &mut Vec<Problem>,
+    undo: &mut Vec<Uuid>,
+    counts: &mut Counts,
+) -> Result<u64, ImportError> {
+    if writes.is_empty() {
+        return Ok(0);
+    }
+    let (writes, counted): (Vec<SharedWrite>, Vec<Counted>) = writes.into_iter().unzip();
+    let mut session = store.read()?;
+    let mut stored: FxHashMap<Uuid, intake_core::plan::StoredRecord> = FxHashMap::default();
+    for chunk in Sharing::updated(&writes).chunks(SHARE_LOOKUP) {
+        for r in session.by_uuid(rt, chunk)? {
+            stored.insert(r.uuid, r);
+        }
+    }
+    let keys: Vec<Vec<Stored>> = writes
+        .iter()
+        .map(|w| vec![Stored::Text(uuid_text(&w.uuid))])
+        .collect();
+    for chunk in keys.chunks(SHARE_LOOKUP) {
+        for r in session.by_key(rt, &[sharing.link()], chunk)? {
+            stored.insert(r.uuid, r);
+        }
+    }
+    for chunk in sharing.targets(&writes, &stored).chunks(SHARE_LOOKUP) {
+        for r in session.by_uuid(rt, chunk)? {
+            stored.insert(r.uuid, r);
+        }
+    }
+    drop(session);
+    let out = sharing.reconcile(&writes, &stored);
+    let conflicts = !out.failed.is_empty();
+    problems.extend(out.problems);
+    let partial = request.on_error == OnError::Skip;
+    if partial && tx.is_some() {
+        let index: FxHashMap<Uuid, usize> = writes
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.uuid, i))
+            .collect();
+        for (_, uuid) in &out.failed {
+            if let Some(c) = index.get(uuid).and_then(|i| counted.get(*i)) {
+                let n = c.count(counts);
+                *n = n.saturating_sub(1);
+            }
+            undo.push(*uuid);
+        }
+    }
+    // An all-or-nothing import with problems writes nothing more.
+    if !partial && (failed_any || conflicts) {
+        return Ok(0);
+    }
+    let n = out.updates.len() as u64;
+    if let Some(tx) = tx {
+        let updates: Vec<RecordUpdate> = out
+            .updates
+            .into_iter()
+            .filter_map(|op| match op {
+                Op::Update {
+                    uuid, set, before, ..
+                } => Some(RecordUpdate { uuid, set, before }),
+                _ => None,
+            })
+            .collect();
+        tx.update(rt, &updates, &request.now)?;
+    }
+    Ok(n)
 }
 
 /// A record that rows of the file touched. There is one per record a file updates, so it
@@ -1014,14 +1177,58 @@ fn resolve_links(
     rows: &mut [TypedRow],
 ) -> Result<Vec<Problem>, StoreError> {
     let needs = planner.link_key_needs(rows);
-    if needs.is_empty() {
-        return Ok(Vec::new());
+    let problems = if needs.is_empty() {
+        Vec::new()
+    } else {
+        let mut found = FoundLinkKeys::default();
+        for lk in &needs {
+            find_link_keys(schema, session, lk, &mut found)?;
+        }
+        planner.resolve_links(rows, &found)
+    };
+    if planner.has_implied() {
+        let mut held = FxHashMap::default();
+        for (target, uuids) in planner.implied_needs(rows) {
+            for r in session.by_uuid(target, &uuids)? {
+                held.insert(r.uuid, r);
+            }
+        }
+        planner.apply_implied(rows, &held);
     }
-    let mut found = FoundLinkKeys::default();
-    for lk in &needs {
-        find_link_keys(schema, session, lk, &mut found)?;
+    Ok(problems)
+}
+
+/// The schema's rules of links between several links of a row: `implied_by` and
+/// `inline_with`.
+fn with_link_rules<'s>(
+    schema: &'s Schema,
+    rt: &'s RecordType,
+    planner: Planner<'s>,
+) -> Planner<'s> {
+    use intake_core::schema::FieldType;
+    let mut planner = planner;
+    for (i, f) in rt.fields.iter().enumerate() {
+        let FieldType::Link(l) = &f.field_type else {
+            continue;
+        };
+        if let Some(via) = l
+            .implied_by
+            .as_ref()
+            .and_then(|v| rt.field_index(v.as_str()))
+            && let FieldType::Link(vl) = &rt.fields[via].field_type
+            && let Some(via_target) = schema.record_type(&vl.target)
+        {
+            planner = planner.with_implied(i, via, via_target);
+        }
+        if let Some(with) = l
+            .inline_with
+            .as_ref()
+            .and_then(|w| rt.field_index(w.as_str()))
+        {
+            planner = planner.with_inline_with(i, with);
+        }
     }
-    Ok(planner.resolve_links(rows, &found))
+    planner
 }
 
 /// Finds the records that link keys name, trying the link's key fields in order: a key
@@ -1257,6 +1464,35 @@ fn set_link(op: &mut Op, field: usize, uuid: &Uuid) {
     }
 }
 
+/// Fills the empty links of a record a row creates inline with the records the row links to
+/// of the same type (the contact a lead row creates belongs to the account the row names or
+/// creates).
+fn link_created(schema: &Schema, rt: &RecordType, op: &Op, target: &str, record: &mut NewRecord) {
+    use intake_core::schema::FieldType;
+    let Some(tt) = schema.record_type(target) else {
+        return;
+    };
+    for (g, field) in tt.fields.iter().enumerate() {
+        let FieldType::Link(l) = &field.field_type else {
+            continue;
+        };
+        if !record.values.get(g).is_some_and(Stored::is_null) {
+            continue;
+        }
+        let from_row = rt
+            .fields
+            .iter()
+            .enumerate()
+            .find_map(|(f, rf)| match &rf.field_type {
+                FieldType::Link(rl) if rl.target == l.target => link_of(op, f),
+                _ => None,
+            });
+        if let (Some(u), Some(v)) = (from_row, record.values.get_mut(g)) {
+            *v = Stored::Text(uuid_text(&u));
+        }
+    }
+}
+
 /// Writes the linked records a batch creates inline, before the batch's own records.
 fn write_linked(
     schema: &Schema,
@@ -1483,6 +1719,11 @@ fn finish(
             std::mem::take(&mut pass.linked_created)
         } else {
             BTreeMap::new()
+        },
+        shared_updated: if committed || request.dry_run {
+            pass.shared_updated
+        } else {
+            0
         },
     })
 }

@@ -3,114 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::*;
 use intake_core::demo;
-use intake_core::mapping::ManualMapping;
 use intake_core::schema::Schema;
-use intake_core::validate::ValidateOptions;
-use intake_engine::{
-    BytesInput, ImportOutcome, ImportRequest, NoProgress, OnError, Outputs, import as run_import,
-};
-use intake_formats::CsvOptions;
-use intake_sqlite::SqliteStore;
+use intake_engine::OnError;
 use intake_store::Store;
-use tempfile::TempDir;
-
-struct Workspace {
-    _dir: TempDir,
-    db: std::path::PathBuf,
-    schema: Schema,
-    store: SqliteStore,
-}
-
-fn workspace(name: &str) -> Workspace {
-    let schema = demo::demo(name).unwrap().schema().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("intake.db");
-    let store = SqliteStore::open(&db).unwrap();
-    store.migrate(&schema).unwrap();
-    Workspace {
-        _dir: dir,
-        db,
-        schema,
-        store,
-    }
-}
-
-/// An all-or-nothing import request with the workspace's locale.
-fn request(ws: &Workspace, record_type: &str) -> ImportRequest {
-    ImportRequest {
-        record_type: record_type.into(),
-        options: ValidateOptions::new(ws.schema.locale.clone()),
-        csv: CsvOptions::default(),
-        sheet: Default::default(),
-        mapping: ManualMapping::default(),
-        threads: 2,
-        on_error: OnError::Abort,
-        match_on: vec![],
-        force: false,
-        now: "2026-01-01T00:00:00Z".into(),
-        fail_at: None,
-        dry_run: false,
-    }
-}
-
-fn import_with(
-    ws: &Workspace,
-    record_type: &str,
-    csv: &str,
-    opts: impl FnOnce(&mut ImportRequest),
-) -> (ImportOutcome, String) {
-    let mut req = request(ws, record_type);
-    opts(&mut req);
-    let input = BytesInput {
-        name: format!("{record_type}.csv"),
-        bytes: csv.as_bytes().to_vec(),
-    };
-    let mut response = Vec::new();
-    let outcome = run_import(
-        &ws.schema,
-        &ws.store,
-        &input,
-        &req,
-        Outputs {
-            response: Some(&mut response),
-            success: None,
-        },
-        &NoProgress,
-    )
-    .unwrap();
-    let text = String::from_utf8(response).unwrap();
-    (outcome, text.trim_start_matches('\u{feff}').to_string())
-}
-
-fn import_ok(ws: &Workspace, record_type: &str, csv: &str) -> ImportOutcome {
-    let (o, _) = import_with(ws, record_type, csv, |_| {});
-    assert_eq!(messages(&o), Vec::<String>::new());
-    assert!(o.committed);
-    o
-}
-
-/// Every problem as `row: message [code]`.
-fn messages(o: &ImportOutcome) -> Vec<String> {
-    o.report
-        .problems
-        .iter()
-        .map(|p| format!("{}: {} [{}]", p.row.get(), p.message, p.code.as_str()))
-        .collect()
-}
-
-/// One column of a query, as text.
-fn column(ws: &Workspace, sql: &str) -> Vec<String> {
-    let conn = rusqlite::Connection::open(&ws.db).unwrap();
-    let mut stmt = conn.prepare(sql).unwrap();
-    stmt.query_map([], |r| {
-        Ok(r.get::<_, Option<String>>(0)?
-            .unwrap_or_else(|| "NULL".into()))
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
-}
 
 fn rollout_users(ws: &Workspace) {
     import_ok(
@@ -627,34 +526,17 @@ fn an_interactions_kind_follows_from_the_link_that_is_filled() {
 #[test]
 fn the_success_file_lists_the_linked_records_created_inline() {
     let ws = workspace("crm");
-    let req = request(&ws, "contact");
-    let input = BytesInput {
-        name: "contacts.csv".into(),
-        bytes:
-            b"Last Name,Email,Account Name\nLee,ann@acme.example,Acme\nRay,bob@acme.example,Acme\n"
-                .to_vec(),
-    };
-    let mut success = Vec::new();
-    let o = run_import(
-        &ws.schema,
-        &ws.store,
-        &input,
-        &req,
-        Outputs {
-            response: None,
-            success: Some(&mut success),
-        },
-        &NoProgress,
-    )
-    .unwrap();
+    let (o, _, text) = import_files(
+        &ws,
+        "contact",
+        "Last Name,Email,Account Name\nLee,ann@acme.example,Acme\nRay,bob@acme.example,Acme\n",
+        |_| {},
+    );
     assert!(o.committed);
     let acme = column(&ws, "SELECT uuid FROM account").remove(0);
     let contacts = column(&ws, "SELECT uuid FROM contact ORDER BY id");
-    let text = String::from_utf8(success).unwrap();
     assert_eq!(
-        text.trim_start_matches('\u{feff}')
-            .lines()
-            .collect::<Vec<_>>(),
+        text.lines().collect::<Vec<_>>(),
         vec![
             "Contact UUID,Last Name,Email,Account Name,Account UUID".to_string(),
             format!("{},Lee,ann@acme.example,Acme,{acme}", contacts[0]),
@@ -845,4 +727,349 @@ fn rollout_clients_by_name_with_users_found_by_any_attribute_and_new_options() {
         column(&ws, "SELECT status FROM client WHERE name = 'BER-NB-0002'"),
         vec!["done"]
     );
+}
+
+fn rollout_linked_clients(ws: &Workspace) {
+    rollout_users(ws);
+    import_ok(
+        ws,
+        "client",
+        "Name,Status,Location,Room,Rollout Date\n\
+         BER-NB-0001,Planned,Berlin HQ,B2 3.14,12.05.2025\n\
+         BER-NB-0002,Planned,Berlin HQ,B1 0.01,13.05.2025\n",
+    );
+    // Docking stations, each linked to its laptop: they take the laptop's shared fields.
+    let o = import_ok(
+        ws,
+        "client",
+        "Name,Status,Linked Client\n\
+         BER-DS-0001,Planned,BER-NB-0001\n\
+         BER-DS-0002,Planned,BER-NB-0002\n",
+    );
+    assert_eq!(o.shared_updated, 2);
+}
+
+fn rooms(ws: &Workspace) -> Vec<String> {
+    column(
+        ws,
+        "SELECT name || ' ' || coalesce(location, '-') || ' ' || coalesce(room, '-') || ' ' || \
+         coalesce(scheduled_on, '-') FROM client ORDER BY name",
+    )
+}
+
+#[test]
+fn rollout_a_new_linked_client_takes_the_shared_fields_of_its_client() {
+    let ws = workspace("rollout");
+    rollout_linked_clients(&ws);
+    assert_eq!(
+        rooms(&ws),
+        vec![
+            "BER-DS-0001 BER B2 3.14 2025-05-12",
+            "BER-DS-0002 BER B1 0.01 2025-05-13",
+            "BER-NB-0001 BER B2 3.14 2025-05-12",
+            "BER-NB-0002 BER B1 0.01 2025-05-13",
+        ]
+    );
+}
+
+#[test]
+fn rollout_an_update_of_a_shared_field_propagates_to_the_linked_clients_and_reverts() {
+    let ws = workspace("rollout");
+    rollout_linked_clients(&ws);
+    // The laptop moves: its docking station moves with it; the other pair is untouched.
+    let (o, _) = import_with(
+        &ws,
+        "client",
+        "Name,Room,Location\nBER-NB-0001,C4 4.01,Hamburg\n",
+        |r| {
+            r.match_on = vec!["name".into()];
+            r.options.mode = intake_core::validate::Mode::Update;
+        },
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!((o.counts.updated, o.shared_updated), (1, 1));
+    assert_eq!(
+        rooms(&ws),
+        vec![
+            "BER-DS-0001 HAM C4 4.01 2025-05-12",
+            "BER-DS-0002 BER B1 0.01 2025-05-13",
+            "BER-NB-0001 HAM C4 4.01 2025-05-12",
+            "BER-NB-0002 BER B1 0.01 2025-05-13",
+        ]
+    );
+    // Updating the docking station moves the laptop: the link works both ways.
+    let (o, _) = import_with(
+        &ws,
+        "client",
+        "Name,Rollout Date\nBER-DS-0002,20.06.2025\n",
+        |r| {
+            r.match_on = vec!["name".into()];
+            r.options.mode = intake_core::validate::Mode::Update;
+        },
+    );
+    assert_eq!((o.counts.updated, o.shared_updated), (1, 1));
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT scheduled_on FROM client WHERE name = 'BER-NB-0002'"
+        ),
+        vec!["2025-06-20"]
+    );
+    // Reverting the import restores the linked client too.
+    ws.store
+        .revert(&ws.schema, o.import_id, "2026-01-02T00:00:00Z")
+        .unwrap();
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT scheduled_on FROM client WHERE name LIKE '%-0002' ORDER BY name"
+        ),
+        vec!["2025-05-13", "2025-05-13"]
+    );
+}
+
+#[test]
+fn rollout_rows_that_set_linked_clients_differently_each_fail() {
+    let ws = workspace("rollout");
+    rollout_linked_clients(&ws);
+    let before = rooms(&ws);
+    let file = "Name,Room,Status\n\
+                BER-NB-0001,A1 1.01,Scheduled\n\
+                BER-NB-0002,B2 2.02,Scheduled\n\
+                BER-DS-0001,Z9 9.99,Scheduled\n";
+    let (o, response) = import_with(&ws, "client", file, |r| r.match_on = vec!["name".into()]);
+    let m = messages(&o);
+    assert_eq!(m.len(), 2, "{m:#?}");
+    assert!(
+        m[0].starts_with(
+            "2: rows 2 and 4 set `Room` to `A1 1.01` and `Z9 9.99` on two clients linked by `Linked Client`"
+        ),
+        "{m:#?}"
+    );
+    assert!(m[1].starts_with("4: rows 2 and 4"), "{m:#?}");
+    assert!(m[0].ends_with("[shared_field_conflict]"), "{m:#?}");
+    // All or nothing: nothing is written.
+    assert!(!o.committed);
+    assert_eq!(rooms(&ws), before);
+    assert!(response.contains("BER-DS-0001"), "{response}");
+    // Partial: the two rows fail, the third is written and propagates to its docking station.
+    let (o, response) = import_with(&ws, "client", file, |r| {
+        r.match_on = vec!["name".into()];
+        r.on_error = OnError::Skip;
+    });
+    assert!(o.committed);
+    assert_eq!(
+        (o.counts.updated, o.counts.failed, o.shared_updated),
+        (1, 2, 1)
+    );
+    assert_eq!(
+        rooms(&ws),
+        vec![
+            "BER-DS-0001 BER B2 3.14 2025-05-12",
+            "BER-DS-0002 BER B2 2.02 2025-05-13",
+            "BER-NB-0001 BER B2 3.14 2025-05-12",
+            "BER-NB-0002 BER B2 2.02 2025-05-13",
+        ]
+    );
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT status FROM client WHERE name LIKE 'BER-NB-%' ORDER BY name"
+        ),
+        vec!["planned", "scheduled"]
+    );
+    let lines: Vec<&str> = response.lines().collect();
+    assert_eq!(lines.len(), 3, "{response}");
+    assert!(lines[1].starts_with("BER-NB-0001,A1 1.01"), "{response}");
+    assert!(lines[2].starts_with("BER-DS-0001,Z9 9.99"), "{response}");
+}
+
+/// Ann Lee of Acme, a contact with an account.
+fn crm_contact_with_account(ws: &Workspace) -> String {
+    import_ok(
+        ws,
+        "contact",
+        "First Name,Last Name,Email,Account Name\nAnn,Lee,ann@acme.example,Acme\n",
+    );
+    column(
+        ws,
+        "SELECT uuid FROM contact WHERE email = 'ann@acme.example'",
+    )
+    .remove(0)
+}
+
+#[test]
+fn an_opportunity_creates_its_account_only_with_a_new_contact_and_a_filled_contact_implies_its_account()
+ {
+    let ws = workspace("crm");
+    let ann = crm_contact_with_account(&ws);
+    let file = format!(
+        "Opportunity Name,Opportunity Status,Primary Contact UUID,Contact First Name,Contact Last Name,Contact Email,Account Name\n\
+         Fleet,Open,{ann},,,,Other Co\n\
+         Office,Open,,Bob,Ray,bob@globex.example,Globex\n\
+         Renewal,Open,,Ann,Lee,ann@acme.example,Initech\n\
+         Pilot,Open,,Bob,Ray,bob@globex.example,Globex\n"
+    );
+    let (o, _) = import_with(&ws, "opportunity", &file, |_| {});
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(o.counts.created, 4);
+    // Only the new contact's row creates an account; a known contact brings its own.
+    assert_eq!(o.linked_created.get("contact"), Some(&1));
+    assert_eq!(o.linked_created.get("account"), Some(&1));
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT o.name || ': ' || c.email || ' / ' || a.name FROM opportunity o \
+             JOIN contact c ON c.uuid = o.primary_contact JOIN account a ON a.uuid = o.account \
+             ORDER BY o.id"
+        ),
+        vec![
+            "Fleet: ann@acme.example / Acme",
+            "Office: bob@globex.example / Globex",
+            "Renewal: ann@acme.example / Acme",
+            "Pilot: bob@globex.example / Globex",
+        ]
+    );
+    // The contact the row created belongs to the account the row created.
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT c.email || ' ' || a.name FROM contact c JOIN account a ON a.uuid = c.account ORDER BY c.email"
+        ),
+        vec!["ann@acme.example Acme", "bob@globex.example Globex"]
+    );
+    assert_eq!(
+        column(&ws, "SELECT name FROM account ORDER BY name"),
+        vec!["Acme", "Globex"]
+    );
+}
+
+#[test]
+fn an_opportunity_with_a_known_contact_and_no_account_columns_takes_the_contacts_account() {
+    let ws = workspace("crm");
+    let ann = crm_contact_with_account(&ws);
+    let (o, _) = import_with(
+        &ws,
+        "opportunity",
+        &format!("Opportunity Name,Opportunity Status,Primary Contact UUID\nFleet,Open,{ann}\n"),
+        |_| {},
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT a.name FROM opportunity o JOIN account a ON a.uuid = o.account"
+        ),
+        vec!["Acme"]
+    );
+}
+
+#[test]
+fn a_lead_with_a_filled_contact_takes_the_contacts_account_and_a_filled_account_wins() {
+    let ws = workspace("crm");
+    let ann = crm_contact_with_account(&ws);
+    import_ok(&ws, "account", "Account Name\nInitech\n");
+    let initech = column(&ws, "SELECT uuid FROM account WHERE name = 'Initech'").remove(0);
+    let (o, _) = import_with(
+        &ws,
+        "lead",
+        &format!(
+            "Lead Topic,Lead Status,Primary Contact UUID,Account UUID,Account Name\n\
+             Fleet,New,{ann},,Other Co\n\
+             Office,New,{ann},{initech},\n"
+        ),
+        |_| {},
+    );
+    assert_eq!(messages(&o), Vec::<String>::new());
+    assert!(o.linked_created.is_empty(), "{:?}", o.linked_created);
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT l.topic || ' ' || a.name FROM lead l JOIN account a ON a.uuid = l.account ORDER BY l.id"
+        ),
+        vec!["Fleet Acme", "Office Initech"]
+    );
+}
+
+/// The Country examples of the seeds' lookup rules, literally: a Country list of Canada,
+/// France, Germany and United States; an unknown value, a valid value and an empty value, for
+/// a new and an existing record, with the field optional and mandatory, with and without
+/// ignore-required.
+#[test]
+fn crm_country_examples_unknown_valid_and_empty_values_for_new_and_existing_accounts() {
+    let optional = demo::demo("crm").unwrap().source;
+    let mandatory = optional.replacen(
+        "list = \"country\"\n",
+        "list = \"country\"\nrequired = true\n",
+        1,
+    );
+    assert_ne!(optional, mandatory);
+    for (required, source) in [(false, optional.to_string()), (true, mandatory)] {
+        let ws = workspace_with(Schema::from_toml("crm.toml", &source).unwrap());
+        for ignore in [false, true] {
+            // Imports one account row (upsert by name); returns the problem codes and the
+            // account's country afterwards.
+            let case = |name: &str, country: &str| -> (Vec<String>, Vec<String>) {
+                let (o, _) = import_with(
+                    &ws,
+                    "account",
+                    &format!("Account Name,Country\n{name},{country}\n"),
+                    |r| {
+                        r.match_on = vec!["name".into()];
+                        r.options.ignore_required = ignore;
+                    },
+                );
+                let codes = o
+                    .report
+                    .problems
+                    .iter()
+                    .map(|p| p.code.as_str().to_string())
+                    .collect();
+                let sql =
+                    format!("SELECT coalesce(country, '') FROM account WHERE name = '{name}'");
+                (codes, column(&ws, &sql))
+            };
+            let existing = format!("Existing {required} {ignore}");
+            assert_eq!(case(&existing, "France"), (vec![], vec!["FR".to_string()]));
+            let context = format!("required {required}, ignore-required {ignore}");
+            // An unknown value always fails, new or existing.
+            let new = format!("New {required} {ignore} spain");
+            assert_eq!(
+                case(&new, "Spain"),
+                (vec!["unknown_option".to_string()], vec![]),
+                "{context}"
+            );
+            assert_eq!(
+                case(&existing, "Spain"),
+                (vec!["unknown_option".to_string()], vec!["FR".to_string()]),
+                "{context}"
+            );
+            // A valid value is taken, and replaces the existing one.
+            let new = format!("New {required} {ignore} us");
+            assert_eq!(
+                case(&new, "United States"),
+                (vec![], vec!["US".to_string()]),
+                "{context}"
+            );
+            assert_eq!(
+                case(&existing, "United States"),
+                (vec![], vec!["US".to_string()]),
+                "{context}"
+            );
+            // An empty value: a new record needs it when it is mandatory, unless
+            // ignore-required; an existing record keeps its value.
+            let new = format!("New {required} {ignore} empty");
+            let expected = if required && !ignore {
+                (vec!["required".to_string()], vec![])
+            } else {
+                (vec![], vec![String::new()])
+            };
+            assert_eq!(case(&new, ""), expected, "{context}");
+            assert_eq!(
+                case(&existing, ""),
+                (vec![], vec!["US".to_string()]),
+                "{context}"
+            );
+        }
+    }
 }

@@ -33,6 +33,8 @@ contract_tests!(
     failed_imports_are_recorded_postgres => failed_imports_are_recorded,
     lossy_migrations_are_refused_postgres => lossy_migrations_are_refused,
     uncommitted_writes_are_invisible_postgres => uncommitted_writes_are_invisible,
+    repeated_updates_apply_in_order_and_revert_postgres => repeated_updates_apply_in_order_and_revert,
+    records_are_found_by_their_link_postgres => records_are_found_by_their_link,
 );
 
 fn new_import() -> NewImport {

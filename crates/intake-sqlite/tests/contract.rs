@@ -30,6 +30,8 @@ contract_tests!(
     failed_imports_are_recorded,
     lossy_migrations_are_refused,
     uncommitted_writes_are_invisible,
+    repeated_updates_apply_in_order_and_revert,
+    records_are_found_by_their_link,
 );
 
 /// F15: a second writer waits for the busy timeout, then fails clearly; nothing is corrupted.

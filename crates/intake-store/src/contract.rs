@@ -341,6 +341,111 @@ pub fn lossy_migrations_are_refused(store: &dyn Store) {
     );
 }
 
+/// One import may update a record more than once (shared fields are settled after the
+/// rows): the last update wins, and a revert restores the record as it was before.
+pub fn repeated_updates_apply_in_order_and_revert(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let (_, people) = seed(store, &schema);
+    let (Some(rt), Some(ct)) = (schema.record_type("person"), schema.record_type("company")) else {
+        return;
+    };
+    let company = NewRecord {
+        uuid: Uuid::new_v4(),
+        values: vec![Stored::Text("Acme".into())],
+    };
+    let link = Stored::Text(intake_core::stored::uuid_text(&company.uuid));
+    let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
+    ok(
+        tx.insert(ct, std::slice::from_ref(&company), "2026-01-02T00:00:00Z"),
+        "insert",
+    );
+    let now = "2026-01-02T00:00:00Z";
+    let first = RecordUpdate {
+        uuid: people[0].uuid,
+        set: vec![(1, Stored::Integer(31)), (2, link.clone())],
+        before: vec![(1, Stored::Integer(30)), (2, Stored::Null)],
+    };
+    let second = RecordUpdate {
+        uuid: people[0].uuid,
+        set: vec![(1, Stored::Integer(32))],
+        before: vec![(1, Stored::Integer(31))],
+    };
+    ok(tx.update(rt, &[first], now), "first update");
+    ok(tx.update(rt, &[second], now), "second update");
+    let id = ok(
+        tx.commit(&Counts::default(), "2026-01-02T00:00:01Z"),
+        "commit",
+    );
+    let mut r = ok(store.read(), "read");
+    let seen = ok(r.by_uuid(rt, &[people[0].uuid]), "by_uuid");
+    assert_eq!(
+        seen[0].values[1],
+        Stored::Integer(32),
+        "the last update wins"
+    );
+    assert_eq!(
+        seen[0].values[2], link,
+        "and the first one's other field stays"
+    );
+    drop(r);
+    ok(store.revert(&schema, id, "2026-01-03T00:00:00Z"), "revert");
+    let mut r = ok(store.read(), "read");
+    let seen = ok(r.by_uuid(rt, &[people[0].uuid]), "by_uuid");
+    assert_eq!(
+        seen[0].values[1],
+        Stored::Integer(30),
+        "revert restores the first value"
+    );
+    assert_eq!(seen[0].values[2], Stored::Null);
+}
+
+/// Records are found by the record their link names (the records that link to one).
+pub fn records_are_found_by_their_link(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let (Some(rt), Some(ct)) = (schema.record_type("person"), schema.record_type("company")) else {
+        return;
+    };
+    let company = NewRecord {
+        uuid: Uuid::new_v4(),
+        values: vec![Stored::Text("Acme".into())],
+    };
+    let link = Stored::Text(intake_core::stored::uuid_text(&company.uuid));
+    let mut linked = person("ann@example.com", 30);
+    linked.values[2] = link.clone();
+    let other = person("bob@example.com", 40);
+    let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
+    ok(
+        tx.insert(ct, &[company], "2026-01-01T00:00:00Z"),
+        "insert company",
+    );
+    ok(
+        tx.insert(rt, &[linked.clone(), other], "2026-01-01T00:00:00Z"),
+        "insert people",
+    );
+    ok(
+        tx.commit(&Counts::default(), "2026-01-01T00:00:01Z"),
+        "commit",
+    );
+    let mut r = ok(store.read(), "read");
+    let found = ok(
+        r.by_key(
+            rt,
+            &[2],
+            &[
+                vec![link],
+                vec![Stored::Text(
+                    intake_core::stored::uuid_text(&Uuid::new_v4()),
+                )],
+            ],
+        ),
+        "by_key on a link",
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].uuid, linked.uuid);
+}
+
 /// Every check, each on a fresh store from `fresh`.
 pub fn run_all(fresh: &dyn Fn() -> Box<dyn Store>) {
     migrate_is_idempotent(fresh().as_ref());
@@ -351,4 +456,6 @@ pub fn run_all(fresh: &dyn Fn() -> Box<dyn Store>) {
     failed_imports_are_recorded(fresh().as_ref());
     lossy_migrations_are_refused(fresh().as_ref());
     uncommitted_writes_are_invisible(fresh().as_ref());
+    repeated_updates_apply_in_order_and_revert(fresh().as_ref());
+    records_are_found_by_their_link(fresh().as_ref());
 }

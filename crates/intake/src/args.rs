@@ -72,13 +72,14 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub options: ImportOptions,
     /// What to do with rows that have problems: abort writes nothing if any row fails;
-    /// skip writes the valid rows.
-    #[arg(long, value_enum, default_value = "abort")]
-    pub on_error: OnError,
+    /// skip writes the valid rows. Default: the workspace's `on_error`, else abort.
+    #[arg(long, value_enum)]
+    pub on_error: Option<OnError>,
     /// Update sheets: write `[new]` even when the record changed since the export.
     #[arg(long)]
     pub force: bool,
-    /// Write the failing rows here (your layout and text, plus an error column).
+    /// Write the failing rows here (your layout and text, plus an error column). Workspaces
+    /// with `response = true` write them next to the file (`F.csv` -> `F.response.csv`).
     #[arg(long, value_name = "FILE")]
     pub response: Option<PathBuf>,
     /// Write the written rows here, with the UUIDs they got.

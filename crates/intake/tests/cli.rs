@@ -385,3 +385,48 @@ fn c14_c15_limits_are_refused_before_work_and_can_be_raised() {
         r.stderr
     );
 }
+
+#[test]
+fn msp_imports_are_partial_by_default_with_the_failing_rows_next_to_the_file() {
+    let env = Env::demo("msp");
+    let sites = "Company ID,Company Name,Site ID,Site Name,Address Line 1,City,State,Postal Code,Country\n\
+                 ACME01,Acme Corp,S001,Head Office,1 Main St,Springfield,US-IL,62701,US\n\
+                 ACME01,Acme Corp,S002,Warehouse,2 Dock Rd,Springfield,US-IL,62702,USA\n";
+    env.write("sites.csv", sites);
+    let r = env.run(&["import", "site", "sites.csv"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("1 created") && r.stdout.contains("1 failed and not written"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("1 row with problems written to `sites.response.csv`"),
+        "{}",
+        r.stderr
+    );
+    let response = fs_err::read_to_string(env.path("sites.response.csv")).unwrap();
+    let lines: Vec<&str> = response.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 2, "{response}");
+    assert!(lines[1].starts_with("ACME01,Acme Corp,S002"), "{response}");
+    assert!(lines[1].contains("USA"), "{response}");
+
+    // The fixed file imports cleanly; no response file is left for a clean import.
+    env.write(
+        "fixed.csv",
+        sites.replace("USA", "US").replace("S001", "S003"),
+    );
+    let r = env.run(&["import", "site", "fixed.csv"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(!env.path("fixed.response.csv").exists());
+
+    // The flags override the workspace: all or nothing writes nothing.
+    env.write(
+        "bad.csv",
+        sites.replace("S001", "S004").replace("S002", "S005"),
+    );
+    let r = env.run(&["import", "site", "bad.csv", "--on-error", "abort"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("nothing was written"), "{}", r.stdout);
+}

@@ -42,8 +42,10 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
         mapping: base.mapping,
         threads: base.threads,
         on_error: match args.on_error {
-            crate::args::OnError::Abort => OnError::Abort,
-            crate::args::OnError::Skip => OnError::Skip,
+            Some(crate::args::OnError::Abort) => OnError::Abort,
+            Some(crate::args::OnError::Skip) => OnError::Skip,
+            None if ws.schema.import_defaults.skip_failing_rows => OnError::Skip,
+            None => OnError::Abort,
         },
         match_on: args.options.match_on.clone(),
         force: args.force,
@@ -65,7 +67,11 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
         Some(l) => l,
         None => &NoProgress,
     };
-    let mut response = open_output(args.response.as_deref())?;
+    // The workspace may want the failing rows next to the file by default.
+    let default_response = (args.response.is_none() && ws.schema.import_defaults.response_file)
+        .then(|| default_response_path(&args.file));
+    let response_path = args.response.clone().or_else(|| default_response.clone());
+    let mut response = open_output(response_path.as_deref())?;
     let mut success = open_output(args.success.as_deref())?;
     let outputs = Outputs {
         response: response.as_mut().map(|w| w as &mut dyn Write),
@@ -89,6 +95,12 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
     if let Some(mut w) = response {
         w.flush()?;
     }
+    // A response file nobody asked for by name is kept only when rows failed.
+    if let Some(p) = &default_response
+        && outcome.response_rows == 0
+    {
+        let _ = fs_err::remove_file(p);
+    }
     if let Some(mut w) = success {
         w.flush()?;
     }
@@ -101,7 +113,7 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
     if args.json {
         print_json(&outcome)?;
     } else {
-        print_human(args, &outcome);
+        print_human(args, response_path.as_deref(), &outcome);
     }
     Ok(if outcome.report.problems.is_empty() {
         Outcome::Ok
@@ -133,6 +145,7 @@ fn print_json(o: &ImportOutcome) -> anyhow::Result<()> {
         "skipped": c.skipped,
         "failed": c.failed,
         "linked_created": o.linked_created,
+        "shared_updated": o.shared_updated,
         "problems": o.report.problems.iter().map(super::validate::problem_json).collect::<Vec<_>>(),
         "warnings": o.report.warnings,
     });
@@ -142,7 +155,15 @@ fn print_json(o: &ImportOutcome) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_human(args: &ImportArgs, o: &ImportOutcome) {
+/// `sites.csv` -> `sites.response.csv`, next to it.
+fn default_response_path(file: &Path) -> std::path::PathBuf {
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "import".into(), |s| s.to_string_lossy().into_owned());
+    file.with_file_name(format!("{stem}.response.csv"))
+}
+
+fn print_human(args: &ImportArgs, response: Option<&Path>, o: &ImportOutcome) {
     let c = &o.counts;
     for w in o.report.warnings.iter().take(20) {
         eprintln!("warning: {}", w.message);
@@ -171,6 +192,17 @@ fn print_human(args: &ImportArgs, o: &ImportOutcome) {
     for (record_type, n) in &o.linked_created {
         parts.push(format!("{} linked `{record_type}` created", count(*n)));
     }
+    if o.shared_updated > 0 {
+        parts.push(format!(
+            "{} linked {} updated to keep shared fields equal",
+            count(o.shared_updated),
+            if o.shared_updated == 1 {
+                "record"
+            } else {
+                "records"
+            }
+        ));
+    }
     if o.committed {
         println!(
             "import {}: {} ({} rows{})",
@@ -194,7 +226,7 @@ fn print_human(args: &ImportArgs, o: &ImportOutcome) {
             plural(c.skipped, "row")
         );
     }
-    if let Some(p) = &args.response
+    if let Some(p) = response
         && o.response_rows > 0
     {
         eprintln!(

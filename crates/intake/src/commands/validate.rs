@@ -82,6 +82,7 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
         },
         counts: o.counts,
         linked_created: o.linked_created,
+        shared_updated: o.shared_updated,
     };
     if let Some(path) = &args.report {
         write_report(path, &v.file.report)?;
@@ -104,6 +105,8 @@ struct Checked {
     counts: Counts,
     /// Linked records an import would create inline, per type.
     linked_created: std::collections::BTreeMap<String, u64>,
+    /// Linked records an import would update to keep shared fields equal.
+    shared_updated: u64,
 }
 
 /// Adds the flag that would help to an error the user can fix from the command line.
@@ -238,6 +241,10 @@ fn print_human(args: &ValidateArgs, c: &Checked) {
             c.linked_created
                 .iter()
                 .map(|(t, n)| format!(", and create {} linked `{t}`", count(*n)))
+                .chain((c.shared_updated > 0).then(|| format!(
+                    ", and update {} linked to keep shared fields equal",
+                    plural(c.shared_updated, "record")
+                )))
                 .collect::<String>()
         );
         return;

@@ -7,255 +7,34 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+#[macro_use]
+mod common;
+
+use common::*;
 
 use intake_core::demo;
 use intake_core::locale::Locale;
-use intake_core::mapping::ManualMapping;
-use intake_core::schema::{LookupList, LookupOption, Schema};
+use intake_core::schema::Schema;
 use intake_core::validate::{Mode, ValidateOptions};
 use intake_engine::{
-    BytesInput, ExportRequest, FailMode, FailPoint, ImportError, ImportOutcome, ImportRequest,
-    NoProgress, OnError, Outputs, export as export_records, import as import_records,
+    ExportRequest, FailMode, FailPoint, ImportError, ImportOutcome, ImportRequest, OnError,
+    export as export_records,
 };
 use intake_formats::{CsvOptions, CsvReader, CsvWriter, CsvWriterOptions, RecordBatch};
-use intake_postgres::PostgresStore;
-use intake_sqlite::SqliteStore;
-use intake_store::{Store, StoreError};
-use intake_testkit::postgres::{TestDatabase, postgres_or_skip};
-use tempfile::TempDir;
+use intake_store::StoreError;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const NOW: &str = "2026-01-01T00:00:00Z";
-const LATER: &str = "2026-01-02T00:00:00Z";
-
-/// The backend a scenario runs on.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-std::thread_local! {
-    /// The backend of the scenario running on this thread, and its PostgreSQL database.
-    static CURRENT: std::cell::RefCell<(Backend, Option<std::rc::Rc<TestDatabase>>)> =
-        const { std::cell::RefCell::new((Backend::Sqlite, None)) };
-}
-
-/// Runs a scenario on a backend: on PostgreSQL in a fresh database (each workspace of the
-/// scenario in its own schema), dropped afterwards.
-fn on_backend(backend: Backend, name: &str, scenario: fn()) {
-    let db = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => match postgres_or_skip(name) {
-            Some(db) => Some(std::rc::Rc::new(db)),
-            None => return,
-        },
-    };
-    CURRENT.with(|c| *c.borrow_mut() = (backend, db));
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            CURRENT.with(|c| *c.borrow_mut() = (Backend::Sqlite, None));
-        }
-    }
-    let _reset = Reset;
-    scenario();
-}
-
-/// Each scenario as `NAME_sqlite` and `NAME_postgres`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod on_sqlite {
-            $(
-                #[test]
-                fn $name() {
-                    super::on_backend(super::Backend::Sqlite, stringify!($name), super::$name);
-                }
-            )*
-        }
-        mod on_postgres {
-            $(
-                #[test]
-                fn $name() {
-                    super::on_backend(
-                        super::Backend::Postgres,
-                        concat!(stringify!($name), "_postgres"),
-                        super::$name,
-                    );
-                }
-            )*
-        }
-    };
-}
-
-/// Where a workspace's records are, to read them back with SQL.
-enum Db {
-    Sqlite(PathBuf),
-    Postgres {
-        db: std::rc::Rc<TestDatabase>,
-        schema: String,
-    },
-}
-
-static NEXT_SCHEMA: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-
-/// A schema and its store: a SQLite file in a temporary folder, or a PostgreSQL schema.
-struct Workspace {
-    _dir: TempDir,
-    db: Db,
-    schema: Schema,
-    store: Box<dyn Store>,
-}
-
-impl Workspace {
-    fn new(schema: Schema) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let (backend, pg) = CURRENT.with(|c| c.borrow().clone());
-        let (db, store): (Db, Box<dyn Store>) = match (backend, pg) {
-            (Backend::Postgres, Some(pg)) => {
-                let name = format!(
-                    "ws{}",
-                    NEXT_SCHEMA.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                );
-                let store = PostgresStore::open(pg.url(), &name).unwrap();
-                (
-                    Db::Postgres {
-                        db: pg,
-                        schema: name,
-                    },
-                    Box::new(store),
-                )
-            }
-            _ => {
-                let path = dir.path().join("intake.db");
-                let store = SqliteStore::open(&path).unwrap();
-                (Db::Sqlite(path), Box::new(store))
-            }
-        };
-        store.migrate(&schema).unwrap();
-        Self {
-            _dir: dir,
-            db,
-            schema,
-            store,
-        }
-    }
-
-    /// Adds the options earlier imports created to the schema's lists, as the workspace does
-    /// when it opens its store.
-    fn reread_added_options(&mut self) {
-        for (list, code) in self.store.added_options().unwrap() {
-            let Some(l) = self.schema.lists.get(&list) else {
-                continue;
-            };
-            if l.find(&code).is_some() {
-                continue;
-            }
-            let mut options = l.options.clone();
-            options.push(LookupOption {
-                code: code.clone(),
-                label: code,
-            });
-            let rebuilt = LookupList::new(l.name.clone(), l.case_insensitive, options, l.separator);
-            self.schema.lists.insert(list, rebuilt);
-        }
-    }
-}
-
 fn crm() -> Workspace {
     Workspace::new(demo::demo("crm").unwrap().schema().unwrap())
-}
-
-fn request(ws: &Workspace, record_type: &str) -> ImportRequest {
-    ImportRequest {
-        record_type: record_type.into(),
-        options: ValidateOptions::new(ws.schema.locale.clone()),
-        csv: CsvOptions::default(),
-        sheet: Default::default(),
-        mapping: ManualMapping::default(),
-        threads: 2,
-        on_error: OnError::Abort,
-        match_on: vec![],
-        force: false,
-        now: NOW.into(),
-        fail_at: None,
-        dry_run: false,
-    }
-}
-
-fn try_import(
-    ws: &Workspace,
-    record_type: &str,
-    csv: &str,
-    opts: impl FnOnce(&mut ImportRequest),
-) -> Result<(ImportOutcome, String), ImportError> {
-    let mut req = request(ws, record_type);
-    opts(&mut req);
-    let input = BytesInput {
-        name: format!("{record_type}.csv"),
-        bytes: csv.as_bytes().to_vec(),
-    };
-    let mut response = Vec::new();
-    let outcome = import_records(
-        &ws.schema,
-        ws.store.as_ref(),
-        &input,
-        &req,
-        Outputs {
-            response: Some(&mut response),
-            success: None,
-        },
-        &NoProgress,
-    )?;
-    let text = String::from_utf8(response).unwrap();
-    Ok((outcome, text.trim_start_matches('\u{feff}').to_string()))
-}
-
-/// Imports CSV text; the outcome.
-fn import(
-    ws: &Workspace,
-    record_type: &str,
-    csv: &str,
-    opts: impl FnOnce(&mut ImportRequest),
-) -> ImportOutcome {
-    try_import(ws, record_type, csv, opts).unwrap().0
-}
-
-/// Imports CSV text; the outcome and the response file's text.
-fn import_response(
-    ws: &Workspace,
-    record_type: &str,
-    csv: &str,
-    opts: impl FnOnce(&mut ImportRequest),
-) -> (ImportOutcome, String) {
-    try_import(ws, record_type, csv, opts).unwrap()
-}
-
-/// Imports CSV text that must have no problems.
-fn import_ok(ws: &Workspace, record_type: &str, csv: &str) -> ImportOutcome {
-    let o = import(ws, record_type, csv, |_| {});
-    assert_eq!(problems(&o), vec![], "{:#?}", o.report.problems);
-    assert!(o.committed);
-    o
 }
 
 fn defaults(_: &mut ImportRequest) {}
 
 fn skip(r: &mut ImportRequest) {
     r.on_error = OnError::Skip;
-}
-
-/// (row, code) of every problem.
-fn problems(o: &ImportOutcome) -> Vec<(u64, &'static str)> {
-    o.report
-        .problems
-        .iter()
-        .map(|p| (p.row.get(), p.code.as_str()))
-        .collect()
 }
 
 /// (created, updated, unchanged) of an import.
@@ -278,105 +57,6 @@ fn export(ws: &Workspace, record_type: &str) -> String {
             ..ExportRequest::default()
         },
     )
-}
-
-/// The rows of a query on the workspace's database, every value as text (`NULL` for none)
-/// as SQLite holds it: booleans `1`/`0`, times RFC 3339, multiselect codes joined by `;`.
-fn rows(ws: &Workspace, sql: &str) -> Vec<Vec<String>> {
-    match &ws.db {
-        Db::Sqlite(path) => sqlite_rows(path, sql),
-        Db::Postgres { db, schema } => postgres_rows(db, schema, sql),
-    }
-}
-
-fn sqlite_rows(path: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut stmt = conn.prepare(sql).unwrap();
-    let n = stmt.column_count();
-    stmt.query_map([], |r| {
-        (0..n)
-            .map(|i| {
-                Ok(match r.get_ref(i)? {
-                    rusqlite::types::ValueRef::Null => "NULL".to_string(),
-                    rusqlite::types::ValueRef::Integer(i) => i.to_string(),
-                    rusqlite::types::ValueRef::Real(f) => f.to_string(),
-                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
-                        String::from_utf8_lossy(t).into_owned()
-                    }
-                })
-            })
-            .collect()
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
-}
-
-fn postgres_rows(db: &TestDatabase, schema: &str, sql: &str) -> Vec<Vec<String>> {
-    use postgres::types::Type;
-    let mut client = db.connect();
-    client
-        .batch_execute(&format!(
-            "SET search_path TO \"{schema}\"; SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'"
-        ))
-        .unwrap();
-    let types: Vec<Type> = client
-        .prepare(sql)
-        .unwrap()
-        .columns()
-        .iter()
-        .map(|c| c.type_().clone())
-        .collect();
-    let mut out = Vec::new();
-    for m in client.simple_query(sql).unwrap() {
-        let postgres::SimpleQueryMessage::Row(r) = m else {
-            continue;
-        };
-        out.push(
-            types
-                .iter()
-                .enumerate()
-                .map(|(i, ty)| match r.get(i) {
-                    None => "NULL".to_string(),
-                    Some(v) if *ty == Type::BOOL => if v == "t" { "1" } else { "0" }.to_string(),
-                    Some(v) if *ty == Type::TIMESTAMPTZ => {
-                        // `2026-01-01 00:00:00+00` as `2026-01-01T00:00:00Z`
-                        format!("{}Z", v.trim_end_matches("+00").replacen(' ', "T", 1))
-                    }
-                    Some(v) if *ty == Type::TEXT_ARRAY => v
-                        .trim_start_matches('{')
-                        .trim_end_matches('}')
-                        .split(',')
-                        .map(|c| c.trim_matches('"'))
-                        .collect::<Vec<_>>()
-                        .join(";"),
-                    Some(v) => v.to_string(),
-                })
-                .collect(),
-        );
-    }
-    out
-}
-
-/// The one value of a query.
-fn one(ws: &Workspace, sql: &str) -> String {
-    let r = rows(ws, sql);
-    assert_eq!(r.len(), 1, "{sql}: {r:?}");
-    r[0][0].clone()
-}
-
-fn count(ws: &Workspace, table: &str) -> u64 {
-    one(ws, &format!("SELECT COUNT(*) FROM \"{table}\""))
-        .parse()
-        .unwrap()
-}
-
-/// The UUIDs of a type's records, in creation order.
-fn uuids(ws: &Workspace, table: &str) -> Vec<String> {
-    rows(ws, &format!("SELECT uuid FROM \"{table}\" ORDER BY id"))
-        .into_iter()
-        .map(|r| r[0].clone())
-        .collect()
 }
 
 /// A CSV file's cells as written (formula guards included).

@@ -931,42 +931,49 @@ impl Store for PostgresStore {
                 status: import.status.as_str().into(),
             });
         }
-        let rt = schema
-            .record_type(&import.record_type)
-            .ok_or_else(|| StoreError::NotFound(format!("record type `{}`", import.record_type)))?;
-        let t = ident(&rt.name);
-        // Records this import touched that a later, still standing import changed.
+        if schema.record_type(&import.record_type).is_none() {
+            return Err(StoreError::NotFound(format!(
+                "record type `{}`",
+                import.record_type
+            )));
+        }
+        // Every type the import wrote: its own, and the linked records it created inline.
+        let types: Vec<&RecordType> = schema.types.iter().collect();
         let mut conflicts: Vec<RevertConflict> = Vec::new();
-        let rows = tx
-            .query(
-                &format!(
-                    "SELECT c.record_type, c.uuid, c.import_id FROM _intake_changes c
-                     JOIN _intake_imports i ON i.id = c.import_id
-                     WHERE c.import_id > $1 AND i.status = 'completed' AND c.record_type = $2::text
-                       AND (c.uuid IN (
-                         SELECT uuid FROM {t} WHERE created_by_import = $1
-                         UNION SELECT uuid FROM _intake_changes WHERE import_id = $1)
-                         -- a record this import created that a later import deleted
-                         OR (c.action = 'delete'
-                             AND (c.before->>'created_by_import')::bigint = $1))
-                     ORDER BY c.import_id, c.id"
-                ),
-                &[&id, &rt.name],
-            )
-            .map_err(backend)?;
-        for row in &rows {
-            let record_type: String = row.try_get(0).map_err(backend)?;
-            let uuid: Uuid = row.try_get(1).map_err(backend)?;
-            let by_import: i64 = row.try_get(2).map_err(backend)?;
-            if !conflicts
-                .iter()
-                .any(|c| c.uuid == uuid && c.by_import == by_import)
-            {
-                conflicts.push(RevertConflict {
-                    record_type,
-                    uuid,
-                    by_import,
-                });
+        for rt in &types {
+            let t = ident(&rt.name);
+            // Records this import touched that a later, still standing import changed.
+            let rows = tx
+                .query(
+                    &format!(
+                        "SELECT c.record_type, c.uuid, c.import_id FROM _intake_changes c
+                         JOIN _intake_imports i ON i.id = c.import_id
+                         WHERE c.import_id > $1 AND i.status = 'completed' AND c.record_type = $2::text
+                           AND (c.uuid IN (
+                             SELECT uuid FROM {t} WHERE created_by_import = $1
+                             UNION SELECT uuid FROM _intake_changes WHERE import_id = $1)
+                             -- a record this import created that a later import deleted
+                             OR (c.action = 'delete'
+                                 AND (c.before->>'created_by_import')::bigint = $1))
+                         ORDER BY c.import_id, c.id"
+                    ),
+                    &[&id, &rt.name],
+                )
+                .map_err(backend)?;
+            for row in &rows {
+                let record_type: String = row.try_get(0).map_err(backend)?;
+                let uuid: Uuid = row.try_get(1).map_err(backend)?;
+                let by_import: i64 = row.try_get(2).map_err(backend)?;
+                if !conflicts
+                    .iter()
+                    .any(|c| c.uuid == uuid && c.by_import == by_import)
+                {
+                    conflicts.push(RevertConflict {
+                        record_type,
+                        uuid,
+                        by_import,
+                    });
+                }
             }
         }
         if !conflicts.is_empty() {
@@ -975,43 +982,43 @@ impl Store for PostgresStore {
                 conflicts,
             });
         }
-        let removed = tx
-            .execute(
-                &format!("DELETE FROM {t} WHERE created_by_import = $1"),
-                &[&id],
-            )
-            .map_err(backend)?;
-        let mut counts = RevertCounts {
-            removed,
-            ..RevertCounts::default()
-        };
-        let changes = tx
-            .query(
-                "SELECT uuid, action, before::text FROM _intake_changes
-                 WHERE import_id = $1 AND record_type = $2::text ORDER BY id DESC",
-                &[&id, &rt.name],
-            )
-            .map_err(backend)?;
-        for row in &changes {
-            let uuid: Uuid = row.try_get(0).map_err(backend)?;
-            let action: String = row.try_get(1).map_err(backend)?;
-            let before = parse_values(row.try_get(2).map_err(backend)?);
-            match action.as_str() {
-                "delete" => {
-                    reinsert(&mut tx, rt, &before).map_err(|e| match e {
-                        StoreError::Conflict(m) => StoreError::Conflict(format!(
-                            "record {uuid}, deleted by import {id}, cannot come back: {m} (another record took its unique value since)"
-                        )),
-                        other => other,
-                    })?;
-                    counts.undeleted += 1;
-                }
-                _ => {
-                    restore(&mut tx, rt, uuid, &before)?;
-                    if action == "deactivate" {
-                        counts.reactivated += 1;
-                    } else {
-                        counts.restored += 1;
+        let mut counts = RevertCounts::default();
+        for rt in &types {
+            let t = ident(&rt.name);
+            counts.removed += tx
+                .execute(
+                    &format!("DELETE FROM {t} WHERE created_by_import = $1"),
+                    &[&id],
+                )
+                .map_err(backend)?;
+            let changes = tx
+                .query(
+                    "SELECT uuid, action, before::text FROM _intake_changes
+                     WHERE import_id = $1 AND record_type = $2::text ORDER BY id DESC",
+                    &[&id, &rt.name],
+                )
+                .map_err(backend)?;
+            for row in &changes {
+                let uuid: Uuid = row.try_get(0).map_err(backend)?;
+                let action: String = row.try_get(1).map_err(backend)?;
+                let before = parse_values(row.try_get(2).map_err(backend)?);
+                match action.as_str() {
+                    "delete" => {
+                        reinsert(&mut tx, rt, &before).map_err(|e| match e {
+                            StoreError::Conflict(m) => StoreError::Conflict(format!(
+                                "record {uuid}, deleted by import {id}, cannot come back: {m} (another record took its unique value since)"
+                            )),
+                            other => other,
+                        })?;
+                        counts.undeleted += 1;
+                    }
+                    _ => {
+                        restore(&mut tx, rt, uuid, &before)?;
+                        if action == "deactivate" {
+                            counts.reactivated += 1;
+                        } else {
+                            counts.restored += 1;
+                        }
                     }
                 }
             }

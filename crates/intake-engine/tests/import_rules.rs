@@ -16,7 +16,7 @@ use intake_core::schema::{LookupList, LookupOption, Schema};
 use intake_core::validate::{Mode, ValidateOptions};
 use intake_engine::{
     BytesInput, ExportRequest, FailMode, FailPoint, ImportError, ImportOutcome, ImportRequest,
-    NoProgress, OnError, Outputs, export as export_records, import as import_records,
+    NoProgress, OnError, OutputFile, Outputs, export as export_records, import as import_records,
 };
 use intake_formats::{CsvOptions, CsvReader, CsvWriter, CsvWriterOptions, RecordBatch};
 use intake_postgres::PostgresStore;
@@ -206,7 +206,7 @@ fn try_import(
         &input,
         &req,
         Outputs {
-            response: Some(&mut response),
+            response: Some(OutputFile::Csv(&mut response)),
             success: None,
         },
         &NoProgress,

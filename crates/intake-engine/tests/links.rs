@@ -8,7 +8,8 @@ use intake_core::mapping::ManualMapping;
 use intake_core::schema::Schema;
 use intake_core::validate::ValidateOptions;
 use intake_engine::{
-    BytesInput, ImportOutcome, ImportRequest, NoProgress, OnError, Outputs, import as run_import,
+    BytesInput, ImportOutcome, ImportRequest, NoProgress, OnError, OutputFile, Outputs,
+    import as run_import,
 };
 use intake_formats::CsvOptions;
 use intake_sqlite::SqliteStore;
@@ -73,7 +74,7 @@ fn import_with(
         &input,
         &req,
         Outputs {
-            response: Some(&mut response),
+            response: Some(OutputFile::Csv(&mut response)),
             success: None,
         },
         &NoProgress,
@@ -642,7 +643,7 @@ fn the_success_file_lists_the_linked_records_created_inline() {
         &req,
         Outputs {
             response: None,
-            success: Some(&mut success),
+            success: Some(OutputFile::Csv(&mut success)),
         },
         &NoProgress,
     )

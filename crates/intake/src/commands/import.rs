@@ -8,7 +8,8 @@ use std::sync::atomic::AtomicU64;
 use anyhow::{Context, bail};
 use intake_core::report::render;
 use intake_engine::{
-    FailMode, FailPoint, ImportOutcome, ImportRequest, NoProgress, OnError, Outputs, Progress,
+    FailMode, FailPoint, ImportOutcome, ImportRequest, NoProgress, OnError, OutputFile, Outputs,
+    Progress,
 };
 use serde_json::json;
 
@@ -68,8 +69,14 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
     let mut response = open_output(args.response.as_deref())?;
     let mut success = open_output(args.success.as_deref())?;
     let outputs = Outputs {
-        response: response.as_mut().map(|w| w as &mut dyn Write),
-        success: success.as_mut().map(|w| w as &mut dyn Write),
+        response: response
+            .as_mut()
+            .zip(args.response.as_deref())
+            .map(|(w, p)| output_file(p, w)),
+        success: success
+            .as_mut()
+            .zip(args.success.as_deref())
+            .map(|(w, p)| output_file(p, w)),
     };
     let result = intake_engine::import(
         &ws.schema,
@@ -108,6 +115,20 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Problems
     })
+}
+
+/// The format of a response or success file: by its name's extension, else like the file
+/// imported.
+fn output_file<'a>(path: &Path, w: &'a mut std::io::BufWriter<fs_err::File>) -> OutputFile<'a> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "csv" | "tsv" | "txt" => OutputFile::Csv(w),
+        "xlsx" => OutputFile::Xlsx(w),
+        _ => OutputFile::LikeInput(w),
+    }
 }
 
 fn open_output(path: Option<&Path>) -> anyhow::Result<Option<std::io::BufWriter<fs_err::File>>> {

@@ -470,3 +470,31 @@ fn a_csv_upload_keeps_csv_response_files() {
         "{text}"
     );
 }
+
+#[test]
+fn an_xlsx_export_round_trips_in_a_decimal_comma_workspace() {
+    let ws = workspace(demo::demo("rollout").unwrap().schema().unwrap());
+    let clients = "Name,Status,Monitors,Rollout Date,Completed At,Purchase Price,Description\n\
+        PC-1,Planned,2,01.03.2024,02.03.2024 14:30,\"1.234,56\",=1+1\n\
+        PC-2,Done,,,,\"0,5\",x\n";
+    let (o, _, _) = import_bytes(&ws, "client", clients.as_bytes().to_vec(), OnError::Abort);
+    assert_eq!(problems(&o), Vec::<String>::new());
+    let before = export_csv(&ws, "client");
+    let book = export_workbook(
+        &ws,
+        &ExportRequest {
+            record_type: "client".into(),
+            ..ExportRequest::default()
+        },
+    );
+    // Decimals stay text in the locale's form; the workbook reader writes numbers with a point.
+    let range = sheet(&book, "Client");
+    let price = column_of(&range, "Purchase Price");
+    assert!((1..3).any(|r| range.get((r, price)) == Some(&Data::String("1234,56".into()))));
+    let completed = column_of(&range, "Completed At");
+    assert!((1..3).any(|r| matches!(range.get((r, completed)), Some(Data::DateTime(_)))));
+    let (o, _, _) = import_bytes(&ws, "client", book, OnError::Abort);
+    assert_eq!(problems(&o), Vec::<String>::new());
+    assert_eq!((o.counts.unchanged, o.counts.updated), (2, 0));
+    assert_eq!(export_csv(&ws, "client"), before);
+}

@@ -1,6 +1,6 @@
 //! `intake export TYPE [--filter EXPR] [--update-sheet FIELD,...] [--format csv|xlsx] [-o FILE]`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use intake_engine::ExportRequest;
 
@@ -32,6 +32,12 @@ pub fn run(global: &Global, args: &ExportArgs) -> anyhow::Result<Outcome> {
             drop(w);
             tmp.persist(path)?;
             eprintln!("{} exported to `{}`", plural(n, "record"), path.display());
+        }
+        None if xlsx && std::io::stdout().is_terminal() => {
+            anyhow::bail!(
+                "a workbook is not for the terminal\nhint: write it to a file with -o {}.xlsx",
+                args.record_type
+            );
         }
         None if xlsx => {
             // A workbook is a zip file, written with seeks: built in memory, then copied out.

@@ -1,6 +1,6 @@
 //! `intake template TYPE [--format csv|xlsx]`: the file to fill in.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use intake_core::describe::template_headers_with_inline;
 use intake_engine::template_xlsx;
@@ -28,6 +28,12 @@ pub fn run(global: &Global, args: &TemplateArgs) -> anyhow::Result<Outcome> {
             bytes
         }
         TemplateFormat::Xlsx => {
+            if args.output.is_none() && std::io::stdout().is_terminal() {
+                anyhow::bail!(
+                    "a workbook is not for the terminal\nhint: write it to a file with -o {}.xlsx",
+                    rt.name
+                );
+            }
             let mut out = std::io::Cursor::new(Vec::new());
             let written = template_xlsx(&ws.schema, rt, &mut out)?;
             debug_assert_eq!(written, headers);

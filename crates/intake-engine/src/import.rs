@@ -1610,7 +1610,7 @@ fn write_outputs(
     let sheet = pass
         .workbook
         .as_ref()
-        .map_or_else(|| rt.label.clone(), |w| w.sheet.clone());
+        .map_or_else(|| crate::workbook::sheet_name(rt), |w| w.sheet.clone());
     let mut response = match outputs.response {
         Some(w) => Some(Sink::new(w, workbook, &options, "response")?),
         None => None,

@@ -242,6 +242,8 @@ impl std::fmt::Debug for XlsxWriter {
 
 impl XlsxWriter {
     /// A workbook whose first sheet, `sheet`, has these columns; the header row is written.
+    /// A sheet name Excel refuses (too long, `[]:*?/\`, `History`) or `Lists` becomes
+    /// `Records`.
     pub fn new(sheet: &str, columns: &[XlsxColumn]) -> io::Result<Self> {
         let mut workbook = Workbook::new();
         let header_format = Format::new()
@@ -260,7 +262,13 @@ impl XlsxWriter {
         let mut lists = Vec::new();
         {
             let ws = workbook.add_worksheet_with_constant_memory();
-            ws.set_name(sheet).map_err(io_err)?;
+            // Excel reserves `History` for change tracking.
+            let taken = [LISTS_SHEET, "History"]
+                .iter()
+                .any(|t| sheet.eq_ignore_ascii_case(t));
+            if taken || ws.set_name(sheet).is_err() {
+                ws.set_name("Records").map_err(io_err)?;
+            }
             for (i, c) in columns.iter().enumerate() {
                 let col = col_num(i)?;
                 let width = (c.header.chars().count() as f64 + 4.0).clamp(10.0, 50.0);
@@ -505,5 +513,34 @@ mod tests {
             XlsxCell::Text("2023-02-29")
         );
         assert_eq!(XlsxCell::from_read_text(""), XlsxCell::Empty);
+    }
+
+    #[test]
+    fn a_sheet_name_excel_refuses_becomes_records() {
+        let columns = [XlsxColumn {
+            header: "a".into(),
+            options: vec!["x".into()],
+            ..XlsxColumn::default()
+        }];
+        for name in [
+            "Lists",
+            "a/b",
+            "History",
+            "a name longer than thirty-one characters",
+        ] {
+            let w = XlsxWriter::new(name, &columns).expect("a workbook");
+            let mut out = std::io::Cursor::new(Vec::new());
+            w.finish(&mut out).expect("saved");
+            let bytes = out.into_inner();
+            let reader = crate::open(
+                bytes.as_slice(),
+                &crate::CsvOptions::default(),
+                &crate::SheetOptions::default(),
+            )
+            .expect("readable");
+            let book = crate::RowSource::workbook(&reader).expect("a workbook");
+            let names: Vec<&str> = book.sheets.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["Records", "Lists"], "{name}");
+        }
     }
 }

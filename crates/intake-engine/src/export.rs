@@ -1,9 +1,10 @@
-//! Export records in template layout, for bulk editing and re-import.
+//! Export records in template layout, for bulk editing and re-import, as CSV or XLSX.
 //!
 //! The UUID column comes first, then the fields in template order. Cells are written in a
 //! form the same field parses back to the same stored value (`stored::to_cell`), and every
 //! cell is guarded against formula injection by the CSV writer; so export, then re-import
-//! unchanged, changes nothing.
+//! unchanged, changes nothing. The XLSX export writes the same values as typed cells (see
+//! [`crate::workbook`]).
 //!
 //! An update sheet (`--update-sheet FIELD,...`) has two columns for each chosen field:
 //! `[old] Label` holds the value at export time, `[new] Label` the value to write. On import
@@ -15,12 +16,13 @@ use std::io::Write;
 use intake_core::cell::{CellFormats, NumberFormat, phone_region};
 use intake_core::describe::template_fields;
 use intake_core::filter::{Filter, parse_filter};
-use intake_core::schema::{Field, Schema};
+use intake_core::schema::{Field, RecordType, Schema};
 use intake_core::stored::{to_cell, uuid_text};
-use intake_formats::{CsvWriter, CsvWriterOptions};
+use intake_formats::{CsvWriter, CsvWriterOptions, XlsxCell, XlsxColumn, XlsxWriter};
 use intake_store::{Store, StoreError};
 
 use crate::validate::{EngineError, record_type};
+use crate::workbook::{OutputWriter, column_kind, dropdown, export_cell, sheet_name};
 
 /// What to export.
 #[derive(Debug, Clone, Default)]
@@ -61,13 +63,18 @@ pub enum ExportError {
     Output(#[from] std::io::Error),
 }
 
-/// Writes the matching records as CSV; returns how many.
-pub fn export(
-    schema: &Schema,
-    store: &dyn Store,
-    request: &ExportRequest,
-    out: &mut dyn Write,
-) -> Result<u64, ExportError> {
+/// What an export writes, worked out from the request.
+struct Layout<'s> {
+    rt: &'s RecordType,
+    filter: Filter,
+    /// Fields written as `[old]`/`[new]` pairs (indexes in the record type).
+    pairs: Vec<usize>,
+    /// The fields in template order, with their index.
+    fields: Vec<(usize, &'s Field)>,
+    header: Vec<String>,
+}
+
+fn layout<'s>(schema: &'s Schema, request: &ExportRequest) -> Result<Layout<'s>, ExportError> {
     let rt = record_type(schema, &request.record_type)?;
     let locale = &schema.locale;
     let filter = if request.filter.trim().is_empty() {
@@ -116,6 +123,30 @@ pub fn export(
             header.push(f.label.clone());
         }
     }
+    Ok(Layout {
+        rt,
+        filter,
+        pairs,
+        fields,
+        header,
+    })
+}
+
+/// Writes the matching records as CSV; returns how many.
+pub fn export(
+    schema: &Schema,
+    store: &dyn Store,
+    request: &ExportRequest,
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
+    let Layout {
+        rt,
+        filter,
+        pairs,
+        fields,
+        header,
+    } = layout(schema, request)?;
+    let locale = &schema.locale;
     let mut w = CsvWriter::new(
         out,
         &CsvWriterOptions {
@@ -144,5 +175,87 @@ pub fn export(
         Ok(())
     })?;
     w.flush()?;
+    Ok(n)
+}
+
+/// Writes the matching records as an XLSX workbook, row by row in constant memory; returns
+/// how many. Cells are typed (numbers, dates), booleans and options are the CSV export's text,
+/// and text is always a string cell, never a formula; read back, every cell gives the CSV
+/// export's value, so an export re-imported unchanged changes nothing.
+pub fn export_xlsx(
+    schema: &Schema,
+    store: &dyn Store,
+    request: &ExportRequest,
+    out: &mut dyn OutputWriter,
+) -> Result<u64, ExportError> {
+    let Layout {
+        rt,
+        filter,
+        pairs,
+        fields,
+        header,
+    } = layout(schema, request)?;
+    let locale = &schema.locale;
+    let mut columns = vec![XlsxColumn {
+        header: header[0].clone(),
+        note: format!(
+            "Leave empty to create a new {label}; keep the UUID to update that {label}.",
+            label = rt.label
+        ),
+        ..XlsxColumn::default()
+    }];
+    for (i, f) in &fields {
+        let column = XlsxColumn {
+            header: String::new(),
+            kind: column_kind(f, locale),
+            required: false,
+            note: String::new(),
+            options: dropdown(schema, f),
+        };
+        if pairs.contains(i) {
+            columns.push(XlsxColumn {
+                header: format!("[old] {}", f.label),
+                note: "The value at export time: leave it as it is. intake writes the [new] column and reports a conflict if the record changed since.".into(),
+                options: Vec::new(),
+                ..column.clone()
+            });
+            columns.push(XlsxColumn {
+                header: format!("[new] {}", f.label),
+                ..column
+            });
+        } else {
+            columns.push(XlsxColumn {
+                header: f.label.clone(),
+                ..column
+            });
+        }
+    }
+    debug_assert_eq!(columns.len(), header.len());
+    let mut w = XlsxWriter::new(&sheet_name(rt), &columns)?;
+    let mut n = 0u64;
+    let mut session = store.read()?;
+    let mut texts: Vec<String> = Vec::with_capacity(fields.len());
+    session.scan(rt, &filter, &mut |rec| {
+        let uuid = uuid_text(&rec.uuid);
+        texts.clear();
+        for (i, f) in &fields {
+            let list = f.field_type.list().and_then(|l| schema.list(l));
+            texts.push(to_cell(&rec.values[*i], f, list, locale));
+        }
+        let mut cells = Vec::with_capacity(columns.len());
+        cells.push(XlsxCell::Text(&uuid));
+        for ((i, f), text) in fields.iter().zip(&texts) {
+            let cell = export_cell(&rec.values[*i], f, text, locale);
+            if pairs.contains(i) {
+                cells.push(cell);
+            }
+            cells.push(cell);
+        }
+        w.write_row(&cells)
+            .map_err(|e| StoreError::Backend(format!("cannot write the export: {e}")))?;
+        n += 1;
+        Ok(())
+    })?;
+    w.finish(out)?;
     Ok(n)
 }

@@ -19,7 +19,9 @@
 //!
 //! The response file (failing rows, in the user's layout, with an error column) and the
 //! success file (written rows with their UUIDs) are written at the end, from a second read
-//! of the file, so that rows found to conflict late are listed too.
+//! of the file, so that rows found to conflict late are listed too. Each is CSV or XLSX
+//! ([`OutputFile`]); in an XLSX response file every cell with a problem is filled and carries
+//! its message as a note.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -38,8 +40,8 @@ use intake_core::share::{SharedWrite, Sharing};
 use intake_core::stored::{Stored, uuid_text};
 use intake_core::validate::{BatchOutput, ValidateOptions, Validator};
 use intake_formats::{
-    CsvOptions, CsvWriter, CsvWriterOptions, Detected, RecordBatch, RowSource, SheetOptions,
-    Workbook,
+    ColumnKind, CsvOptions, CsvWriter, CsvWriterOptions, Detected, RecordBatch, RowSource,
+    SheetOptions, Workbook, XlsxCell, XlsxColumn, XlsxWriter,
 };
 use intake_store::{Counts, NewImport, NewRecord, ReadSession, RecordUpdate, Store, StoreError};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -47,6 +49,7 @@ use uuid::Uuid;
 
 use crate::progress::Progress;
 use crate::validate::{EngineError, RecordRow, header_of, record_type};
+use crate::workbook::OutputWriter;
 
 /// Rows per batch of an import.
 const BATCH_ROWS: usize = 2048;
@@ -202,9 +205,97 @@ pub struct ImportOutcome {
 #[derive(Default)]
 pub struct Outputs<'a> {
     /// Failing rows, in the file's layout, with an error column.
-    pub response: Option<&'a mut dyn Write>,
+    pub response: Option<OutputFile<'a>>,
     /// Written rows with their UUIDs.
-    pub success: Option<&'a mut dyn Write>,
+    pub success: Option<OutputFile<'a>>,
+}
+
+/// A response or success file and its format.
+pub enum OutputFile<'a> {
+    /// CSV, with the uploaded CSV's delimiter.
+    Csv(&'a mut dyn Write),
+    /// XLSX: in a response file, each cell with a problem is filled and carries the problem
+    /// as a note.
+    Xlsx(&'a mut dyn OutputWriter),
+    /// Like the uploaded file: XLSX for a workbook (XLSX, XLS, ODS), CSV otherwise.
+    LikeInput(&'a mut dyn OutputWriter),
+}
+
+/// An output file being written.
+enum Sink<'a> {
+    Csv(Box<CsvWriter<&'a mut dyn Write>>),
+    /// The workbook is begun once the header is known.
+    Xlsx(&'a mut dyn OutputWriter, Option<Box<XlsxWriter>>),
+}
+
+impl<'a> Sink<'a> {
+    fn new(
+        file: OutputFile<'a>,
+        workbook: bool,
+        options: &CsvWriterOptions,
+        what: &'static str,
+    ) -> Result<Self, ImportError> {
+        let csv = |w: &'a mut dyn Write| {
+            CsvWriter::new(w, options)
+                .map(|w| Sink::Csv(Box::new(w)))
+                .map_err(|source| ImportError::Output { what, source })
+        };
+        match file {
+            OutputFile::Csv(w) => csv(w),
+            OutputFile::Xlsx(w) => Ok(Sink::Xlsx(w, None)),
+            OutputFile::LikeInput(w) if workbook => Ok(Sink::Xlsx(w, None)),
+            OutputFile::LikeInput(w) => csv(w),
+        }
+    }
+
+    /// Writes the header row; `errors` is the response file's added column.
+    fn header(&mut self, cells: &[&str], sheet: &str, errors: Option<usize>) -> io::Result<()> {
+        match self {
+            Sink::Csv(w) => w.write_record(cells),
+            Sink::Xlsx(_, book) => {
+                let columns: Vec<XlsxColumn> = cells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| XlsxColumn {
+                        header: (*h).to_string(),
+                        kind: if Some(i) == errors {
+                            ColumnKind::Text
+                        } else {
+                            ColumnKind::General
+                        },
+                        ..XlsxColumn::default()
+                    })
+                    .collect();
+                *book = Some(Box::new(XlsxWriter::new(sheet, &columns)?));
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes a row of text as read (typed again in a workbook where that reads back the
+    /// same), marking the cells of `marks`.
+    fn row(&mut self, cells: &[&str], marks: &[(usize, String)]) -> io::Result<()> {
+        match self {
+            Sink::Csv(w) => w.write_record(cells),
+            Sink::Xlsx(_, Some(book)) => {
+                let typed: Vec<XlsxCell<'_>> =
+                    cells.iter().map(|c| XlsxCell::from_read_text(c)).collect();
+                book.write_row_marked(&typed, marks)
+            }
+            Sink::Xlsx(_, None) => Err(io::Error::other("a row before the header")),
+        }
+    }
+
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Sink::Csv(mut w) => w.flush(),
+            Sink::Xlsx(out, book) => match book {
+                Some(book) => book.finish(out),
+                // An empty file: a workbook with an empty sheet.
+                None => XlsxWriter::new("Rows", &[])?.finish(out),
+            },
+        }
+    }
 }
 
 impl std::fmt::Debug for Outputs<'_> {
@@ -1631,6 +1722,8 @@ fn finish(
     outputs: Outputs<'_>,
 ) -> Result<ImportOutcome, ImportError> {
     let has_problems = !pass.report.problems.is_empty();
+    // The cells of each failing row that have a problem, for an XLSX response file.
+    let mut marks: FxHashMap<u64, Vec<(usize, String)>> = FxHashMap::default();
     let abort = request.on_error == OnError::Abort && has_problems;
     let mut counts = pass.counts;
     let tx = pass.tx.take();
@@ -1668,6 +1761,12 @@ fn finish(
     let failed_rows: FxHashMap<u64, String> = {
         let mut m: FxHashMap<u64, String> = FxHashMap::default();
         for p in &pass.report.problems {
+            if let Some(c) = &p.column {
+                marks
+                    .entry(p.row.get())
+                    .or_default()
+                    .push((c.index, p.message.clone()));
+            }
             let e = m.entry(p.row.get()).or_default();
             if !e.is_empty() {
                 e.push_str("; ");
@@ -1695,6 +1794,7 @@ fn finish(
             request,
             &pass,
             &failed_rows,
+            &marks,
             if committed { Some(&written) } else { None },
             uuid_index,
             rt,
@@ -1734,6 +1834,7 @@ fn write_outputs(
     request: &ImportRequest,
     pass: &Pass<'_>,
     failed: &FxHashMap<u64, String>,
+    marks: &FxHashMap<u64, Vec<(usize, String)>>,
     written: Option<&FxHashMap<u64, Uuid>>,
     uuid_index: Option<usize>,
     rt: &RecordType,
@@ -1746,12 +1847,17 @@ fn write_outputs(
         delimiter,
         bom: true,
     };
+    let workbook = pass.workbook.is_some();
+    let sheet = pass
+        .workbook
+        .as_ref()
+        .map_or_else(|| crate::workbook::sheet_name(rt), |w| w.sheet.clone());
     let mut response = match outputs.response {
-        Some(w) => Some(CsvWriter::new(w, &options).map_err(out_err("response"))?),
+        Some(w) => Some(Sink::new(w, workbook, &options, "response")?),
         None => None,
     };
     let mut success = match outputs.success {
-        Some(w) => Some(CsvWriter::new(w, &options).map_err(out_err("success"))?),
+        Some(w) => Some(Sink::new(w, workbook, &options, "success")?),
         None => None,
     };
     let file = input.open().map_err(out_err("response"))?;
@@ -1791,7 +1897,8 @@ fn write_outputs(
                 if let Some(w) = response.as_mut() {
                     let mut h: Vec<&str> = cells.clone();
                     h.push(RESPONSE_ERRORS_HEADER);
-                    w.write_record(h).map_err(out_err("response"))?;
+                    w.header(&h, &sheet, Some(cells.len()))
+                        .map_err(out_err("response"))?;
                 }
                 if let Some(w) = success.as_mut() {
                     let mut h: Vec<&str> = cells.clone();
@@ -1804,7 +1911,7 @@ fn write_outputs(
                             h.push(rt.fields[*f].label.as_str());
                         }
                     }
-                    w.write_record(h).map_err(out_err("success"))?;
+                    w.header(&h, &sheet, None).map_err(out_err("success"))?;
                 }
                 continue;
             }
@@ -1814,7 +1921,9 @@ fn write_outputs(
                     let mut c = cells.clone();
                     // A response file keeps the user's cells; only the errors are added.
                     c.push(msg);
-                    w.write_record(c).map_err(out_err("response"))?;
+                    let none = Vec::new();
+                    w.row(&c, marks.get(&row).unwrap_or(&none))
+                        .map_err(out_err("response"))?;
                     nr += 1;
                 }
             } else if let (Some(w), Some(u)) = (success.as_mut(), written.and_then(|m| m.get(&row)))
@@ -1842,16 +1951,16 @@ fn write_outputs(
                     Some(i) if i < c.len() => c[i] = &text,
                     _ => c.insert(0, &text),
                 }
-                w.write_record(c).map_err(out_err("success"))?;
+                w.row(&c, &[]).map_err(out_err("success"))?;
                 ns += 1;
             }
         }
     }
-    if let Some(w) = response.as_mut() {
-        w.flush().map_err(out_err("response"))?;
+    if let Some(w) = response {
+        w.finish().map_err(out_err("response"))?;
     }
-    if let Some(w) = success.as_mut() {
-        w.flush().map_err(out_err("success"))?;
+    if let Some(w) = success {
+        w.finish().map_err(out_err("success"))?;
     }
     Ok((nr, ns))
 }

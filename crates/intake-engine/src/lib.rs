@@ -8,11 +8,13 @@ pub mod export;
 pub mod import;
 pub mod progress;
 pub mod validate;
+pub mod workbook;
 
-pub use export::{ExportError, ExportRequest, export};
+pub use export::{ExportError, ExportRequest, export, export_xlsx};
 pub use import::{
     BytesInput, FailMode, FailPoint, FileInput, ImportError, ImportOutcome, ImportRequest, Input,
-    OnError, Outputs, import,
+    OnError, OutputFile, Outputs, import,
 };
 pub use progress::{NoProgress, Progress};
 pub use validate::{EngineError, FileValidation, ValidateRequest, validate};
+pub use workbook::{OutputWriter, template_xlsx};

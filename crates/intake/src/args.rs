@@ -78,11 +78,13 @@ pub struct ImportArgs {
     /// Update sheets: write `[new]` even when the record changed since the export.
     #[arg(long)]
     pub force: bool,
-    /// Write the failing rows here (your layout and text, plus an error column). Workspaces
-    /// with `response = true` write them next to the file (`F.csv` -> `F.response.csv`).
+    /// Write the failing rows here (your layout and text, plus an error column): CSV or XLSX
+    /// by the name's extension; without one, XLSX when the file imported is a workbook.
+    /// Workspaces with `response = true` write them next to the file (`F.csv` ->
+    /// `F.response.csv`, `F.xlsx` -> `F.response.xlsx`).
     #[arg(long, value_name = "FILE")]
     pub response: Option<PathBuf>,
-    /// Write the written rows here, with the UUIDs they got.
+    /// Write the written rows here, with the UUIDs they got (CSV or XLSX, as --response).
     #[arg(long, value_name = "FILE")]
     pub success: Option<PathBuf>,
     /// Print the result as one JSON document.
@@ -107,9 +109,9 @@ pub struct ExportArgs {
     /// Export these fields as `[old] Label` / `[new] Label` pairs (an update sheet).
     #[arg(long, value_name = "FIELD,...", value_delimiter = ',')]
     pub update_sheet: Vec<String>,
-    /// The format (csv).
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: TemplateFormat,
+    /// The format (default: xlsx when the output's name ends in .xlsx, else csv).
+    #[arg(long, value_enum)]
+    pub format: Option<TemplateFormat>,
     /// Write here instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -239,6 +241,20 @@ pub struct DescribeArgs {
 pub enum TemplateFormat {
     /// CSV (UTF-8 with a byte-order mark, so spreadsheets read accents right)
     Csv,
+    /// An Excel workbook: typed cells, dropdowns, a sheet describing every field
+    Xlsx,
+}
+
+impl TemplateFormat {
+    /// The format asked for, else the one the output's name ends with (`.xlsx`), else CSV.
+    pub fn resolve(format: Option<Self>, output: Option<&std::path::Path>) -> Self {
+        format.unwrap_or_else(|| {
+            let xlsx = output
+                .and_then(|p| p.extension())
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+            if xlsx { Self::Xlsx } else { Self::Csv }
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -246,9 +262,9 @@ pub struct TemplateArgs {
     /// The record type, e.g. `contact`
     #[arg(value_name = "TYPE")]
     pub record_type: String,
-    /// Template format
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: TemplateFormat,
+    /// Template format (default: xlsx when the output's name ends in .xlsx, else csv)
+    #[arg(long, value_enum)]
+    pub format: Option<TemplateFormat>,
     /// Write to this file instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -430,3 +430,92 @@ fn msp_imports_are_partial_by_default_with_the_failing_rows_next_to_the_file() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("nothing was written"), "{}", r.stdout);
 }
+
+#[test]
+fn xlsx_template_export_and_response_files_end_to_end() {
+    let env = Env::demo("crm");
+    // The XLSX template has the CSV template's headers, as intake reads them back.
+    let r = env.run(&["template", "contact", "--format", "xlsx", "-o", "t.xlsx"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let csv = env.run(&["template", "contact"]);
+    let csv_header: Vec<String> = csv
+        .stdout
+        .trim_start_matches('\u{feff}')
+        .trim_end()
+        .split(',')
+        .map(String::from)
+        .collect();
+    let r = env.run(&["inspect", "t.xlsx", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["format"], "xlsx");
+    assert_eq!(doc["header"], serde_json::json!(csv_header));
+    assert_eq!(doc["sheets"][1]["name"], "Fields");
+
+    env.write(
+        "accounts.csv",
+        "Account Name,Annual Revenue,Employees,Account Description\n\
+         Acme,1234.5,250,=HYPERLINK(\"x\")\n\
+         Globex,99,12,plain\n",
+    );
+    let r = env.run(&["import", "account", "accounts.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Exported by the output's name, re-imported unchanged: nothing changes.
+    let r = env.run(&["export", "account", "-o", "accounts.xlsx"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&["import", "account", "accounts.xlsx", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (&doc["unchanged"], &doc["created"], &doc["updated"]),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!(0),
+            &serde_json::json!(0)
+        )
+    );
+
+    // A workbook with a bad cell: without an extension, the response file is a workbook too.
+    let columns: Vec<intake_formats::XlsxColumn> = ["Account Name", "Employees"]
+        .iter()
+        .map(|h| intake_formats::XlsxColumn {
+            header: (*h).to_string(),
+            ..Default::default()
+        })
+        .collect();
+    let mut w = intake_formats::XlsxWriter::new("Accounts", &columns).unwrap();
+    w.write_row(&[
+        intake_formats::XlsxCell::Text("Initech"),
+        intake_formats::XlsxCell::Text("lots"),
+    ])
+    .unwrap();
+    let mut book = std::io::Cursor::new(Vec::new());
+    w.finish(&mut book).unwrap();
+    env.write("bad.xlsx", book.into_inner());
+    let r = env.run(&[
+        "import",
+        "account",
+        "bad.xlsx",
+        "--response",
+        "failed",
+        "--success",
+        "ok.csv",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(fs_err::read(env.path("failed")).unwrap().starts_with(b"PK"));
+    let r = env.run(&["inspect", "failed", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        doc["header"],
+        serde_json::json!(["Account Name", "Employees", "Import errors"])
+    );
+    assert_eq!(doc["rows"][0][1], "lots");
+    // Named .csv, it stays CSV.
+    let r = env.run(&["import", "account", "bad.xlsx", "--response", "failed.csv"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let text = fs_err::read_to_string(env.path("failed.csv")).unwrap();
+    assert!(
+        text.starts_with("\u{feff}Account Name,Employees,Import errors\nInitech,lots,"),
+        "{text}"
+    );
+}

@@ -14,8 +14,8 @@ use intake_core::mapping::ManualMapping;
 use intake_core::schema::{LookupList, LookupOption, Schema};
 use intake_core::validate::ValidateOptions;
 use intake_engine::{
-    BytesInput, ImportError, ImportOutcome, ImportRequest, NoProgress, OnError, Outputs,
-    import as import_records,
+    BytesInput, ImportError, ImportOutcome, ImportRequest, NoProgress, OnError, OutputFile,
+    Outputs, import as import_records,
 };
 use intake_formats::CsvOptions;
 use intake_postgres::PostgresStore;
@@ -209,8 +209,8 @@ pub fn try_import_files(
         &input,
         &req,
         Outputs {
-            response: Some(&mut response),
-            success: Some(&mut success),
+            response: Some(OutputFile::Csv(&mut response)),
+            success: Some(OutputFile::Csv(&mut success)),
         },
         &NoProgress,
     )?;

@@ -16,7 +16,7 @@
 //! the right of the header are reported as a warning and left out (S17).
 
 mod extras;
-mod value;
+pub(crate) mod value;
 mod zipcheck;
 
 use std::fmt;

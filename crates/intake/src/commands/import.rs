@@ -8,7 +8,8 @@ use std::sync::atomic::AtomicU64;
 use anyhow::{Context, bail};
 use intake_core::report::render;
 use intake_engine::{
-    FailMode, FailPoint, ImportOutcome, ImportRequest, NoProgress, OnError, Outputs, Progress,
+    FailMode, FailPoint, ImportOutcome, ImportRequest, NoProgress, OnError, OutputFile, Outputs,
+    Progress,
 };
 use serde_json::json;
 
@@ -74,8 +75,14 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
     let mut response = open_output(response_path.as_deref())?;
     let mut success = open_output(args.success.as_deref())?;
     let outputs = Outputs {
-        response: response.as_mut().map(|w| w as &mut dyn Write),
-        success: success.as_mut().map(|w| w as &mut dyn Write),
+        response: response
+            .as_mut()
+            .zip(response_path.as_deref())
+            .map(|(w, p)| output_file(p, w)),
+        success: success
+            .as_mut()
+            .zip(args.success.as_deref())
+            .map(|(w, p)| output_file(p, w)),
     };
     let result = intake_engine::import(
         &ws.schema,
@@ -122,6 +129,20 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
     })
 }
 
+/// The format of a response or success file: by its name's extension, else like the file
+/// imported.
+fn output_file<'a>(path: &Path, w: &'a mut std::io::BufWriter<fs_err::File>) -> OutputFile<'a> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "csv" | "tsv" | "txt" => OutputFile::Csv(w),
+        "xlsx" => OutputFile::Xlsx(w),
+        _ => OutputFile::LikeInput(w),
+    }
+}
+
 fn open_output(path: Option<&Path>) -> anyhow::Result<Option<std::io::BufWriter<fs_err::File>>> {
     path.map(|p| {
         fs_err::File::create(p)
@@ -155,12 +176,19 @@ fn print_json(o: &ImportOutcome) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `sites.csv` -> `sites.response.csv`, next to it.
+/// `sites.csv` -> `sites.response.csv` and `sites.xlsx` -> `sites.response.xlsx`, next to it.
 fn default_response_path(file: &Path) -> std::path::PathBuf {
     let stem = file
         .file_stem()
         .map_or_else(|| "import".into(), |s| s.to_string_lossy().into_owned());
-    file.with_file_name(format!("{stem}.response.csv"))
+    let workbook = file.extension().is_some_and(|e| {
+        matches!(
+            e.to_string_lossy().to_ascii_lowercase().as_str(),
+            "xlsx" | "xls" | "ods"
+        )
+    });
+    let ext = if workbook { "xlsx" } else { "csv" };
+    file.with_file_name(format!("{stem}.response.{ext}"))
 }
 
 fn print_human(args: &ImportArgs, response: Option<&Path>, o: &ImportOutcome) {

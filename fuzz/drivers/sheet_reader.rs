@@ -41,6 +41,7 @@ pub fn run(data: &[u8]) {
     let sheet = SheetOptions {
         sheet: (control & 4 != 0).then(|| "Sheet2".to_owned()),
         skip_hidden: control & 2 != 0,
+        decimal_separator: (control & 8 != 0).then_some(','),
     };
     let Ok(mut reader) = intake_formats::open(Cursor::new(file.to_vec()), &csv, &sheet) else {
         return;

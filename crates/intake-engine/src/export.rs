@@ -207,7 +207,7 @@ pub fn export_xlsx(
     for (i, f) in &fields {
         let column = XlsxColumn {
             header: String::new(),
-            kind: column_kind(f, locale),
+            kind: column_kind(f),
             required: false,
             note: String::new(),
             options: dropdown(schema, f),
@@ -245,7 +245,7 @@ pub fn export_xlsx(
         let mut cells = Vec::with_capacity(columns.len());
         cells.push(XlsxCell::Text(&uuid));
         for ((i, f), text) in fields.iter().zip(&texts) {
-            let cell = export_cell(&rec.values[*i], f, text, locale);
+            let cell = export_cell(&rec.values[*i], f, text);
             if pairs.contains(i) {
                 cells.push(cell);
             }

@@ -464,8 +464,12 @@ fn run<'st>(
     if csv.delimiter.is_none() {
         csv.delimiter = request.options.locale.delimiter;
     }
-    let mut reader =
-        intake_formats::open(file, &csv, &request.sheet).map_err(|e| EngineError::read(e, None))?;
+    let mut reader = intake_formats::open(
+        file,
+        &csv,
+        &crate::validate::sheet_options(&request.sheet, &request.options.locale),
+    )
+    .map_err(|e| EngineError::read(e, None))?;
     let (header, header_row, mut mapped, warnings) = header_of(&mut reader, rt, &request.mapping)?;
     let detected = reader.detected().copied();
     let workbook = reader.workbook().cloned();
@@ -1866,8 +1870,12 @@ fn write_outputs(
         csv.delimiter = Some(d.delimiter);
         csv.encoding = Some(d.encoding);
     }
-    let mut reader =
-        intake_formats::open(file, &csv, &request.sheet).map_err(|e| EngineError::read(e, None))?;
+    let mut reader = intake_formats::open(
+        file,
+        &csv,
+        &crate::validate::sheet_options(&request.sheet, &request.options.locale),
+    )
+    .map_err(|e| EngineError::read(e, None))?;
     let mut batch = RecordBatch::new();
     let mut header_done = false;
     let (mut nr, mut ns) = (0u64, 0u64);

@@ -285,8 +285,9 @@ pub fn validate<R: Read>(
     if csv.delimiter.is_none() {
         csv.delimiter = request.options.locale.delimiter;
     }
-    let mut reader = intake_formats::open(input, &csv, &request.sheet)
-        .map_err(|e| EngineError::read(e, None))?;
+    let sheet = sheet_options(&request.sheet, &request.options.locale);
+    let mut reader =
+        intake_formats::open(input, &csv, &sheet).map_err(|e| EngineError::read(e, None))?;
     let (header, header_row, mapped, mut warnings) = header_of(&mut reader, rt, &request.mapping)?;
     let detected = reader.detected().copied();
     let workbook = reader.workbook().cloned();
@@ -410,3 +411,16 @@ fn run_pipeline(
 
 #[cfg(test)]
 mod tests;
+
+/// How to read a workbook for a workspace: number cells written with the decimal separator
+/// the locale reads numbers with, unless the request says otherwise.
+pub(crate) fn sheet_options(
+    sheet: &intake_formats::SheetOptions,
+    locale: &intake_core::locale::Locale,
+) -> intake_formats::SheetOptions {
+    let mut sheet = sheet.clone();
+    if sheet.decimal_separator.is_none() {
+        sheet.decimal_separator = Some(locale.decimal_separator);
+    }
+    sheet
+}

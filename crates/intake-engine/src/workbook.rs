@@ -4,12 +4,12 @@
 //! note per column and a `Fields` sheet with the same words as `intake describe`. Typed cells
 //! are chosen so that the workbook reader gives back text the field parses to the same stored
 //! value; where a typed cell could not promise that (more than 15 significant digits, a
-//! fraction of a second, a decimal comma), the cell is the export's text instead.
+//! fraction of a second), the cell is the export's text instead. Number cells are read back
+//! with the workspace's decimal separator, so decimals are typed cells in every locale.
 
 use std::io::{self, Seek, Write};
 
 use intake_core::describe::{describe, inline_columns, template_fields};
-use intake_core::locale::Locale;
 use intake_core::schema::{Field, FieldType, RecordType, Schema};
 use intake_core::stored::{Stored, to_cell};
 use intake_formats::xlsx::iso_date;
@@ -40,14 +40,10 @@ pub fn sheet_name(rt: &RecordType) -> String {
 }
 
 /// The cell format of a field's column.
-pub fn column_kind(field: &Field, locale: &Locale) -> ColumnKind {
+pub fn column_kind(field: &Field) -> ColumnKind {
     match &field.field_type {
         FieldType::Integer { .. } => ColumnKind::Integer,
-        // The workbook reader writes numbers with a decimal point: in a decimal-comma locale
-        // the cell stays text in the locale's form.
-        FieldType::Decimal { scale, .. } if locale.decimal_separator == '.' => {
-            ColumnKind::Decimal { scale: *scale }
-        }
+        FieldType::Decimal { scale, .. } => ColumnKind::Decimal { scale: *scale },
         FieldType::Date => ColumnKind::Date,
         FieldType::DateTime => ColumnKind::DateTime,
         _ => ColumnKind::Text,
@@ -80,12 +76,7 @@ pub fn dropdown(schema: &Schema, field: &Field) -> Vec<String> {
 }
 
 /// The cell an export writes for a stored value; `text` is the CSV export's text of it.
-pub fn export_cell<'a>(
-    stored: &'a Stored,
-    field: &Field,
-    text: &'a str,
-    locale: &Locale,
-) -> XlsxCell<'a> {
+pub fn export_cell<'a>(stored: &'a Stored, field: &Field, text: &'a str) -> XlsxCell<'a> {
     match (stored, &field.field_type) {
         (Stored::Null, _) => XlsxCell::Empty,
         (Stored::Integer(_), FieldType::Boolean) => XlsxCell::Text(text),
@@ -93,8 +84,7 @@ pub fn export_cell<'a>(
             XlsxCell::Number(*i as f64)
         }
         (Stored::Text(s), FieldType::Decimal { .. })
-            if locale.decimal_separator == '.'
-                && s.bytes().filter(u8::is_ascii_digit).count() <= 15 =>
+            if s.bytes().filter(u8::is_ascii_digit).count() <= 15 =>
         {
             s.parse::<f64>()
                 .map_or(XlsxCell::Text(text), XlsxCell::Number)
@@ -152,7 +142,6 @@ pub fn template_xlsx(
     );
     sources.extend(fields[links..].iter().map(|f| Some(*f)));
     let descriptions = describe(schema, rt);
-    let locale = &schema.locale;
     let columns: Vec<XlsxColumn> = descriptions
         .iter()
         .zip(&sources)
@@ -170,7 +159,7 @@ pub fn template_xlsx(
             }
             XlsxColumn {
                 header: d.header.clone(),
-                kind: field.map_or(ColumnKind::Text, |f| column_kind(f, locale)),
+                kind: field.map_or(ColumnKind::Text, column_kind),
                 required: d.required,
                 note,
                 options: field.map(|f| dropdown(schema, f)).unwrap_or_default(),
@@ -223,22 +212,18 @@ mod tests {
             .expect("the crm demo loads");
         let account = schema.record_type("account").expect("account");
         let revenue = account.field("annual_revenue").expect("a decimal field");
-        let locale = &schema.locale;
         let s = Stored::Text("1234.50".into());
         assert_eq!(
-            export_cell(&s, revenue, "1234.50", locale),
+            export_cell(&s, revenue, "1234.50"),
             XlsxCell::Number(1234.5)
         );
         let long = Stored::Text("1234567890123456.50".into());
-        assert_eq!(
-            export_cell(&long, revenue, "x", locale),
-            XlsxCell::Text("x")
-        );
+        assert_eq!(export_cell(&long, revenue, "x"), XlsxCell::Text("x"));
         let contact = schema.record_type("contact").expect("contact");
         let birth = contact.field("birth_date").expect("a date field");
         let d = Stored::Text("2024-03-01".into());
         assert_eq!(
-            export_cell(&d, birth, "2024-03-01", locale),
+            export_cell(&d, birth, "2024-03-01"),
             XlsxCell::Date(2024, 3, 1)
         );
         assert_eq!(

@@ -487,10 +487,11 @@ fn an_xlsx_export_round_trips_in_a_decimal_comma_workspace() {
             ..ExportRequest::default()
         },
     );
-    // Decimals stay text in the locale's form; the workbook reader writes numbers with a point.
+    // Decimals are number cells; the reader gives them back with the workspace's decimal
+    // comma, so 1234.56 is read as `1234,56` and not as 123456.
     let range = sheet(&book, "Client");
     let price = column_of(&range, "Purchase Price");
-    assert!((1..3).any(|r| range.get((r, price)) == Some(&Data::String("1234,56".into()))));
+    assert!((1..3).any(|r| range.get((r, price)) == Some(&Data::Float(1234.56))));
     let completed = column_of(&range, "Completed At");
     assert!((1..3).any(|r| matches!(range.get((r, completed)), Some(Data::DateTime(_)))));
     let (o, _, _) = import_bytes(&ws, "client", book, OnError::Abort);

@@ -16,6 +16,7 @@ pub fn sheet_options(read: &ReadArgs) -> SheetOptions {
     SheetOptions {
         sheet: read.sheet.clone(),
         skip_hidden: read.skip_hidden,
+        decimal_separator: None,
     }
 }
 

@@ -131,6 +131,9 @@ pub struct SheetOptions {
     /// Leave out hidden rows and columns and rows hidden by a filter (they are read, with a
     /// warning, by default).
     pub skip_hidden: bool,
+    /// The decimal separator number cells are written with (`None`: `.`): the one the
+    /// workspace's locale reads numbers with.
+    pub decimal_separator: Option<char>,
 }
 
 /// What the reading thread sends.
@@ -300,13 +303,14 @@ impl SheetReader {
         let name = workbook.sheet.clone();
         let limits = *limits;
         let skip_hidden = options.skip_hidden;
+        let decimal = options.decimal_separator.unwrap_or('.');
         let spawned = std::thread::Builder::new()
             .name("intake-sheet".into())
             .spawn(move || {
                 let error_tx = tx.clone();
                 let result = caught(format, || {
                     let mut builder = Builder::new(tx, limits, extras, skip_hidden);
-                    read_sheet(book, &name, date_1904, &mut builder)?;
+                    read_sheet(book, &name, date_1904, decimal, &mut builder)?;
                     builder.finish()
                 });
                 if let Err(e) = result {
@@ -523,6 +527,7 @@ fn read_sheet(
     book: Book,
     name: &str,
     date_1904: bool,
+    decimal: char,
     builder: &mut Builder,
 ) -> Result<(), ReadError> {
     let mut text = String::new();
@@ -534,7 +539,7 @@ fn read_sheet(
                 .map_err(|e| calamine_error(format, e))?;
             while let Some(cell) = cells.next_cell().map_err(|e| calamine_error(format, e))? {
                 let (r, c) = cell.get_position();
-                let kind = value::data_ref(cell.get_value(), date_1904, &mut text);
+                let kind = value::data_ref(cell.get_value(), date_1904, decimal, &mut text);
                 builder.cell(r, c, kind, &text)?;
             }
         }
@@ -542,13 +547,13 @@ fn read_sheet(
             let range = wb
                 .worksheet_range(name)
                 .map_err(|e| calamine_error(Format::Xls, e))?;
-            cells_of_range(&range, date_1904, builder, &mut text)?;
+            cells_of_range(&range, date_1904, decimal, builder, &mut text)?;
         }
         Book::Ods(mut wb) => {
             let range = wb
                 .worksheet_range(name)
                 .map_err(|e| calamine_error(Format::Ods, e))?;
-            cells_of_range(&range, date_1904, builder, &mut text)?;
+            cells_of_range(&range, date_1904, decimal, builder, &mut text)?;
         }
     }
     Ok(())
@@ -557,12 +562,13 @@ fn read_sheet(
 fn cells_of_range(
     range: &calamine::Range<calamine::Data>,
     date_1904: bool,
+    decimal: char,
     builder: &mut Builder,
     text: &mut String,
 ) -> Result<(), ReadError> {
     let (r0, c0) = range.start().unwrap_or((0, 0));
     for (r, c, v) in range.used_cells() {
-        let kind = value::data(v, date_1904, text);
+        let kind = value::data(v, date_1904, decimal, text);
         let (r, c) = (
             r0.saturating_add(u32::try_from(r).unwrap_or(u32::MAX)),
             c0.saturating_add(u32::try_from(c).unwrap_or(u32::MAX)),

@@ -17,8 +17,16 @@ pub(crate) enum Kind {
     Error,
 }
 
-/// Writes a cell of the streaming XLSX reader into `out` (cleared first).
-pub(crate) fn data_ref(cell: &DataRef<'_>, date_1904: bool, out: &mut String) -> Kind {
+/// Writes a cell of the streaming XLSX reader into `out` (cleared first). Number cells are
+/// written with `decimal` as their decimal separator: the one the workspace reads numbers
+/// with, so that a number cell `1.234` in a decimal-comma workspace is read as 1.234 and
+/// not as 1234.
+pub(crate) fn data_ref(
+    cell: &DataRef<'_>,
+    date_1904: bool,
+    decimal: char,
+    out: &mut String,
+) -> Kind {
     out.clear();
     match cell {
         DataRef::Empty => return Kind::Empty,
@@ -27,7 +35,14 @@ pub(crate) fn data_ref(cell: &DataRef<'_>, date_1904: bool, out: &mut String) ->
         DataRef::Int(i) => {
             let _ = write!(out, "{i}");
         }
-        DataRef::Float(f) => number(*f, out),
+        DataRef::Float(f) => {
+            number(*f, out);
+            if decimal != '.'
+                && let Some(i) = out.find('.')
+            {
+                out.replace_range(i..=i, decimal.encode_utf8(&mut [0; 4]));
+            }
+        }
         DataRef::Bool(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
         DataRef::DateTime(d) => date_time(d, date_1904, out),
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => out.push_str(s),
@@ -44,7 +59,7 @@ pub(crate) fn data_ref(cell: &DataRef<'_>, date_1904: bool, out: &mut String) ->
 }
 
 /// Writes a cell of the XLS and ODS readers into `out` (cleared first).
-pub(crate) fn data(cell: &Data, date_1904: bool, out: &mut String) -> Kind {
+pub(crate) fn data(cell: &Data, date_1904: bool, decimal: char, out: &mut String) -> Kind {
     let r = match cell {
         Data::Empty => DataRef::Empty,
         Data::String(s) => DataRef::SharedString(s),
@@ -56,7 +71,7 @@ pub(crate) fn data(cell: &Data, date_1904: bool, out: &mut String) -> Kind {
         Data::DurationIso(s) => DataRef::SharedString(s),
         Data::Error(e) => DataRef::Error(e.clone()),
     };
-    data_ref(&r, date_1904, out)
+    data_ref(&r, date_1904, decimal, out)
 }
 
 /// A number to 15 significant digits, without exponent or trailing zeros: `0.3`, `2.675`,
@@ -121,6 +136,23 @@ mod tests {
         let mut s = String::new();
         number(f, &mut s);
         s
+    }
+
+    #[test]
+    fn number_cells_take_the_workspaces_decimal_separator() {
+        let read = |f: f64, decimal: char| {
+            let mut s = String::new();
+            data_ref(&DataRef::Float(f), false, decimal, &mut s);
+            s
+        };
+        assert_eq!(read(1.234, ','), "1,234");
+        assert_eq!(read(1234.0, ','), "1234");
+        assert_eq!(read(-0.5, ','), "-0,5");
+        assert_eq!(read(1.234, '.'), "1.234");
+        // Integers and text are not numbers of the sheet: untouched.
+        let mut s = String::new();
+        data_ref(&DataRef::String("1.234".into()), false, ',', &mut s);
+        assert_eq!(s, "1.234");
     }
 
     fn date(serial: f64, date_1904: bool) -> String {

@@ -25,7 +25,7 @@
 //! a `too_long` value may end in a space as in the Python, but it is always longer than the
 //! limit even once trimmed (the Python can cut it at `limit` characters plus a space).
 
-mod pools;
+pub(crate) mod pools;
 
 use std::fmt::{self, Write as _};
 use std::io::{self, Read, Write};

@@ -6,6 +6,7 @@
 //! cargo run --release -p intake-bench -- validate [--rows 1000000] [--runs 3] [--warmup 1]
 //!     [--json] [--no-build] [--regenerate] [--intake PATH] [--intake-arg ARG]... [--root DIR]
 //! cargo run --release -p intake-bench -- import [same options]
+//! cargo run --release -p intake-bench -- links [same options; --rows 100000 by default]
 //! ```
 //!
 //! The `validate` suite:
@@ -48,11 +49,30 @@
 //! Before the first round the harness checks that the reference's columns and unique indexes
 //! still match the table intake creates.
 //!
+//! The `links` suite times links resolved in batches, in the `crm` demo (`intake init --demo
+//! crm DIR`), on the [`crate::links`] data set: `target/bench-data/links_<rows>_accounts.csv`
+//! (`rows / 10` accounts, `Company 00001`...) and `links_<rows>_inline.csv` (the contacts,
+//! `Account UUID` empty and their account's columns filled), generated when missing; state
+//! under `target/bench-data/links/`. Once, untimed: the accounts imported into `accounts/`,
+//! exported (`intake export account -o accounts-export.csv`) and the same contacts written with
+//! their accounts' UUIDs instead of their columns (`contacts-by-uuid.csv`). The cases:
+//! - `intake-links-uuid`, the reference: `intake --workspace uuid import contact
+//!   contacts-by-uuid.csv --json`; untimed before each run: `uuid/` made a copy of `accounts/`;
+//! - `intake-links-inline`: `intake --workspace inline import contact links_<rows>_inline.csv
+//!   --json`, which also creates the accounts; untimed before each run: `inline/` a new `crm`
+//!   workspace.
+//!
+//! Both must exit 0 with every contact created; the inline case with exactly `rows / 10`
+//! `account` records created inline, the uuid case with none; and after each (untimed)
+//! `intake export contact --filter 'account is empty'` must find no contact. The bar:
+//! intake-links-inline / intake-links-uuid <= 1.5, and intake's peak RSS under 200 MB.
+//!
 //! Adding a case (say `psql \copy` beside `intake import`): a [`Case`] variant, its name, its
 //! arms in `Bench::prepare` (its untimed state before each run) and `Bench::run_case`, its
 //! build or availability check in `run` and one-off state in `Bench::setup`, and a [`Suite`]
 //! that lists it with its reference (and its ratios with a bar, if any).
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -63,6 +83,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::generator;
+use crate::links;
 use crate::measure::{self, Measurement};
 use crate::reference;
 use crate::sqlite3;
@@ -97,6 +118,13 @@ pub enum Case {
     /// `intake --database postgres://... import contacts SECOND --match-on email --json`
     /// into a schema holding the first file: every row updated.
     PgIntakeUpdate,
+    /// `intake --workspace DIR import contact INLINE --json` into a new `crm` workspace: every
+    /// contact created, and its account created inline from the row's account columns (once
+    /// per account name).
+    IntakeLinksInline,
+    /// `intake --workspace DIR import contact BY_UUID --json` into a `crm` workspace that
+    /// holds the accounts: every contact created, linked to its account by UUID.
+    IntakeLinksUuid,
 }
 
 impl Case {
@@ -114,6 +142,8 @@ impl Case {
             Case::PgIntakeCreate => "intake-create-pg",
             Case::PgUpsertFromStaging => "psql-upsert",
             Case::PgIntakeUpdate => "intake-update-pg",
+            Case::IntakeLinksInline => "intake-links-inline",
+            Case::IntakeLinksUuid => "intake-links-uuid",
         }
     }
 
@@ -132,6 +162,8 @@ impl Case {
                 | Case::IntakeValidateImported
                 | Case::PgIntakeCreate
                 | Case::PgIntakeUpdate
+                | Case::IntakeLinksInline
+                | Case::IntakeLinksUuid
         )
     }
 }
@@ -144,6 +176,9 @@ pub enum DataSet {
     /// The same rows without errors (`contacts_<rows>_valid.csv`), for imports that must
     /// write every row.
     Valid,
+    /// The `crm` demo's contacts with their accounts inline (`links_<rows>_inline.csv`),
+    /// beside their accounts (`links_<rows>_accounts.csv`): the [`crate::links`] data set.
+    Links,
 }
 
 impl DataSet {
@@ -151,7 +186,7 @@ impl DataSet {
     pub fn error_rate(self) -> f64 {
         match self {
             DataSet::OnePercentErrors => 0.01,
-            DataSet::Valid => 0.0,
+            DataSet::Valid | DataSet::Links => 0.0,
         }
     }
 
@@ -160,6 +195,7 @@ impl DataSet {
         match self {
             DataSet::OnePercentErrors => format!("contacts_{rows}"),
             DataSet::Valid => format!("contacts_{rows}_valid"),
+            DataSet::Links => format!("links_{rows}_inline"),
         }
     }
 }
@@ -188,6 +224,8 @@ pub struct Suite {
     pub ratios: Vec<RatioBar>,
     /// The peak RSS in MB that intake's cases must stay under, if any.
     pub intake_rss_bar_mb: Option<f64>,
+    /// `--rows` when it is not given.
+    pub default_rows: u64,
 }
 
 impl Suite {
@@ -204,6 +242,7 @@ impl Suite {
             data: DataSet::OnePercentErrors,
             ratios: Vec::new(),
             intake_rss_bar_mb: None,
+            default_rows: 1_000_000,
         }
     }
 
@@ -233,6 +272,7 @@ impl Suite {
                 },
             ],
             intake_rss_bar_mb: Some(200.0),
+            default_rows: 1_000_000,
         }
     }
 
@@ -263,6 +303,26 @@ impl Suite {
                 },
             ],
             intake_rss_bar_mb: Some(200.0),
+            default_rows: 1_000_000,
+        }
+    }
+
+    /// Contacts that create their accounts inline against the same contacts naming their
+    /// accounts by UUID, in the `crm` demo: links are resolved in batches, so the inline
+    /// import (which also creates the `rows / 10` accounts) stays within 1.5 times the other.
+    pub fn links() -> Self {
+        Self {
+            name: "links",
+            cases: vec![Case::IntakeLinksInline, Case::IntakeLinksUuid],
+            reference: Case::IntakeLinksUuid,
+            data: DataSet::Links,
+            ratios: vec![RatioBar {
+                numerator: Case::IntakeLinksInline,
+                denominator: Case::IntakeLinksUuid,
+                at_most: 1.5,
+            }],
+            intake_rss_bar_mb: Some(200.0),
+            default_rows: 100_000,
         }
     }
 
@@ -329,6 +389,20 @@ pub struct Paths {
     pub update_csv: PathBuf,
     pub pg_workspace: PathBuf,
     pub pg_upsert_script: PathBuf,
+    /// The links suite: the accounts file (the contacts with their accounts inline are `csv`).
+    pub links_accounts_csv: PathBuf,
+    /// The links suite's state: the workspaces and the contacts naming accounts by UUID.
+    pub links_dir: PathBuf,
+    /// The workspace holding the accounts, imported once; copied before each uuid run.
+    pub links_accounts_workspace: PathBuf,
+    /// `intake export account` of it.
+    pub links_accounts_export: PathBuf,
+    /// The contacts with their accounts' UUIDs (written from that export).
+    pub links_uuid_csv: PathBuf,
+    /// The workspace of `intake-links-inline`, new for every run.
+    pub links_inline_workspace: PathBuf,
+    /// The workspace of `intake-links-uuid`, a copy of the accounts workspace for every run.
+    pub links_uuid_workspace: PathBuf,
 }
 
 impl Paths {
@@ -343,6 +417,7 @@ impl Paths {
         let data_dir = target.join("bench-data");
         let stem = data.stem(options.rows);
         let import_dir = data_dir.join("import");
+        let links_dir = data_dir.join("links");
         Self {
             csv: data_dir.join(format!("{stem}.csv")),
             manifest: data_dir.join(format!("{stem}.errors.csv")),
@@ -361,6 +436,13 @@ impl Paths {
             update_csv: data_dir.join(format!("{stem}_changed.csv")),
             pg_workspace: import_dir.join("postgres"),
             pg_upsert_script: import_dir.join("postgres-upsert.sql"),
+            links_accounts_csv: data_dir.join(format!("links_{}_accounts.csv", options.rows)),
+            links_accounts_workspace: links_dir.join("accounts"),
+            links_accounts_export: links_dir.join("accounts-export.csv"),
+            links_uuid_csv: links_dir.join("contacts-by-uuid.csv"),
+            links_inline_workspace: links_dir.join("inline"),
+            links_uuid_workspace: links_dir.join("uuid"),
+            links_dir,
             import_dir,
             data_dir,
             root,
@@ -489,7 +571,8 @@ pub fn run(suite: &Suite, options: &Options) -> Result<Report> {
         build(&paths, options, suite)?;
     }
     check_binaries(&paths, suite)?;
-    if !paths.schema.is_file() {
+    // The links suite uses the `crm` demo, which intake carries.
+    if suite.data != DataSet::Links && !paths.schema.is_file() {
         bail!(
             "the benchmark schema `{}` is missing\nhint: it declares the `contacts` record type of shared/bench/contacts.schema.json",
             paths.schema.display()
@@ -796,6 +879,10 @@ fn check_binaries(paths: &Paths, suite: &Suite) -> Result<()> {
 /// injected errors. Files are written under a temporary name and renamed, the CSV last, so an
 /// interrupted run never leaves a file that looks complete.
 fn ensure_data(paths: &Paths, rows: u64, data: DataSet, regenerate: bool) -> Result<u64> {
+    if data == DataSet::Links {
+        ensure_links_data(paths, rows, regenerate)?;
+        return Ok(0);
+    }
     if !regenerate && paths.csv.is_file() && paths.manifest.is_file() {
         let errors = generator::read_manifest(fs_err::File::open(&paths.manifest)?)?;
         return Ok(errors.len() as u64);
@@ -827,6 +914,32 @@ fn ensure_data(paths: &Paths, rows: u64, data: DataSet, regenerate: bool) -> Res
     Ok(errors.len() as u64)
 }
 
+/// Generates the links suite's accounts file and its contacts with their accounts inline,
+/// unless both exist; each under a temporary name and renamed, the contacts last.
+fn ensure_links_data(paths: &Paths, rows: u64, regenerate: bool) -> Result<()> {
+    if !regenerate && paths.csv.is_file() && paths.links_accounts_csv.is_file() {
+        return Ok(());
+    }
+    fs_err::create_dir_all(&paths.data_dir)?;
+    eprintln!(
+        "generating {} contacts of {} accounts into `{}` and `{}`",
+        group(rows),
+        group(links::account_count(rows)),
+        paths.csv.display(),
+        paths.links_accounts_csv.display()
+    );
+    let start = Instant::now();
+    let accounts_tmp = paths.links_accounts_csv.with_extension("csv.tmp");
+    let contacts_tmp = paths.csv.with_extension("csv.tmp");
+    // The CSV writer buffers.
+    links::write_accounts(rows, fs_err::File::create(&accounts_tmp)?)?;
+    links::write_contacts(rows, None, fs_err::File::create(&contacts_tmp)?)?;
+    fs_err::rename(&accounts_tmp, &paths.links_accounts_csv)?;
+    fs_err::rename(&contacts_tmp, &paths.csv)?;
+    eprintln!("generated in {:.2} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
 /// A fresh workspace at `dir` holding only the benchmark schema (no database yet).
 fn new_workspace(paths: &Paths, dir: &Path) -> Result<()> {
     if dir.exists() {
@@ -834,6 +947,25 @@ fn new_workspace(paths: &Paths, dir: &Path) -> Result<()> {
     }
     fs_err::create_dir_all(dir)?;
     fs_err::copy(&paths.schema, dir.join("intake.toml"))?;
+    Ok(())
+}
+
+/// Replaces `to` with a copy of the folder `from` (files and folders; a closed SQLite
+/// database with any WAL file beside it copies whole).
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        fs_err::remove_dir_all(to)?;
+    }
+    fs_err::create_dir_all(to)?;
+    for entry in fs_err::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs_err::copy(entry.path(), &target)?;
+        }
+    }
     Ok(())
 }
 
@@ -872,6 +1004,20 @@ pub struct IntakeCounts {
     pub committed: Option<bool>,
     #[serde(default)]
     pub problems: Vec<serde_json::Value>,
+    /// Linked records created inline, by record type.
+    #[serde(default)]
+    pub linked_created: BTreeMap<String, u64>,
+}
+
+impl IntakeCounts {
+    /// The linked records created, without the types of which none were.
+    fn linked(&self) -> BTreeMap<&str, u64> {
+        self.linked_created
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(t, n)| (t.as_str(), *n))
+            .collect()
+    }
 }
 
 /// What an intake run must have done with every row of the file.
@@ -883,6 +1029,12 @@ pub enum Expect {
     AllUnchanged,
     /// Every row updated (the changed file, matched on e-mail).
     AllUpdated,
+    /// Every row created, and `count` records of `record_type` created inline from the rows'
+    /// link columns (the other `Expect`s allow no linked record created).
+    AllCreatedWithLinked {
+        record_type: &'static str,
+        count: u64,
+    },
 }
 
 /// Parses intake's `--json` output and checks it against `expect` for a file of `rows` rows;
@@ -893,28 +1045,37 @@ pub fn check_intake_json(json: &str, rows: u64, expect: Expect) -> Result<Intake
         format!("intake's --json output is not the expected document: `{start}`")
     })?;
     let (created, unchanged, updated) = match expect {
-        Expect::AllCreated => (rows, 0, 0),
+        Expect::AllCreated | Expect::AllCreatedWithLinked { .. } => (rows, 0, 0),
         Expect::AllUnchanged => (0, rows, 0),
         Expect::AllUpdated => (0, 0, rows),
+    };
+    let linked: BTreeMap<&str, u64> = match expect {
+        Expect::AllCreatedWithLinked { record_type, count } if count > 0 => {
+            BTreeMap::from([(record_type, count)])
+        }
+        _ => BTreeMap::new(),
     };
     let ok = counts.rows == rows
         && counts.created == created
         && counts.unchanged == unchanged
         && counts.updated == updated
+        && counts.linked() == linked
         && counts.failed == 0
         && counts.problems.is_empty()
         && counts.committed != Some(false);
     if !ok {
         bail!(
-            "expected {} rows: {} created, {} updated, {} unchanged, 0 failed, no problems; intake reported {} rows: {} created, {} updated, {} unchanged, {} failed, {} problems{}",
+            "expected {} rows: {} created, {} updated, {} unchanged{}, 0 failed, no problems; intake reported {} rows: {} created, {} updated, {} unchanged{}, {} failed, {} problems{}",
             group(rows),
             group(created),
             group(updated),
             group(unchanged),
+            linked_text(&linked),
             group(counts.rows),
             group(counts.created),
             group(counts.updated),
             group(counts.unchanged),
+            linked_text(&counts.linked()),
             group(counts.failed),
             group(counts.problems.len() as u64),
             if counts.committed == Some(false) {
@@ -925,6 +1086,14 @@ pub fn check_intake_json(json: &str, rows: u64, expect: Expect) -> Result<Intake
         );
     }
     Ok(counts)
+}
+
+/// `, 1,000 linked `account` created` for each type with records created inline.
+fn linked_text(linked: &BTreeMap<&str, u64>) -> String {
+    linked
+        .iter()
+        .map(|(t, n)| format!(", {} linked `{t}` created", group(*n)))
+        .collect()
 }
 
 /// Runs a command untimed and returns its stdout; fails with its stderr unless it exits 0.
@@ -1054,6 +1223,118 @@ impl Bench<'_> {
             let out = run_untimed(&paths.intake, &self.intake_command(ws, "import", false))?;
             check_intake_json(&out, self.rows, Expect::AllCreated)
                 .context("the untimed import that fills the workspace")?;
+        }
+        if suite.data == DataSet::Links {
+            self.links_setup()?;
+        }
+        Ok(())
+    }
+
+    /// The links suite's one-off state: the accounts imported into a new `crm` workspace,
+    /// exported to learn their UUIDs, and the contacts file naming them by UUID.
+    fn links_setup(&self) -> Result<()> {
+        let paths = self.paths;
+        let accounts = links::account_count(self.rows);
+        let ws = &paths.links_accounts_workspace;
+        eprintln!(
+            "importing the {} accounts of `{}` into `{}` (untimed, once)",
+            group(accounts),
+            paths.links_accounts_csv.display(),
+            ws.display()
+        );
+        fs_err::create_dir_all(&paths.links_dir)?;
+        self.init_crm_workspace(ws)?;
+        let out = run_untimed(
+            &paths.intake,
+            &self.links_import(ws, "account", &paths.links_accounts_csv),
+        )?;
+        check_intake_json(&out, accounts, Expect::AllCreated)
+            .context("the untimed import of the accounts")?;
+        run_untimed(
+            &paths.intake,
+            &[
+                "--workspace".into(),
+                ws.into(),
+                "export".into(),
+                "account".into(),
+                "-o".into(),
+                paths.links_accounts_export.clone().into(),
+            ],
+        )?;
+        let uuids = links::read_export_uuids(fs_err::File::open(&paths.links_accounts_export)?)
+            .with_context(|| format!("reading `{}`", paths.links_accounts_export.display()))?;
+        if uuids.len() as u64 != accounts {
+            bail!(
+                "`intake export account` wrote {} accounts, {} were imported",
+                group(uuids.len() as u64),
+                group(accounts)
+            );
+        }
+        eprintln!(
+            "writing `{}`: the contacts with their accounts' UUIDs",
+            paths.links_uuid_csv.display()
+        );
+        let tmp = paths.links_uuid_csv.with_extension("csv.tmp");
+        links::write_contacts(self.rows, Some(&uuids), fs_err::File::create(&tmp)?)?;
+        fs_err::rename(&tmp, &paths.links_uuid_csv)?;
+        Ok(())
+    }
+
+    /// A new workspace at `dir` with the `crm` demo schema and its (empty) database:
+    /// `intake init --demo crm DIR`.
+    fn init_crm_workspace(&self, dir: &Path) -> Result<()> {
+        if dir.exists() {
+            fs_err::remove_dir_all(dir)?;
+        }
+        run_untimed(
+            &self.paths.intake,
+            &["init".into(), "--demo".into(), "crm".into(), dir.into()],
+        )?;
+        if !dir.join("intake.db").is_file() {
+            bail!(
+                "`intake init --demo crm {}` created no intake.db",
+                dir.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// `intake --workspace DIR import TYPE FILE --json`, and the `--intake-arg`s.
+    fn links_import(&self, workspace: &Path, record_type: &str, file: &Path) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            "--workspace".into(),
+            workspace.into(),
+            "import".into(),
+            record_type.into(),
+            file.into(),
+            "--json".into(),
+        ];
+        args.extend(self.intake_args.iter().cloned());
+        args
+    }
+
+    /// Fails unless every contact in `workspace` has an account (checked untimed with
+    /// `intake export contact --filter 'account is empty'`), so that a link column read as
+    /// nothing cannot pass for a fast import.
+    fn check_every_contact_linked(&self, case: Case, workspace: &Path) -> Result<()> {
+        let out = run_untimed(
+            &self.paths.intake,
+            &[
+                "--workspace".into(),
+                workspace.into(),
+                "export".into(),
+                "contact".into(),
+                "--filter".into(),
+                "account is empty".into(),
+            ],
+        )?;
+        let n = reference::count_records(out.as_bytes())?;
+        if n != 0 {
+            bail!(
+                "{}: {} contacts have no account after the import",
+                case.name(),
+                group(n)
+            );
         }
         Ok(())
     }
@@ -1206,6 +1487,12 @@ impl Bench<'_> {
     /// The state a case starts from, prepared untimed before each of its runs.
     fn prepare(&self, case: Case) -> Result<()> {
         match case {
+            Case::IntakeLinksInline => self.init_crm_workspace(&self.paths.links_inline_workspace),
+            // A copy of the workspace that holds the accounts, so the UUIDs of the file hold.
+            Case::IntakeLinksUuid => copy_dir(
+                &self.paths.links_accounts_workspace,
+                &self.paths.links_uuid_workspace,
+            ),
             Case::Sqlite3Import => remove_database(&self.paths.sqlite_db),
             Case::IntakeCreate => self.init_intake_workspace(&self.paths.create_workspace),
             // `imported/` is the same before every run: the runs that use it change nothing
@@ -1417,6 +1704,29 @@ impl Bench<'_> {
                     ),
                     Expect::AllUpdated,
                 )
+            }
+            Case::IntakeLinksInline => {
+                let ws = &self.paths.links_inline_workspace;
+                let sample = self.run_intake(
+                    case,
+                    &self.links_import(ws, "contact", file),
+                    Expect::AllCreatedWithLinked {
+                        record_type: "account",
+                        count: links::account_count(self.rows),
+                    },
+                )?;
+                self.check_every_contact_linked(case, ws)?;
+                Ok(sample)
+            }
+            Case::IntakeLinksUuid => {
+                let ws = &self.paths.links_uuid_workspace;
+                let sample = self.run_intake(
+                    case,
+                    &self.links_import(ws, "contact", &self.paths.links_uuid_csv),
+                    Expect::AllCreated,
+                )?;
+                self.check_every_contact_linked(case, ws)?;
+                Ok(sample)
             }
         }
     }
@@ -1635,6 +1945,73 @@ mod tests {
     }
 
     #[test]
+    fn linked_records_created_are_checked() {
+        let linked = IMPORT_JSON.replace(
+            "\"failed\": 0,",
+            "\"failed\": 0, \"linked_created\": {\"account\": 2},",
+        );
+        let two_accounts = Expect::AllCreatedWithLinked {
+            record_type: "account",
+            count: 2,
+        };
+        let counts = check_intake_json(&linked, 5, two_accounts).expect("created inline");
+        assert_eq!(counts.linked_created.get("account"), Some(&2));
+        let err = check_intake_json(&linked, 5, Expect::AllCreated).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected 5 rows: 5 created, 0 updated, 0 unchanged, 0 failed, no problems; intake reported 5 rows: 5 created, 0 updated, 0 unchanged, 2 linked `account` created, 0 failed, 0 problems"
+        );
+        let three = Expect::AllCreatedWithLinked {
+            record_type: "account",
+            count: 3,
+        };
+        assert!(check_intake_json(&linked, 5, three).is_err());
+        // None created inline where some should have been.
+        let err = check_intake_json(IMPORT_JSON, 5, two_accounts).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("expected 5 rows: 5 created, 0 updated, 0 unchanged, 2 linked `account` created, 0 failed"),
+            "{err}"
+        );
+        // A type with none created counts as none.
+        let zero = IMPORT_JSON.replace(
+            "\"failed\": 0,",
+            "\"failed\": 0, \"linked_created\": {\"account\": 0},",
+        );
+        assert!(check_intake_json(&zero, 5, Expect::AllCreated).is_ok());
+    }
+
+    #[test]
+    fn links_suite_holds_inline_within_one_and_a_half_times_uuid() {
+        let suite = Suite::links();
+        assert_eq!(suite.default_rows, 100_000);
+        assert_eq!(suite.reference, Case::IntakeLinksUuid);
+        let measured = vec![
+            (
+                Case::IntakeLinksInline,
+                vec![sample(1.4, Some(90_000)), sample(1.6, Some(95_000))],
+            ),
+            (
+                Case::IntakeLinksUuid,
+                vec![sample(1.0, Some(80_000)), sample(1.2, Some(85_000))],
+            ),
+        ];
+        let report = summarize(&suite, 100_000, &measured).expect("summary");
+        let r = &report.ratios[0];
+        assert_eq!(r.name, "intake-links-inline / intake-links-uuid");
+        assert_eq!(r.at_most, 1.5);
+        assert!(r.within_bar);
+        assert_eq!(report.cases[0].peak_rss_within_bar, Some(true));
+        assert_eq!(report.cases[1].ratio, 1.0);
+        let slow = vec![
+            (Case::IntakeLinksInline, vec![sample(1.6, Some(90_000))]),
+            (Case::IntakeLinksUuid, vec![sample(1.0, Some(80_000))]),
+        ];
+        let report = summarize(&suite, 100_000, &slow).expect("summary");
+        assert!(!report.ratios[0].within_bar);
+    }
+
+    #[test]
     fn data_sets_have_their_own_files() {
         let options = Options {
             rows: 20_000,
@@ -1655,6 +2032,16 @@ mod tests {
         assert_eq!(DataSet::OnePercentErrors.error_rate(), 0.01);
         assert!(valid.sqlite_db.starts_with(&valid.import_dir));
         assert_ne!(valid.create_workspace, valid.imported_workspace);
+        let links = Paths::new(&options, DataSet::Links);
+        assert!(links.csv.ends_with("bench-data/links_20000_inline.csv"));
+        assert!(
+            links
+                .links_accounts_csv
+                .ends_with("bench-data/links_20000_accounts.csv")
+        );
+        assert!(links.links_uuid_csv.starts_with(&links.links_dir));
+        assert_ne!(links.links_inline_workspace, links.links_uuid_workspace);
+        assert_eq!(DataSet::Links.error_rate(), 0.0);
     }
 
     #[test]

@@ -1,0 +1,1025 @@
+//! One end-to-end test per demo workspace: a realistic set of files (a few hundred rows over
+//! the workspace's record types, generated here, with mistakes at known rows) imported in the
+//! order a user would, checking the report (every problem's row and code, some messages
+//! verbatim), the counts, the database and the response and success files. Each test also
+//! covers an all-or-nothing import that fails and writes nothing, the idempotence of a second
+//! import of the same file, and a revert. Run on both backends (`on_sqlite::NAME`,
+//! `on_postgres::NAME`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use intake_engine::{ImportOutcome, OnError};
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/// A CSV file being written: its delimiter, header and rows of cells.
+#[derive(Clone)]
+struct Csv {
+    delim: char,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+macro_rules! cells {
+    ($($c:expr),* $(,)?) => { vec![$($c.to_string()),*] };
+}
+
+impl Csv {
+    fn new(delim: char, header: &[&str]) -> Self {
+        Self {
+            delim,
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: vec![],
+        }
+    }
+
+    fn push(&mut self, cells: Vec<String>) {
+        assert_eq!(cells.len(), self.header.len(), "{cells:?}");
+        self.rows.push(cells);
+    }
+
+    fn col(&self, header: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == header)
+            .unwrap_or_else(|| panic!("no column {header}"))
+    }
+
+    /// The cell of the row at `i` (0 = first data row, spreadsheet row 2).
+    fn get(&self, i: usize, header: &str) -> &str {
+        &self.rows[i][self.col(header)]
+    }
+
+    fn set(&mut self, i: usize, header: &str, value: &str) {
+        let c = self.col(header);
+        self.rows[i][c] = value.to_string();
+    }
+
+    fn line(&self, cells: &[String]) -> String {
+        cells
+            .iter()
+            .map(|c| {
+                if c.contains(self.delim) || c.contains('"') || c.contains('\n') {
+                    format!("\"{}\"", c.replace('"', "\"\""))
+                } else {
+                    c.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(&self.delim.to_string())
+    }
+
+    fn text(&self) -> String {
+        let mut out = self.line(&self.header);
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&self.line(r));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The spreadsheet row of the data row at index `i`.
+fn row(i: usize) -> u64 {
+    i as u64 + 2
+}
+
+/// CSV text as records of cells (quotes removed, formula guards undone).
+fn parse_csv(text: &str, delim: char) -> Vec<Vec<String>> {
+    let mut out = vec![];
+    let mut rec = vec![];
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, '\r') => {}
+            (false, '\n') => {
+                rec.push(std::mem::take(&mut cell));
+                out.push(std::mem::take(&mut rec));
+            }
+            (false, c) if c == delim => rec.push(std::mem::take(&mut cell)),
+            (false, c) => cell.push(c),
+        }
+    }
+    if !cell.is_empty() || !rec.is_empty() {
+        rec.push(cell);
+        out.push(rec);
+    }
+    out.into_iter()
+        .map(|r| {
+            r.into_iter()
+                .map(|c| intake_formats::unneutralise(&c).to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The response file must hold exactly the failing rows, in the file's layout, each with its
+/// problems (`Column: message; ...`) in an `Import errors` column.
+fn assert_response(o: &ImportOutcome, file: &Csv, response: &str) {
+    let mut expected = vec![file.header.clone()];
+    expected[0].push("Import errors".into());
+    let mut failing: Vec<u64> = o.report.problems.iter().map(|p| p.row.get()).collect();
+    failing.dedup();
+    for r in failing {
+        let mut cells = file.rows[(r - 2) as usize].clone();
+        let errors = o
+            .report
+            .problems
+            .iter()
+            .filter(|p| p.row.get() == r)
+            .map(|p| match &p.column {
+                Some(c) => format!("{}: {}", c.header.trim(), p.message),
+                None => p.message.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        cells.push(errors);
+        expected.push(cells);
+    }
+    assert_eq!(parse_csv(response, file.delim), expected, "{response}");
+    assert_eq!(o.response_rows as usize, expected.len() - 1);
+}
+
+/// From a success file: the value of `key` in each written row -> the row's value of `column`.
+fn success_column(success: &str, delim: char, key: &str, column: &str) -> HashMap<String, String> {
+    let recs = parse_csv(success, delim);
+    let k = recs[0].iter().position(|h| h == key).unwrap();
+    let c = recs[0].iter().position(|h| h == column).unwrap();
+    recs[1..]
+        .iter()
+        .map(|r| (r[k].clone(), r[c].clone()))
+        .collect()
+}
+
+/// Every problem as `row: Column: message [code]`, the column as written in the file.
+fn report(o: &ImportOutcome) -> Vec<String> {
+    o.report
+        .problems
+        .iter()
+        .map(|p| match &p.column {
+            Some(c) => format!(
+                "{}: {}: {} [{}]",
+                p.row.get(),
+                c.header,
+                p.message,
+                p.code.as_str()
+            ),
+            None => format!("{}: {} [{}]", p.row.get(), p.message, p.code.as_str()),
+        })
+        .collect()
+}
+
+fn counts(o: &ImportOutcome) -> (u64, u64, u64, u64) {
+    (
+        o.counts.created,
+        o.counts.updated,
+        o.counts.unchanged,
+        o.counts.failed,
+    )
+}
+
+/// `1234567` as `1,234,567` (or with another separator).
+fn grouped(n: u64, sep: char) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(d);
+    }
+    out
+}
+
+fn skip(r: &mut intake_engine::ImportRequest) {
+    r.on_error = OnError::Skip;
+}
+
+const FIRST: [&str; 20] = [
+    "Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hugo", "Ines", "Jonas", "Katrin",
+    "Lukas", "Marie", "Noah", "Olivia", "Paul", "Quentin", "Rosa", "Simon", "Tara",
+];
+const LAST: [&str; 20] = [
+    "Schmidt", "Durand", "Smith", "Martin", "Weber", "Dubois", "Johnson", "Bernard", "Fischer",
+    "Taylor", "Lefebvre", "Brown", "Wagner", "Moreau", "Wilson", "Becker", "Laurent", "Davies",
+    "Hoffmann", "Roux",
+];
+const STEMS: [&str; 20] = [
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Tailspin",
+    "Wingtip",
+    "Adventure Works",
+    "Litware",
+    "Proseware",
+    "Lucerne",
+    "Alpine",
+    "Coho",
+    "Fourth Coffee",
+    "Margie",
+    "Wide World",
+    "Blue Yonder",
+    "Trey Research",
+    "Humongous",
+    "Southridge",
+    "Woodgrove",
+    "Datum",
+];
+
+fn slug(s: &str) -> String {
+    s.to_lowercase().replace(' ', "")
+}
+
+const UNKNOWN_UUID: &str = "7f1c8a52-3b9e-4d6f-a2c1-5e8b0d9f4a36";
+
+// ---------------------------------------------------------------------------------------------
+// crm
+
+fn crm_end_to_end() {
+    let ws = workspace("crm");
+
+    // 1. Accounts: 40 group accounts. The first try has four mistakes and is all or nothing.
+    let mut accounts = Csv::new(
+        ',',
+        &[
+            "Account Name",
+            "Account Type",
+            "Industry",
+            "Customer Tier",
+            "Country",
+            "Website",
+            "Account Phone",
+            "Annual Revenue",
+            "Employees",
+        ],
+    );
+    let industries = [
+        "Agriculture",
+        "Automotive",
+        "Construction",
+        "Education",
+        "Energy",
+        "Financial Services",
+        "Healthcare",
+        "Manufacturing",
+        "Public Sector",
+        "Retail",
+        "Technology",
+        "Transport and Logistics",
+    ];
+    let countries = ["Germany", "France", "United States", "Canada"];
+    let account_name = |i: usize| format!("{} {}", STEMS[i % 20], ["Group", "Holding"][i / 20]);
+    for i in 0..40 {
+        let name = account_name(i);
+        accounts.push(cells![
+            name,
+            ["Customer", "Prospect", "Partner", "Reseller"][i % 4],
+            industries[i % 12],
+            ["gold", "Silver", "BRONZE"][i % 3],
+            countries[i % 4],
+            format!("https://www.{}.example.com", slug(&name)),
+            format!("020 7946 0{:03}", 100 + i),
+            format!("{}.00", grouped(1_000_000 + 250_000 * i as u64, ',')),
+            50 + 37 * i,
+        ]);
+    }
+    let fixed_accounts = accounts.clone();
+    accounts.set(7, "Country", "Spain");
+    accounts.set(18, "Website", "www.fabrikam-holding");
+    accounts.set(29, "Employees", "12.5");
+    accounts.set(36, "Account Name", &account_name(3));
+    let expected = vec![
+        (row(7), "unknown_option"),
+        (row(18), "invalid_url"),
+        (row(29), "integer_has_decimals"),
+        (row(36), "duplicate_in_file"),
+    ];
+    let (o, response, _) = import_files(&ws, "account", &accounts.text(), |_| {});
+    assert_eq!(problems(&o), expected, "{:#?}", messages(&o));
+    assert!(!o.committed);
+    assert_eq!(count(&ws, "account"), 0);
+    assert_response(&o, &accounts, &response);
+    assert_eq!(
+        report(&o),
+        vec![
+            "9: Country: `Spain` is not an option of this list; expected one of `Canada` (CA), `France` (FR), `Germany` (DE), `United States` (US) [unknown_option]",
+            "20: Website: `www.fabrikam-holding` is not a web address; write it with its scheme, as in `https://www.fabrikam-holding` [invalid_url]",
+            "31: Employees: `12.5` has decimals; this field takes whole numbers such as `42` or `1,250` [integer_has_decimals]",
+            "38: Account Name: `Tailspin Group` is already in row 5; `Account Name` must be unique [duplicate_in_file]",
+        ]
+    );
+    // The fixed file goes in whole.
+    let (o, _, success) = import_files(&ws, "account", &fixed_accounts.text(), |_| {});
+    assert_eq!(problems(&o), vec![]);
+    assert_eq!(counts(&o), (40, 0, 0, 0));
+    let account_uuid = success_column(&success, ',', "Account Name", "Account UUID");
+    assert_eq!(account_uuid.len(), 40);
+    // The same file again, matched by name: nothing changes.
+    let (o, _) = import_with(&ws, "account", &fixed_accounts.text(), |r| {
+        r.match_on = vec!["name".into()]
+    });
+    assert_eq!(problems(&o), vec![]);
+    assert_eq!(counts(&o), (0, 0, 40, 0));
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT name, account_type, industry, customer_tier, country, phone, annual_revenue, employees \
+             FROM account WHERE name IN ('Northwind Group', 'Datum Holding') ORDER BY id"
+        ),
+        vec![
+            "Northwind Group customer AGRI gold DE +442079460100 1000000.00 50",
+            "Datum Holding reseller EDU gold CA +442079460139 10750000.00 1493",
+        ]
+    );
+
+    // 2. Subsidiaries under their group account, by the UUID from the success file.
+    let mut subsidiaries = Csv::new(
+        ',',
+        &["Parent Account UUID", "Account Name", "Industry", "Country"],
+    );
+    let cities = ["Berlin", "Lyon", "Toronto", "Chicago", "Hamburg"];
+    for i in 0..20 {
+        let parent = account_name(i);
+        subsidiaries.push(cells![
+            account_uuid[&parent],
+            format!("{} {}", STEMS[i], cities[i % 5]),
+            industries[(i + 3) % 12],
+            countries[i % 4],
+        ]);
+    }
+    subsidiaries.set(9, "Parent Account UUID", UNKNOWN_UUID);
+    subsidiaries.set(14, "Country", "Deutschland");
+    let (o, response) = import_with(&ws, "account", &subsidiaries.text(), skip);
+    assert_eq!(
+        problems(&o),
+        vec![(row(9), "unknown_link"), (row(14), "unknown_option")],
+        "{:#?}",
+        messages(&o)
+    );
+    assert_eq!(counts(&o), (18, 0, 0, 2));
+    assert_response(&o, &subsidiaries, &response);
+    assert_eq!(count(&ws, "account"), 58);
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT a.name, p.name FROM account a JOIN account p ON p.uuid = a.parent_account \
+             WHERE a.name IN ('Northwind Berlin', 'Datum Hamburg') ORDER BY a.name"
+        ),
+        vec![
+            "Datum Hamburg Datum Group",
+            "Northwind Berlin Northwind Group"
+        ]
+    );
+
+    // 3. Contacts: a quarter under a group account by UUID, a quarter under one by name, half
+    // creating ten new accounts by name (each once).
+    let mut contacts = Csv::new(
+        ',',
+        &[
+            "Account UUID",
+            "Salutation",
+            "First Name",
+            "Last Name",
+            "Job Title",
+            "Email",
+            "Phone",
+            "Roles",
+            "Birth Date",
+            "Newsletter Subscriber",
+            "Account Name",
+            "Account Industry",
+            "Account Country",
+        ],
+    );
+    let new_accounts = [
+        "Globex",
+        "Initech",
+        "Umbrella",
+        "Hooli",
+        "Vandelay",
+        "Soylent",
+        "Acme",
+        "Cyberdyne",
+        "Wonka",
+        "Oscorp",
+    ];
+    let roles = [
+        "Sales/Europe/Germany",
+        "Decision Maker",
+        "Support/Level 1",
+        "administrator/north america/canada",
+        "Billing",
+        "Influencer",
+    ];
+    let contact_email = |i: usize, domain: &str| {
+        format!(
+            "{}.{}{}@{}.example.com",
+            FIRST[i % 20].to_lowercase(),
+            LAST[(i * 7) % 20].to_lowercase(),
+            i,
+            slug(domain)
+        )
+    };
+    for i in 0..120 {
+        let (uuid, account, industry, country) = match i % 4 {
+            0 => (
+                account_uuid[&account_name(i % 40)].clone(),
+                String::new(),
+                "",
+                "",
+            ),
+            1 => (String::new(), account_name((i + 5) % 40), "", ""),
+            _ => (
+                String::new(),
+                new_accounts[(i / 4) % 10].to_string(),
+                industries[(i / 4) % 10],
+                countries[(i / 4) % 4],
+            ),
+        };
+        let domain = if account.is_empty() {
+            account_name(i % 40)
+        } else {
+            account.clone()
+        };
+        contacts.push(cells![
+            uuid,
+            ["Ms", "Mr", "Dr", ""][i % 4],
+            FIRST[i % 20],
+            LAST[(i * 7) % 20],
+            [
+                "Head of Purchasing",
+                "IT Manager",
+                "CFO",
+                "Office Manager",
+                "Buyer"
+            ][i % 5],
+            contact_email(i, &domain),
+            format!("07911 123{:03}", i),
+            roles[i % 6],
+            format!("{:02}/{:02}/{}", 1 + i % 28, 1 + i % 12, 1960 + i % 40),
+            ["yes", "no", "", "true", "0"][i % 5],
+            account,
+            industry,
+            country,
+        ]);
+    }
+    contacts.set(5, "Email", "ines.wilson5.contoso.example.com");
+    contacts.set(21, "Roles", "Sales/Asia");
+    contacts.set(41, "Birth Date", "31/02/1980");
+    let dup = contacts.get(60, "Email").to_string();
+    contacts.set(61, "Email", &dup.to_uppercase());
+    contacts.set(77, "Phone", "call reception");
+    contacts.set(97, "Newsletter Subscriber", "maybe");
+    contacts.set(113, "Last Name", "");
+    let failing = [5, 21, 41, 61, 77, 97, 113];
+    let (o, response, success) = import_files(&ws, "contact", &contacts.text(), skip);
+    assert_eq!(
+        problems(&o),
+        vec![
+            (row(5), "invalid_email"),
+            (row(21), "unknown_path"),
+            (row(41), "invalid_date"),
+            (row(61), "duplicate_in_file"),
+            (row(77), "invalid_phone"),
+            (row(97), "invalid_boolean"),
+            (row(113), "required"),
+        ],
+        "{:#?}",
+        messages(&o)
+    );
+    // (The duplicate's message quotes the address in lower case, as compared.)
+    let mut lines = report(&o);
+    lines.remove(3);
+    assert_eq!(
+        lines,
+        vec![
+            "7: Email: `ines.wilson5.contoso.example.com` is not an e-mail address: it has no `@` [invalid_email]",
+            "23: Roles: `Sales/Asia` is not a path of this list; `Sales` exists but has no `Asia` under it [unknown_path]",
+            "43: Birth Date: `31/02/1980` is not a valid date; expected DD/MM/YYYY such as `31/01/2024`, or YYYY-MM-DD [invalid_date]",
+            "79: Phone: `call reception` is not a valid phone number for region GB; expected a number such as `+44 20 7946 0958` [invalid_phone]",
+            "99: Newsletter Subscriber: `maybe` is not a yes/no value; expected true or false (also t/f, yes/no, 1/0, in any case), or leave it empty [invalid_boolean]",
+            "115: Last Name: `Last Name` is required for a new Contact; fill it in (or import with --ignore-required to create records without it) [required]",
+        ]
+    );
+    assert!(
+        report(&o)[3].starts_with("63: Email: `"),
+        "{:?}",
+        report(&o)
+    );
+    assert!(
+        report(&o)[3].ends_with("is already in row 62; `Email` must be unique [duplicate_in_file]")
+    );
+    assert_eq!(counts(&o), (113, 0, 0, 7));
+    assert_eq!(o.linked_created.get("account"), Some(&10));
+    assert_response(&o, &contacts, &response);
+    let contact_uuid = success_column(&success, ',', "Email", "Contact UUID");
+    assert_eq!(contact_uuid.len(), 113);
+    let ok_contacts: Vec<usize> = (0..120).filter(|i| !failing.contains(i)).collect();
+    assert_eq!(count(&ws, "contact"), 113);
+    assert_eq!(count(&ws, "account"), 68);
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT c.email, a.name, a.industry, c.roles, c.birth_date, c.subscribed FROM contact c \
+             JOIN account a ON a.uuid = c.account WHERE c.id IN (1, 2, 3) ORDER BY c.id"
+        ),
+        vec![
+            "anna.schmidt0@northwindgroup.example.com Northwind Group AGRI Sales/Europe/Germany 1960-01-01 1",
+            "ben.bernard1@litwaregroup.example.com Litware Group HEAL Decision Maker 1961-02-02 0",
+            "clara.wilson2@globex.example.com Globex AGRI Support/Level 1 1962-03-03 -",
+        ]
+    );
+
+    // 4. Marketing events, then leads and opportunities: those of known contacts by the
+    // contacts' UUIDs (their account follows), the others creating contact and account.
+    let mut events = Csv::new(
+        ',',
+        &[
+            "Event Name",
+            "Channel",
+            "Start Date",
+            "End Date",
+            "Location",
+            "Budget",
+            "Capacity",
+        ],
+    );
+    for (i, (name, channel, city)) in [
+        ("Logistics Summit Lyon 2025", "Trade Show", "Eurexpo, Lyon"),
+        ("Cloud Webinar Spring", "Webinar", "Online"),
+        ("Retail Days Berlin", "Conference", "Estrel, Berlin"),
+        ("Partner Roadshow", "Roadshow", "Hamburg"),
+        ("Autumn Newsletter", "E-mail Campaign", ""),
+        (
+            "Energy Forum Toronto",
+            "Conference",
+            "Metro Centre, Toronto",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        events.push(cells![
+            name,
+            channel,
+            format!("{:02}/{:02}/2025", 10 + i, 3 + i),
+            format!("{:02}/{:02}/2025", 11 + i, 3 + i),
+            city,
+            format!("{}.00", grouped(8_000 + 2_500 * i as u64, ',')),
+            100 + 50 * i,
+        ]);
+    }
+    import_ok(&ws, "marketing_event", &events.text());
+    let event_uuids = column(&ws, "SELECT uuid FROM marketing_event ORDER BY id");
+
+    let inline_contact = [
+        "Contact First Name",
+        "Contact Last Name",
+        "Contact Email",
+        "Account Name",
+        "Account Industry",
+    ];
+    let mut header = vec![
+        "Primary Contact UUID",
+        "Lead Topic",
+        "Lead Status",
+        "Lead Source",
+        "Estimated Value",
+        "Currency",
+    ];
+    header.extend(inline_contact);
+    let mut leads = Csv::new(',', &header);
+    let prospects = |i: usize| format!("{} Prospects", STEMS[(i * 3) % 20]);
+    let prospect_email = |i: usize, what: &str| {
+        format!(
+            "{}.{}@{}.example.org",
+            FIRST[(i + 3) % 20].to_lowercase(),
+            what,
+            slug(&prospects(i))
+        )
+    };
+    for i in 0..40 {
+        let known = i % 2 == 0;
+        let mut r = cells![
+            if known {
+                contact_uuid[contacts.get(ok_contacts[i * 2], "Email")].clone()
+            } else {
+                String::new()
+            },
+            [
+                "Fleet renewal",
+                "New office network",
+                "Warehouse scanners",
+                "Cloud migration"
+            ][i % 4],
+            ["New", "Contacted", "Qualified", "new", "Disqualified"][i % 5],
+            ["Website", "Referral", "Event", "Cold Call", "partner"][i % 5],
+            format!("{}.{:02}", grouped(5_000 + 1_250 * i as u64, ','), i),
+            ["EUR", "USD", "CAD", "GBP"][i % 4],
+        ];
+        if known {
+            r.extend(cells!["", "", "", "", ""]);
+        } else {
+            r.extend(cells![
+                FIRST[(i + 3) % 20],
+                LAST[(i + 11) % 20],
+                prospect_email(i, "lead"),
+                prospects(i),
+                industries[i % 12],
+            ]);
+        }
+        leads.push(r);
+    }
+    leads.set(11, "Currency", "EURO");
+    leads.set(24, "Lead Status", "");
+    leads.set(33, "Estimated Value", "-500.00");
+    let (o, response, success) = import_files(&ws, "lead", &leads.text(), skip);
+    assert_eq!(
+        problems(&o),
+        vec![
+            (row(11), "unknown_currency"),
+            (row(24), "required"),
+            (row(33), "out_of_range")
+        ],
+        "{:#?}",
+        report(&o)
+    );
+    assert_eq!(
+        report(&o),
+        vec![
+            "13: Currency: `EURO` is not an ISO 4217 currency code; expected three letters such as `EUR`, `USD` or `JPY` [unknown_currency]",
+            "26: Lead Status: `Lead Status` is required for a new Lead; fill it in (or import with --ignore-required to create records without it) [required]",
+            "35: Estimated Value: `-500.00` is out of range; expected a number at least 0 [out_of_range]",
+        ]
+    );
+    assert_eq!(counts(&o), (37, 0, 0, 3));
+    // 20 rows name 10 new contacts of 10 new accounts (rows i and i + 20 the same), each
+    // created once; rows 13 and 35 failed, but their contacts' other rows create them.
+    assert_eq!(o.linked_created.get("contact"), Some(&10));
+    assert_eq!(o.linked_created.get("account"), Some(&10));
+    assert_response(&o, &leads, &response);
+    let lead_uuids: Vec<String> = success_column(&success, ',', "Lead UUID", "Lead UUID")
+        .into_keys()
+        .collect();
+    assert_eq!(lead_uuids.len(), 37);
+    // Every lead's account is its primary contact's account.
+    assert_eq!(
+        one(
+            &ws,
+            "SELECT COUNT(*) FROM lead l JOIN contact c ON c.uuid = l.primary_contact \
+             WHERE l.account = c.account"
+        ),
+        "37"
+    );
+    assert_eq!(count(&ws, "contact"), 113 + 10);
+    assert_eq!(count(&ws, "account"), 68 + 10);
+
+    let mut header = vec![
+        "Primary Contact UUID",
+        "Source Event UUID",
+        "Opportunity Name",
+        "Opportunity Status",
+        "Products Area",
+        "Closed Date",
+        "Amount",
+        "Currency",
+        "Quantity",
+        "Probability (%)",
+    ];
+    header.extend(inline_contact);
+    let mut opportunities = Csv::new(',', &header);
+    for i in 0..30 {
+        let known = i % 3 != 2;
+        let contact = ok_contacts[(i * 3 + 1) % ok_contacts.len()];
+        let account = if known {
+            String::new()
+        } else {
+            format!("{} Ventures", STEMS[(i * 7) % 20])
+        };
+        let mut r = cells![
+            if known {
+                contact_uuid[contacts.get(contact, "Email")].clone()
+            } else {
+                String::new()
+            },
+            if i % 5 == 0 {
+                event_uuids[i / 5].clone()
+            } else {
+                String::new()
+            },
+            format!(
+                "{} - {} 2025",
+                if known {
+                    contacts.get(contact, "Last Name").to_string()
+                } else {
+                    account.clone()
+                },
+                ["scanners", "laptops", "cloud backup", "support renewal"][i % 4]
+            ),
+            [
+                "Open",
+                "Proposal Sent",
+                "Negotiation",
+                "Won",
+                "Lost",
+                "On Hold"
+            ][i % 6],
+            [
+                "Hardware; Support Contracts",
+                "Software",
+                "Cloud Services;Training",
+                "Consulting"
+            ][i % 4],
+            format!("{:02}/{:02}/2025", 1 + (i * 5) % 28, 1 + i % 12),
+            format!("{}.50", grouped(20_000 + 3_333 * i as u64, ',')),
+            ["EUR", "USD", "GBP"][i % 3],
+            grouped(10 + 97 * i as u64, ','),
+            (i * 7) % 101,
+        ];
+        if known {
+            r.extend(cells!["", "", "", "", ""]);
+        } else {
+            r.extend(cells![
+                FIRST[(i + 9) % 20],
+                LAST[(i + 4) % 20],
+                format!(
+                    "{}.buyer@{}.example.net",
+                    FIRST[(i + 9) % 20].to_lowercase(),
+                    slug(&account)
+                ),
+                account,
+                industries[(i + 2) % 12],
+            ]);
+        }
+        opportunities.push(r);
+    }
+    opportunities.set(7, "Probability (%)", "150");
+    opportunities.set(19, "Products Area", "Hardware;Catering");
+    let (o, response, success) = import_files(&ws, "opportunity", &opportunities.text(), skip);
+    assert_eq!(
+        problems(&o),
+        vec![(row(7), "out_of_range"), (row(19), "unknown_option")],
+        "{:#?}",
+        report(&o)
+    );
+    assert_eq!(counts(&o), (28, 0, 0, 2));
+    assert_eq!(o.linked_created.get("contact"), Some(&10));
+    assert_eq!(o.linked_created.get("account"), Some(&10));
+    assert_response(&o, &opportunities, &response);
+    let opportunity_uuids: Vec<String> =
+        success_column(&success, ',', "Opportunity UUID", "Opportunity UUID")
+            .into_keys()
+            .collect();
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT o.name, o.status, o.products_area, o.closed_date, o.amount, o.quantity, a.name \
+             FROM opportunity o JOIN account a ON a.uuid = o.account ORDER BY o.id LIMIT 3"
+        ),
+        vec![
+            "Bernard - scanners 2025 open HW;SUPPORT 2025-01-01 20000.50 10 Litware Group",
+            "Fischer - laptops 2025 proposal SW 2025-02-06 23333.50 107 Wingtip Group",
+            "Blue Yonder Ventures - cloud backup 2025 negotiation CLOUD;TRAINING 2025-03-11 26666.50 204 Blue Yonder Ventures",
+        ]
+    );
+    assert_eq!(
+        one(
+            &ws,
+            "SELECT COUNT(*) FROM opportunity WHERE source_event IS NOT NULL"
+        ),
+        "6"
+    );
+
+    // 5. Interactions: the kind follows from the link that is filled.
+    let mut interactions = Csv::new(
+        ',',
+        &[
+            "Contact UUID",
+            "Opportunity UUID",
+            "Lead UUID",
+            "Source Event UUID",
+            "Channel",
+            "Subject",
+            "Notes",
+            "Occurred At",
+            "Duration (minutes)",
+        ],
+    );
+    let mut lead_uuids = lead_uuids;
+    lead_uuids.sort();
+    let mut opportunity_uuids = opportunity_uuids;
+    opportunity_uuids.sort();
+    for i in 0..60 {
+        let contact =
+            contact_uuid[contacts.get(ok_contacts[(i * 5) % ok_contacts.len()], "Email")].clone();
+        let (opp, lead, event) = match i % 4 {
+            0 => (
+                opportunity_uuids[i % 28].clone(),
+                String::new(),
+                String::new(),
+            ),
+            1 => (String::new(), lead_uuids[i % 37].clone(), String::new()),
+            2 => (String::new(), String::new(), event_uuids[i % 6].clone()),
+            _ => (String::new(), String::new(), String::new()),
+        };
+        interactions.push(cells![
+            contact,
+            opp,
+            lead,
+            event,
+            [
+                "Phone Call",
+                "Meeting",
+                "E-mail",
+                "Site Visit",
+                "Video Call"
+            ][i % 5],
+            [
+                "Quarterly review",
+                "Pricing questions",
+                "Demo follow-up",
+                "Contract renewal"
+            ][i % 4],
+            if i % 6 == 0 {
+                "Agreed next steps:\n- send quote\n- book a visit"
+            } else {
+                ""
+            },
+            format!(
+                "{:02}/{:02}/2025 {:02}:{:02}",
+                1 + i % 28,
+                1 + i % 12,
+                8 + i % 10,
+                (i * 15) % 60
+            ),
+            15 + (i % 8) * 15,
+        ]);
+    }
+    interactions.set(13, "Lead UUID", UNKNOWN_UUID);
+    interactions.set(30, "Occurred At", "14/03/2025 25:00");
+    let (o, response) = import_with(&ws, "interaction", &interactions.text(), skip);
+    assert_eq!(
+        problems(&o),
+        vec![(row(13), "unknown_link"), (row(30), "invalid_datetime")],
+        "{:#?}",
+        report(&o)
+    );
+    assert_eq!(counts(&o), (58, 0, 0, 2));
+    assert_response(&o, &interactions, &response);
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT kind, COUNT(*) FROM interaction GROUP BY kind ORDER BY kind"
+        ),
+        vec![
+            "lead 14",
+            "marketing 14",
+            "opportunity 15",
+            "relationship 15"
+        ]
+    );
+
+    // 6. Service requests for accounts and their contacts, then two orders per request.
+    let mut requests = Csv::new(
+        ',',
+        &[
+            "Account UUID",
+            "Contact UUID",
+            "Device UUID",
+            "Subject",
+            "Priority",
+            "Request Status",
+            "Opened At",
+        ],
+    );
+    for i in 0..20 {
+        let c = ok_contacts[i * 4];
+        let email = contacts.get(c, "Email");
+        let account = one(
+            &ws,
+            &format!("SELECT account FROM contact WHERE email = '{email}'"),
+        );
+        requests.push(cells![
+            account,
+            contact_uuid[email],
+            format!(
+                "0191d6a2-7c4e-7b3a-9f1e-{:012x}",
+                0x2b8c4d5e6f00_u64 + i as u64
+            ),
+            [
+                "Scanner does not charge",
+                "Printer jams",
+                "VPN drops",
+                "Laptop screen flickers"
+            ][i % 4],
+            ["Critical", "High", "P3", "Low"][i % 4],
+            [
+                "Open",
+                "In Progress",
+                "Waiting for Customer",
+                "Resolved",
+                "Closed"
+            ][i % 5],
+            format!("{:02}/04/2025 {:02}:05", 1 + i, 8 + i % 9),
+        ]);
+    }
+    let (o, _, success) = import_files(&ws, "service_request", &requests.text(), |_| {});
+    assert_eq!(problems(&o), vec![], "{:#?}", report(&o));
+    assert_eq!(counts(&o), (20, 0, 0, 0));
+    let mut request_uuids: Vec<String> = success_column(
+        &success,
+        ',',
+        "Service Request UUID",
+        "Service Request UUID",
+    )
+    .into_keys()
+    .collect();
+    request_uuids.sort();
+    let mut orders = Csv::new(
+        ',',
+        &[
+            "Service Request UUID",
+            "Order Number",
+            "Order Status",
+            "Scheduled Date",
+            "Technician",
+            "Estimated Hours",
+        ],
+    );
+    for i in 0..40 {
+        orders.push(cells![
+            request_uuids[i / 2],
+            if i % 2 == 0 {
+                "1".to_string()
+            } else {
+                format!("{}-A", 1 + i % 3)
+            },
+            ["Planned", "Dispatched", "In Progress", "Completed"][i % 4],
+            format!("{:02}/05/2025", 1 + i % 28),
+            format!("{} {}", FIRST[(i + 5) % 20], LAST[(i + 2) % 20]),
+            format!("{}.{}", 1 + i % 6, i % 10),
+        ]);
+    }
+    orders.set(17, "Order Number", "1");
+    orders.set(28, "Estimated Hours", "1.25");
+    orders.set(35, "Service Request UUID", "");
+    // All or nothing: three bad rows, nothing written.
+    let (o, response) = import_with(&ws, "service_order", &orders.text(), |_| {});
+    let expected = vec![
+        (row(17), "duplicate_in_file"),
+        (row(28), "too_many_decimals"),
+        (row(35), "required"),
+    ];
+    assert_eq!(problems(&o), expected, "{:#?}", report(&o));
+    assert!(!o.committed);
+    assert_eq!(count(&ws, "service_order"), 0);
+    assert_response(&o, &orders, &response);
+    assert_eq!(
+        report(&o),
+        vec![
+            format!("19: Order Number: the combination `{} / 1` of `Service Request UUID` and `Order Number` is already in row 18; it must be unique [duplicate_in_file]", request_uuids[8]),
+            "30: Estimated Hours: `1.25` has 2 decimal places; this field keeps at most 1 place and intake does not round [too_many_decimals]".into(),
+            "37: Service Request UUID: `Service Request UUID` is required for a new Service Order; fill it in (or import with --ignore-required to create records without it) [required]".into(),
+        ]
+    );
+    // Partial: the 37 good orders are written.
+    let (o, _) = import_with(&ws, "service_order", &orders.text(), skip);
+    assert_eq!(problems(&o), expected);
+    assert_eq!(counts(&o), (37, 0, 0, 3));
+    assert_eq!(count(&ws, "service_order"), 37);
+    let before = joined(
+        &ws,
+        "SELECT name, account_type, country FROM account ORDER BY id",
+    );
+    // Reverting the orders' import removes them; everything else stays.
+    ws.store.revert(&ws.schema, o.import_id, LATER).unwrap();
+    assert_eq!(count(&ws, "service_order"), 0);
+    assert_eq!(count(&ws, "service_request"), 20);
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT name, account_type, country FROM account ORDER BY id"
+        ),
+        before
+    );
+}
+
+on_both_backends!(crm_end_to_end);

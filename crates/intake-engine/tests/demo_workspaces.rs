@@ -14,6 +14,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::*;
+use intake_core::validate::Mode;
 use intake_engine::{ImportOutcome, OnError};
 
 // ---------------------------------------------------------------------------------------------
@@ -1022,4 +1023,426 @@ fn crm_end_to_end() {
     );
 }
 
-on_both_backends!(crm_end_to_end);
+// ---------------------------------------------------------------------------------------------
+// rollout
+
+fn rollout_end_to_end() {
+    let ws = workspace("rollout");
+    let people = [
+        ("Lena Hoffmann", "lena.hoffmann"),
+        ("Jürgen Müller", "juergen.mueller"),
+        ("Sven Krause", "sven.krause"),
+        ("Aylin Yılmaz", "aylin.yilmaz"),
+        ("Tobias Krüger", "tobias.krueger"),
+        ("Mia Schäfer", "mia.schaefer"),
+        ("Petra Vogel", "petra.vogel"),
+        ("Jonas Weber", "jonas.weber"),
+        ("Sophie Neumann", "sophie.neumann"),
+        ("Lukas Schwarz", "lukas.schwarz"),
+        ("Hannah Zimmermann", "hannah.zimmermann"),
+        ("Felix Braun", "felix.braun"),
+        ("Emilia Hartmann", "emilia.hartmann"),
+        ("Paul Lange", "paul.lange"),
+        ("Lea Schmitt", "lea.schmitt"),
+        ("Maximilian Werner", "maximilian.werner"),
+        ("Laura Krämer", "laura.kraemer"),
+        ("Ben Schulz", "ben.schulz"),
+        ("Marie König", "marie.koenig"),
+        ("Elias Fuchs", "elias.fuchs"),
+        ("Clara Peters", "clara.peters"),
+        ("Noah Frank", "noah.frank"),
+        ("Anna Lehmann", "anna.lehmann"),
+        ("Leon Kaiser", "leon.kaiser"),
+        ("Emma Huber", "emma.huber"),
+        ("Finn Berger", "finn.berger"),
+        ("Lina Richter", "lina.richter"),
+        ("Moritz Wolf", "moritz.wolf"),
+        ("Ida Schröder", "ida.schroeder"),
+        ("Karl Dietrich", "karl.dietrich"),
+    ];
+    let email = |i: usize| format!("{}@example.de", people[i].1);
+    let user_id = |i: usize| {
+        if i.is_multiple_of(2) {
+            format!("P{}", 4711 + i)
+        } else {
+            people[i].1.replace('.', "_")
+        }
+    };
+
+    // 1. Users: all or nothing with three mistakes, then the fixed file, then the same again.
+    let mut users = Csv::new(
+        ';',
+        &["Name", "Email", "User ID", "Role", "Phone", "Department"],
+    );
+    for (i, (name, _)) in people.iter().enumerate() {
+        users.push(cells![
+            name,
+            email(i),
+            user_id(i),
+            match i {
+                0..=5 => "Technician",
+                6 => "Rollout Manager",
+                _ => "End User",
+            },
+            format!("030 {}", 2_345_600 + i),
+            [
+                "IT",
+                "Finance",
+                "Sales",
+                "Controlling",
+                "Einkauf",
+                "Personal"
+            ][i % 6],
+        ]);
+    }
+    let fixed_users = users.clone();
+    users.set(9, "Email", "lukas.schwarz(at)example.de");
+    users.set(22, "User ID", "a lehmann");
+    users.set(27, "Name", people[3].0);
+    let (o, response) = import_with(&ws, "user", &users.text(), |_| {});
+    assert_eq!(
+        problems(&o),
+        vec![
+            (row(9), "invalid_email"),
+            (row(22), "pattern_mismatch"),
+            (row(27), "duplicate_in_file")
+        ],
+        "{:#?}",
+        report(&o)
+    );
+    assert_eq!(
+        report(&o),
+        vec![
+            "11: Email: `lukas.schwarz(at)example.de` is not an e-mail address: it has no `@` [invalid_email]",
+            "24: User ID: `a lehmann` does not have the required form; expected letters, digits, `.`, `_` or `-`, without spaces [pattern_mismatch]",
+            "29: Name: `Aylin Yılmaz` is already in row 5; `Name` must be unique [duplicate_in_file]",
+        ]
+    );
+    assert!(!o.committed);
+    assert_eq!(count(&ws, "user"), 0);
+    assert_response(&o, &users, &response);
+    let o = import_ok(&ws, "user", &fixed_users.text());
+    assert_eq!(counts(&o), (30, 0, 0, 0));
+    let (o, _) = import_with(&ws, "user", &fixed_users.text(), |r| {
+        r.match_on = vec!["email".into()]
+    });
+    assert_eq!(problems(&o), vec![]);
+    assert_eq!(counts(&o), (0, 0, 30, 0));
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT name, email, user_id, role, phone FROM \"user\" WHERE id IN (2, 7) ORDER BY id"
+        ),
+        vec![
+            "Jürgen Müller juergen.mueller@example.de juergen_mueller technician +49302345601",
+            "Petra Vogel petra.vogel@example.de P4717 manager +49302345606",
+        ]
+    );
+
+    // 2. Clients: 180 notebooks, then 20 docking stations, each linked by name to a notebook
+    // and standing where it stands (half leave the shared fields to the notebook, half repeat
+    // them).
+    let mut clients = Csv::new(
+        ';',
+        &[
+            "Name",
+            "Status",
+            "Assignee",
+            "Client User",
+            "Location",
+            "Room",
+            "Device Model",
+            "Serial Number",
+            "Operating System",
+            "Software Packages",
+            "Monitors",
+            "Docking Station",
+            "Rollout Date",
+            "Purchase Price",
+        ],
+    );
+    let locations = ["Berlin HQ", "Hamburg", "Munich", "Frankfurt", "Home Office"];
+    let codes = ["BER", "HAM", "MUC", "FRA", "HOME"];
+    let models = [
+        "Latitude 5450",
+        "Latitude 7450",
+        "ThinkPad T14 Gen 5",
+        "ThinkPad X1 Carbon Gen 12",
+        "EliteBook 840 G11",
+        "OptiPlex 7020 Micro",
+        "MacBook Air 13 M3",
+        "Surface Laptop 6",
+    ];
+    // Seat i: a notebook, or a docking station when i ends in 9; seats 10k..10k+9 share a
+    // location, a room and a rollout date.
+    let client_name = |i: usize| {
+        let kind = if i % 10 == 9 { "DS" } else { "NB" };
+        format!("{}-{kind}-{:04}", codes[(i / 10) % 5], 1 + i)
+    };
+    let location = |i: usize| locations[(i / 10) % 5];
+    let room = |i: usize| format!("B{} {}.{:02}", 1 + (i / 10) % 3, 1 + (i / 10) % 5, i / 10);
+    let rollout_date = |i: usize| format!("{:02}.{:02}.2025", 1 + (i / 10) % 28, 5 + i / 70);
+    for i in (0..200).filter(|i| i % 10 != 9) {
+        let technician = i % 6;
+        let assignee = match i % 3 {
+            0 => email(technician).to_uppercase(),
+            1 => user_id(technician),
+            _ => people[technician].0.to_string(),
+        };
+        let model = models[i % 8];
+        clients.push(cells![
+            client_name(i),
+            ["Planned", "Scheduled", "In Progress", "Done", "On Hold"][(i / 3) % 5],
+            assignee,
+            people[7 + i % 23].0,
+            location(i),
+            room(i),
+            model,
+            format!("PF{:06}X", 100_000 + i * 7),
+            if model.starts_with("MacBook") {
+                "macOS"
+            } else {
+                ["Windows 11 Enterprise", "windows 11 pro", "Ubuntu LTS"][i % 3]
+            },
+            [
+                "Microsoft 365 Apps;Teams",
+                "teams; vpn",
+                "SAP GUI;VPN Client;Acrobat Reader",
+                "Chrome",
+                ""
+            ][i % 5],
+            i % 4,
+            ["yes", "no", "true", ""][i % 4],
+            rollout_date(i),
+            format!("{},{:02}", grouped(899 + 13 * i as u64, '.'), i % 100),
+        ]);
+    }
+    clients.set(13, "Status", "Waiting");
+    clients.set(37, "Assignee", "Max Mustermann");
+    let serial = clients.get(70, "Serial Number").to_string();
+    clients.set(74, "Serial Number", &serial);
+    clients.set(111, "Rollout Date", "31.02.2025");
+    clients.set(148, "Purchase Price", "1.349,999");
+    clients.set(169, "Software Packages", "Teams;Zoom");
+    let (o, response) = import_with(&ws, "client", &clients.text(), skip);
+    let expected = vec![
+        (row(13), "unknown_option"),
+        (row(37), "unknown_link"),
+        (row(74), "duplicate_in_file"),
+        (row(111), "invalid_date"),
+        (row(148), "too_many_decimals"),
+        (row(169), "unknown_option"),
+    ];
+    assert_eq!(problems(&o), expected, "{:#?}", report(&o));
+    assert_eq!(
+        report(&o),
+        vec![
+            "15: Status: `Waiting` is not an option of this list; expected one of `Planned` (planned), `Scheduled` (scheduled), `In Progress` (in_progress), `Done` (done), `On Hold` (on_hold), `Cancelled` (cancelled) [unknown_option]",
+            "39: Assignee: no `user` record has `email`, `user_id` or `name` `Max Mustermann`; `Assignee` must name an existing record by its UUID or `email`, `user_id` or `name` [unknown_link]",
+            "76: Serial Number: `PF100539X` is already in row 72; `Serial Number` must be unique [duplicate_in_file]",
+            "113: Rollout Date: `31.02.2025` is not a valid date; expected DD.MM.YYYY such as `31.01.2024`, or YYYY-MM-DD [invalid_date]",
+            "150: Purchase Price: `1.349,999` has 3 decimal places; this field keeps at most 2 places and intake does not round [too_many_decimals]",
+            "171: Software Packages: `Zoom` is not an option of this list; separate options with `;` and use `Microsoft 365 Apps` (m365), `Teams` (teams), `Acrobat Reader` (acrobat), `Chrome` (chrome), `Firefox` (firefox), `SAP GUI` (sap_gui), `VPN Client` (vpn), `7-Zip` (7zip), and 1 more (see `intake describe`) [unknown_option]",
+        ]
+    );
+    assert_eq!(counts(&o), (174, 0, 0, 6));
+    assert_response(&o, &clients, &response);
+    assert_eq!(count(&ws, "client"), 174);
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT c.name, c.status, a.name, u.email, c.location, c.room, c.software, c.monitors, \
+             c.docking_station, c.scheduled_on, c.purchase_price FROM client c \
+             JOIN \"user\" a ON a.uuid = c.assignee JOIN \"user\" u ON u.uuid = c.client_user \
+             WHERE c.name IN ('BER-NB-0001', 'BER-NB-0002', 'HAM-NB-0011') ORDER BY c.id"
+        ),
+        vec![
+            "BER-NB-0001 planned Lena Hoffmann jonas.weber@example.de BER B1 1.00 m365;teams 0 1 2025-05-01 899.00",
+            "BER-NB-0002 planned Jürgen Müller sophie.neumann@example.de BER B1 1.00 teams;vpn 1 0 2025-05-01 912.01",
+            "HAM-NB-0011 done Tobias Krüger ben.schulz@example.de HAM B2 2.01 m365;teams 2 1 2025-05-02 1029.10",
+        ]
+    );
+    // The same file again, matched by name: the written rows are unchanged, the bad ones fail
+    // again (the duplicate serial number now also names the stored client that has it).
+    let (o, _) = import_with(&ws, "client", &clients.text(), |r| {
+        r.on_error = OnError::Skip;
+        r.match_on = vec!["name".into()];
+    });
+    let mut again = expected.clone();
+    again.insert(3, (row(74), "duplicate_in_store"));
+    assert_eq!(problems(&o), again, "{:#?}", report(&o));
+    assert_eq!(counts(&o), (0, 0, 174, 6));
+
+    let mut stations = Csv::new(
+        ';',
+        &[
+            "Name",
+            "Status",
+            "Linked Client",
+            "Location",
+            "Room",
+            "Rollout Date",
+            "Serial Number",
+        ],
+    );
+    for k in 0..20 {
+        let i = 10 * k + 9;
+        let repeat = k % 2 == 1;
+        stations.push(cells![
+            client_name(i),
+            "Planned",
+            client_name(i - 1),
+            if repeat { location(i) } else { "" },
+            if repeat { room(i) } else { String::new() },
+            if repeat {
+                rollout_date(i)
+            } else {
+                String::new()
+            },
+            format!("DS{:06}", 500_000 + i),
+        ]);
+    }
+    // The last row moves a notebook whose station (row 7) repeats the old room: both fail.
+    stations.push(cells![client_name(58), "", "", "", "B9 9.99", "", ""]);
+    let (o, response) = import_with(&ws, "client", &stations.text(), |r| {
+        r.on_error = OnError::Skip;
+        r.match_on = vec!["name".into()];
+    });
+    assert_eq!(
+        problems(&o),
+        vec![
+            (row(5), "shared_field_conflict"),
+            (row(20), "shared_field_conflict")
+        ],
+        "{:#?}",
+        report(&o)
+    );
+    assert_eq!(
+        report(&o),
+        vec![
+            "7: Room: rows 7 and 22 set `Room` to `B3 1.05` and `B9 9.99` on two clients linked by `Linked Client`; linked clients share `Room`, so give both rows the same value [shared_field_conflict]",
+            "22: Room: rows 7 and 22 set `Room` to `B3 1.05` and `B9 9.99` on two clients linked by `Linked Client`; linked clients share `Room`, so give both rows the same value [shared_field_conflict]",
+        ]
+    );
+    assert_eq!((counts(&o), o.shared_updated), ((19, 0, 0, 2), 10));
+    assert_response(&o, &stations, &response);
+    // Every docking station stands where its notebook stands.
+    assert_eq!(
+        one(
+            &ws,
+            "SELECT COUNT(*) FROM client d JOIN client n ON n.uuid = d.linked_client \
+             WHERE d.location = n.location AND d.room = n.room AND d.scheduled_on = n.scheduled_on"
+        ),
+        "19"
+    );
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT d.name, d.location, d.room, d.scheduled_on, n.name FROM client d \
+             JOIN client n ON n.uuid = d.linked_client ORDER BY d.id LIMIT 2"
+        ),
+        vec![
+            "BER-DS-0010 BER B1 1.00 2025-05-01 BER-NB-0009",
+            "HAM-DS-0020 HAM B2 2.01 2025-05-02 HAM-NB-0019",
+        ]
+    );
+
+    // 3. New options: a closed list (the workflow) never grows, the others do when asked.
+    let mut extra = Csv::new(
+        ';',
+        &[
+            "Name",
+            "Status",
+            "Assignee",
+            "Client User",
+            "Device Model",
+            "Software Packages",
+        ],
+    );
+    for i in 0..10 {
+        extra.push(cells![
+            format!("MUC-NB-{:04}", 901 + i),
+            if i == 4 { "Waiting" } else { "Planned" },
+            user_id(i % 6),
+            email(10 + i),
+            if i % 2 == 0 {
+                "Framework Laptop 13"
+            } else {
+                "Latitude 5450"
+            },
+            "Teams;Zoom;Slack",
+        ]);
+    }
+    let (o, response) = import_with(&ws, "client", &extra.text(), |r| {
+        r.on_error = OnError::Skip;
+        r.options.create_missing_options = true;
+    });
+    assert_eq!(
+        problems(&o),
+        vec![(row(4), "unknown_option")],
+        "{:#?}",
+        report(&o)
+    );
+    assert_eq!(counts(&o), (9, 0, 0, 1));
+    assert_response(&o, &extra, &response);
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT name, device_model, software FROM client WHERE name LIKE 'MUC-NB-09%' ORDER BY id LIMIT 2"
+        ),
+        vec![
+            "MUC-NB-0901 Framework Laptop 13 teams;Zoom;Slack",
+            "MUC-NB-0902 Latitude 5450 teams;Zoom;Slack",
+        ]
+    );
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT list, code FROM _intake_options ORDER BY list, code"
+        ),
+        vec![
+            "device_model Framework Laptop 13",
+            "software_package Slack",
+            "software_package Zoom",
+        ]
+    );
+
+    // 4. Twenty notebooks move: their stations move with them. Reverting restores both.
+    let rooms = || {
+        joined(
+            &ws,
+            "SELECT name, location, room, scheduled_on FROM client ORDER BY id",
+        )
+    };
+    let before = rooms();
+    let mut moves = Csv::new(';', &["Name", "Location", "Room", "Rollout Date"]);
+    for i in (0..200).filter(|i| i % 10 == 8 || i % 10 == 3).take(20) {
+        moves.push(cells![
+            client_name(i),
+            "Frankfurt",
+            format!("F{} 0.{:02}", i % 4, i % 50),
+            "01.09.2025"
+        ]);
+    }
+    let (o, _) = import_with(&ws, "client", &moves.text(), |r| {
+        r.match_on = vec!["name".into()];
+        r.options.mode = Mode::Update;
+    });
+    assert_eq!(problems(&o), vec![], "{:#?}", report(&o));
+    // Nine of them have a docking station (the station of BER-NB-0059 failed above).
+    assert_eq!((counts(&o), o.shared_updated), ((0, 20, 0, 0), 9));
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT name, location, room, scheduled_on FROM client WHERE name IN ('BER-NB-0009', 'BER-DS-0010') ORDER BY name"
+        ),
+        vec![
+            "BER-DS-0010 FRA F0 0.08 2025-09-01",
+            "BER-NB-0009 FRA F0 0.08 2025-09-01",
+        ]
+    );
+    ws.store.revert(&ws.schema, o.import_id, LATER).unwrap();
+    assert_eq!(rooms(), before);
+}
+
+on_both_backends!(crm_end_to_end, rollout_end_to_end);

@@ -1445,4 +1445,230 @@ fn rollout_end_to_end() {
     assert_eq!(rooms(), before);
 }
 
-on_both_backends!(crm_end_to_end, rollout_end_to_end);
+// ---------------------------------------------------------------------------------------------
+// msp
+
+fn msp_end_to_end() {
+    let ws = workspace("msp");
+    // One row per site: 60 companies with 5 sites each, the company columns repeated.
+    let mut sites = Csv::new(
+        ',',
+        &[
+            "Company ID",
+            "Company Name",
+            "Company Type",
+            "Company Website",
+            "Site ID",
+            "Site Name",
+            "Address Line 1",
+            "Address Line 2",
+            "City",
+            "State",
+            "Postal Code",
+            "Country",
+            "Email",
+            "Email Type",
+            "Phone",
+            "Phone Type",
+            "Phone Country",
+            "Social Profile",
+            "Social Type",
+        ],
+    );
+    let places = [
+        ("Dallas", "TX", "75201", "US"),
+        ("Austin", "TX", "73301", "US"),
+        ("Chicago", "IL", "60601", "US"),
+        ("Denver", "CO", "80202", "US"),
+        ("Seattle", "WA", "98101", "US"),
+        ("Boston", "MA", "02108", "US"),
+        ("Toronto", "ON", "M5H 2N2", "CA"),
+        ("Miami", "FL", "33101", "US"),
+        ("Phoenix", "AZ", "85001", "US"),
+        ("Vancouver", "BC", "V6B 1A1", "CA"),
+    ];
+    let company_id = |c: usize| {
+        format!(
+            "{}{:02}",
+            STEMS[c % 20].to_uppercase().replace(' ', ""),
+            1 + c / 20
+        )
+    };
+    let company_name = |c: usize| {
+        format!(
+            "{} {}",
+            STEMS[c % 20],
+            ["Traders", "Systems", "Logistics"][c / 20]
+        )
+    };
+    for r in 0..300 {
+        let (c, s) = (r / 5, r % 5);
+        let (city, state, postal, country) = places[(c + s * 3) % 10];
+        let site_id = ["HQ1", "DC1", "BR1", "BR2", "WH1"][s];
+        let slug = slug(&company_name(c));
+        sites.push(cells![
+            company_id(c),
+            company_name(c),
+            ["Customer", "prospect", "Partner", "Vendor"][c % 4],
+            format!("https://www.{slug}.example.com"),
+            site_id,
+            format!(
+                "{city} {}",
+                [
+                    "Head Office",
+                    "Data Centre",
+                    "Branch",
+                    "Service Point",
+                    "Warehouse"
+                ][s]
+            ),
+            format!(
+                "{} {} Street",
+                100 + r * 7,
+                ["Main", "Elm", "Oak", "Pine", "Maple", "Cedar"][r % 6]
+            ),
+            if r % 3 == 0 {
+                format!("Suite {}", 100 + (r % 9) * 10)
+            } else {
+                String::new()
+            },
+            city,
+            if r % 2 == 0 {
+                state.to_string()
+            } else {
+                format!("{country}-{state}")
+            },
+            postal,
+            country,
+            format!(
+                "{}.{}@{slug}.example.com",
+                site_id.to_lowercase(),
+                city.to_lowercase()
+            ),
+            ["Work", "Support", "billing"][r % 3],
+            if country == "US" {
+                format!("(214) 555-01{:02}", r % 100)
+            } else {
+                format!("+1 416 555 01{:02}", r % 100)
+            },
+            ["Main", "Direct", "Fax", "after hours"][r % 4],
+            country,
+            if s == 0 {
+                format!("https://www.linkedin.com/company/{slug}")
+            } else {
+                String::new()
+            },
+            if s == 0 { "LinkedIn" } else { "" },
+        ]);
+    }
+    let fixed = sites.clone();
+    sites.set(37, "Site Name", "Branch North, Annex");
+    sites.set(75, "Country", "USA");
+    sites.set(111, "Company ID", "FOURTHCOFFEE-02");
+    sites.set(148, "Site ID", "BRANCHNORTHWESTERNREGIONALOFFICE1");
+    sites.set(185, "State", "ON");
+    sites.set(222, "Email", "support@@example.com");
+    let site_id = sites.get(258, "Site ID").to_string();
+    sites.set(259, "Site ID", &site_id);
+    sites.set(291, "Company Name", "Woodgrove Logistics, Inc");
+    let expected = vec![
+        (row(37), "forbidden_character"),
+        (row(75), "unknown_country"),
+        (row(111), "charset_violation"),
+        (row(148), "too_long"),
+        (row(185), "unknown_subdivision"),
+        (row(222), "invalid_email"),
+        (row(259), "duplicate_in_file"),
+        (row(291), "forbidden_character"),
+    ];
+
+    // All or nothing (the engine's default): nothing is written.
+    let (o, response) = import_with(&ws, "site", &sites.text(), |_| {});
+    assert_eq!(problems(&o), expected, "{:#?}", report(&o));
+    assert_eq!(
+        report(&o),
+        vec![
+            "39: Site Name: `Branch North, Annex` contains `,`, which this field does not allow [forbidden_character]",
+            "77: Country: `USA` is not an ISO 3166-1 alpha-2 country code; did you mean `US` (United States of America)? [unknown_country]",
+            "113: Company ID: `FOURTHCOFFEE-02` contains `-`; letters and digits only are allowed [charset_violation]",
+            "150: Site ID: the text has 33 characters; at most 30 are allowed [too_long]",
+            "187: State: `ON` is not an ISO 3166-2 subdivision code; expected a code of US such as `AK` [unknown_subdivision]",
+            "224: Email: `support@@example.com` is not an e-mail address: it is not of the form `name@example.com` [invalid_email]",
+            "261: Site ID: the combination `FOURTHCOFFEE03 / BR2` of `Company ID` and `Site ID` is already in row 260; it must be unique [duplicate_in_file]",
+            "293: Company Name: `Woodgrove Logistics, Inc` contains `,`, which this field does not allow [forbidden_character]",
+        ]
+    );
+    assert!(!o.committed);
+    assert_eq!((count(&ws, "company"), count(&ws, "site")), (0, 0));
+    assert_response(&o, &sites, &response);
+
+    // Partial, as the msp workspace imports by default: the good sites go in.
+    let (o, response) = import_with(&ws, "site", &sites.text(), skip);
+    assert_eq!(problems(&o), expected, "{:#?}", report(&o));
+    assert_eq!(counts(&o), (292, 0, 0, 8));
+    assert_eq!(o.linked_created.get("company"), Some(&60));
+    assert_response(&o, &sites, &response);
+    assert_eq!((count(&ws, "company"), count(&ws, "site")), (60, 292));
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT co.company_id, co.name, co.company_type, s.site_id, s.name, s.state, s.postal_code, \
+             s.country, s.email_type, s.phone, s.phone_type, s.social_type FROM site s \
+             JOIN company co ON co.uuid = s.company WHERE co.company_id = 'NORTHWIND01' ORDER BY s.id"
+        ),
+        vec![
+            "NORTHWIND01 Northwind Traders customer HQ1 Dallas Head Office US-TX 75201 US work +12145550100 main linkedin",
+            "NORTHWIND01 Northwind Traders customer DC1 Denver Data Centre US-CO 80202 US support +12145550101 direct -",
+            "NORTHWIND01 Northwind Traders customer BR1 Toronto Branch CA-ON M5H 2N2 CA billing +14165550102 fax -",
+            "NORTHWIND01 Northwind Traders customer BR2 Vancouver Service Point CA-BC V6B 1A1 CA work +14165550103 after_hours -",
+            "NORTHWIND01 Northwind Traders customer WH1 Chicago Warehouse US-IL 60601 US support +12145550104 main -",
+        ]
+    );
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT company_type, COUNT(*) FROM company GROUP BY company_type ORDER BY company_type"
+        ),
+        vec!["customer 15", "partner 15", "prospect 15", "vendor 15"]
+    );
+
+    // The response file, fixed and imported as it came back (its `Import errors` column is
+    // ignored), creates the eight missing sites.
+    let mut back = parse_csv(&response, ',');
+    for r in back.iter_mut().skip(1) {
+        let i = fixed
+            .rows
+            .iter()
+            .position(|f| f[sites.col("Address Line 1")] == r[sites.col("Address Line 1")])
+            .unwrap();
+        let errors = r.pop().unwrap();
+        *r = fixed.rows[i].clone();
+        r.push(errors);
+    }
+    let back = Csv {
+        delim: ',',
+        header: back[0].clone(),
+        rows: back[1..].to_vec(),
+    };
+    assert_eq!(back.rows.len(), 8);
+    let (o, _) = import_with(&ws, "site", &back.text(), |_| {});
+    assert_eq!(problems(&o), vec![], "{:#?}", report(&o));
+    assert_eq!(counts(&o), (8, 0, 0, 0));
+    assert!(o.linked_created.is_empty());
+    assert_eq!((count(&ws, "company"), count(&ws, "site")), (60, 300));
+    let fix_import = o.import_id;
+
+    // The whole fixed file again, matched by company and site ID: nothing changes.
+    let (o, _) = import_with(&ws, "site", &fixed.text(), |r| {
+        r.match_on = vec!["company".into(), "site_id".into()]
+    });
+    assert_eq!(problems(&o), vec![], "{:#?}", report(&o));
+    assert_eq!(counts(&o), (0, 0, 300, 0));
+    assert!(o.linked_created.is_empty());
+
+    // Reverting the import of the fixed rows takes the eight sites out again.
+    ws.store.revert(&ws.schema, fix_import, LATER).unwrap();
+    assert_eq!((count(&ws, "company"), count(&ws, "site")), (60, 292));
+}
+
+on_both_backends!(crm_end_to_end, rollout_end_to_end, msp_end_to_end);

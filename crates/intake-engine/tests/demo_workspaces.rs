@@ -1671,4 +1671,429 @@ fn msp_end_to_end() {
     assert_eq!((count(&ws, "company"), count(&ws, "site")), (60, 292));
 }
 
-on_both_backends!(crm_end_to_end, rollout_end_to_end, msp_end_to_end);
+// ---------------------------------------------------------------------------------------------
+// ticketing
+
+fn ticketing_end_to_end() {
+    let ws = workspace("ticketing");
+
+    // 1. Criteria by internal code: all or nothing with three mistakes, then fixed.
+    let mut criteria = Csv::new(
+        ';',
+        &["Criterion Code", "Criterion Name", "Group", "Description"],
+    );
+    let codes = [
+        ("OPERA", "Opera", "Interests"),
+        ("BALLET", "Ballet", "INTEREST"),
+        ("SYMPHONIC", "Symphonic concerts", "Interests"),
+        ("CHAMBER", "Chamber music", "Interests"),
+        ("JAZZ", "Jazz", "Interests"),
+        ("FAMILY", "Family shows", "Interests"),
+        ("NEWSLETTER", "Preferred newsletter", "Newsletters"),
+        ("MEMBERSHIP", "Membership", "MEMBERSHIP"),
+        ("WHEELCHAIR", "Wheelchair space", "Accessibility"),
+        ("HEARING_LOOP", "Hearing loop", "Accessibility"),
+        ("YOUNG_AUDIENCE", "Young audience", "Membership"),
+        ("GIFT_VOUCHER", "Gift voucher buyer", "Interests"),
+    ];
+    for (code, name, group) in codes {
+        criteria.push(cells![
+            code,
+            name,
+            group,
+            format!("Set when the contact tells us: {name}.")
+        ]);
+    }
+    let fixed_criteria = criteria.clone();
+    criteria.set(3, "Criterion Code", "chamber");
+    criteria.set(8, "Group", "Hobbies");
+    criteria.set(10, "Criterion Code", "SYMPHONIC");
+    let (o, response) = import_with(&ws, "criterion", &criteria.text(), |_| {});
+    assert_eq!(
+        problems(&o),
+        vec![
+            (row(3), "pattern_mismatch"),
+            (row(8), "unknown_option"),
+            (row(10), "duplicate_in_file")
+        ],
+        "{:#?}",
+        report(&o)
+    );
+    assert_eq!(
+        report(&o),
+        vec![
+            "5: Criterion Code: `chamber` does not have the required form; expected capital letters, digits and `_`, starting with a letter, such as NEWSLETTER [pattern_mismatch]",
+            "10: Group: `Hobbies` is not an option of this list; expected one of `Interests` (INTEREST), `Newsletters` (NEWSLETTER), `Membership` (MEMBERSHIP), `Accessibility` (ACCESS) [unknown_option]",
+            "12: Criterion Code: `SYMPHONIC` is already in row 4; `Criterion Code` must be unique [duplicate_in_file]",
+        ]
+    );
+    assert!(!o.committed);
+    assert_eq!(count(&ws, "criterion"), 0);
+    assert_response(&o, &criteria, &response);
+    let o = import_ok(&ws, "criterion", &fixed_criteria.text());
+    assert_eq!(counts(&o), (12, 0, 0, 0));
+
+    // 2. Contacts: nothing is required (some have no e-mail, some no contact number);
+    // authorisations are true, false or unknown.
+    let first = [
+        "Claire", "Luca", "Anna", "Marc", "Sophie", "Thomas", "Chiara", "Nicolas", "Laura",
+        "Stefan", "Elena", "Julien", "Sara", "Reto", "Camille",
+    ];
+    let last = [
+        "Favre", "Rossi", "Meier", "Dubois", "Keller", "Bianchi", "Brunner", "Girard", "Huber",
+        "Fontana", "Gerber", "Morel", "Steiner", "Rochat", "Baumann", "Ferrari", "Frei",
+    ];
+    let places = [
+        ("1204", "Genève", "CH", "Rue du Rhône"),
+        ("8001", "Zürich", "CH", "Bahnhofstrasse"),
+        ("3011", "Bern", "CH", "Marktgasse"),
+        ("1003", "Lausanne", "CH", "Rue de Bourg"),
+        ("4051", "Basel", "CH", "Freie Strasse"),
+        ("74100", "Annemasse", "FR", "Rue de Genève"),
+        ("79539", "Lörrach", "DE", "Tumringer Strasse"),
+    ];
+    let tri = ["true", "false", "", "yes", "no", "T", "F", "1", "0", ""];
+    let contact_id = |i: usize| (100_000 + 13 * i).to_string();
+    let has_id = |i: usize| i % 5 != 4;
+    let has_email = |i: usize| i % 10 != 7;
+    let contact_email = |i: usize| {
+        format!(
+            "{}.{}{}@example.ch",
+            first[i % 15].to_lowercase(),
+            last[i % 17].to_lowercase(),
+            i
+        )
+    };
+    let mut contacts = Csv::new(
+        ';',
+        &[
+            "Contact ID",
+            "Title",
+            "First Name",
+            "Last Name",
+            "Email",
+            "Phone",
+            "Language",
+            "Street",
+            "Postal Code",
+            "City",
+            "Country",
+            "Birth Date",
+            "Allow Email",
+            "Allow SMS",
+            "Allow Post",
+            "Allow Phone",
+        ],
+    );
+    for i in 0..150 {
+        let (postal, city, country, street) = places[i % 7];
+        contacts.push(cells![
+            if has_id(i) {
+                contact_id(i)
+            } else {
+                String::new()
+            },
+            ["Mrs", "Mr", "ms", "Dr", "Prof", ""][i % 6],
+            first[i % 15],
+            last[i % 17],
+            if has_email(i) {
+                contact_email(i)
+            } else {
+                String::new()
+            },
+            if i % 4 == 3 {
+                String::new()
+            } else {
+                format!("079 123 45 {:02}", i % 100)
+            },
+            ["French", "de", "German", "it", "English"][i % 5],
+            format!("{street} {}", 1 + i % 60),
+            postal,
+            city,
+            country,
+            format!(
+                "{:02}.{:02}.{}",
+                1 + (i * 3) % 28,
+                1 + i % 12,
+                1940 + i % 60
+            ),
+            tri[i % 10],
+            tri[(i + 3) % 10],
+            tri[(i + 5) % 10],
+            tri[(i + 7) % 10],
+        ]);
+    }
+    contacts.set(37, "Email", "claire.favre at example.ch");
+    contacts.set(74, "Country", "Schweiz");
+    contacts.set(111, "Contact ID", "1234567890123");
+    let dup = contacts.get(119, "Email").to_string();
+    contacts.set(120, "Email", &dup);
+    contacts.set(148, "Allow SMS", "maybe");
+    let failing = [37, 74, 111, 120, 148];
+    let (o, response) = import_with(&ws, "contact", &contacts.text(), skip);
+    assert_eq!(
+        problems(&o),
+        vec![
+            (row(37), "invalid_email"),
+            (row(74), "unknown_country"),
+            (row(111), "pattern_mismatch"),
+            (row(120), "duplicate_in_file"),
+            (row(148), "invalid_boolean"),
+        ],
+        "{:#?}",
+        report(&o)
+    );
+    assert_eq!(
+        report(&o),
+        vec![
+            "39: Email: `claire.favre at example.ch` is not an e-mail address: it has no `@` [invalid_email]",
+            "76: Country: `Schweiz` is not an ISO 3166-1 alpha-2 country code; expected a two-letter ISO 3166-1 code such as `DE`, `FR` or `US` [unknown_country]",
+            "113: Contact ID: `1234567890123` does not have the required form; expected digits only, at most 12, as printed on the contact's file [pattern_mismatch]",
+            "122: Email: `camille.favre119@example.ch` is already in row 121; `Email` must be unique [duplicate_in_file]",
+            "150: Allow SMS: `maybe` is not a yes/no value; expected true or false (also t/f, yes/no, 1/0, in any case), or leave it empty [invalid_boolean]",
+        ]
+    );
+    assert_eq!(counts(&o), (145, 0, 0, 5));
+    assert_response(&o, &contacts, &response);
+    assert_eq!(count(&ws, "contact"), 145);
+    // The three states of each authorisation: unknown stays NULL.
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT contact_id, title, email, phone, language, city, country, birth_date, \
+             allow_email, allow_sms, allow_post, allow_phone FROM contact WHERE id <= 3 ORDER BY id"
+        ),
+        vec![
+            "100000 MRS claire.favre0@example.ch +41791234500 fr Genève CH 1940-01-01 1 1 1 1",
+            "100013 MR luca.rossi1@example.ch +41791234501 de Zürich CH 1941-02-04 0 0 0 0",
+            "100026 MS anna.meier2@example.ch +41791234502 de Bern CH 1942-03-07 - 1 1 -",
+        ]
+    );
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT COUNT(allow_email), COUNT(*) - COUNT(allow_email) FROM contact"
+        ),
+        vec!["115 30",]
+    );
+    let ok = |i: &usize| !failing.contains(i);
+
+    // 3. Updates by e-mail (in any case) and by contact number; an unknown one is not found.
+    let mut by_email = Csv::new(';', &["Email", "Allow Email", "Allow SMS", "City"]);
+    for i in (0..150).filter(|i| has_email(*i) && ok(i)).take(30) {
+        by_email.push(cells![
+            if i % 2 == 0 {
+                contact_email(i).to_uppercase()
+            } else {
+                contact_email(i)
+            },
+            ["false", "", "true"][i % 3],
+            ["", "no", ""][i % 3],
+            "Montreux",
+        ]);
+    }
+    by_email.push(cells!["nobody@example.ch", "true", "", "Sion"]);
+    let (o, response) = import_with(&ws, "contact", &by_email.text(), |r| {
+        r.on_error = OnError::Skip;
+        r.match_on = vec!["email".into()];
+        r.options.mode = Mode::Update;
+    });
+    assert_eq!(
+        problems(&o),
+        vec![(row(30), "not_found")],
+        "{:#?}",
+        report(&o)
+    );
+    assert_eq!(
+        report(&o),
+        vec![
+            "32: Email: no Contact has `Email` `nobody@example.ch`; update mode needs an existing record (check the value, or leave it empty to create a new record in upsert mode) [not_found]",
+        ]
+    );
+    assert_eq!(counts(&o), (0, 30, 0, 1));
+    assert_response(&o, &by_email, &response);
+    let mut by_id = Csv::new(';', &["Contact ID", "Language", "Birth Date", "Allow Post"]);
+    for i in (0..150).filter(|i| has_id(*i) && ok(i)).skip(40).take(20) {
+        by_id.push(cells![
+            contact_id(i),
+            "Italian",
+            "29.02.1984",
+            ["t", "f", ""][i % 3]
+        ]);
+    }
+    by_id.push(cells!["999999999", "French", "", ""]);
+    let (o, _) = import_with(&ws, "contact", &by_id.text(), |r| {
+        r.on_error = OnError::Skip;
+        r.match_on = vec!["contact_id".into()];
+        r.options.mode = Mode::Update;
+    });
+    assert_eq!(
+        problems(&o),
+        vec![(row(20), "not_found")],
+        "{:#?}",
+        report(&o)
+    );
+    assert_eq!(counts(&o), (0, 20, 0, 1));
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT language, COUNT(*) FROM contact WHERE birth_date = '1984-02-29' GROUP BY language"
+        ),
+        vec!["it 20"]
+    );
+    assert_eq!(
+        joined(
+            &ws,
+            &format!(
+                "SELECT contact_id, language, birth_date, allow_post FROM contact WHERE contact_id IN ('{}', '{}', '{}') ORDER BY id",
+                by_id.get(0, "Contact ID"),
+                by_id.get(1, "Contact ID"),
+                by_id.get(2, "Contact ID")
+            )
+        ),
+        vec![
+            "100663 it 1984-02-29 1",
+            "100676 it 1984-02-29 0",
+            "100689 it 1984-02-29 0",
+        ]
+    );
+    assert_eq!(
+        one(&ws, "SELECT COUNT(*) FROM contact WHERE city = 'Montreux'"),
+        "30"
+    );
+
+    // 4. Contact-criterion associations: the contact by e-mail or number, the criterion by
+    // its code, the value by its internal code.
+    let value = |c: usize, i: usize| match codes[c].0 {
+        "NEWSLETTER" => ["NEWSLETTER_FR", "NEWSLETTER_DE", "NEWSLETTER_EN"][i % 3],
+        "MEMBERSHIP" => ["MEMBER_FRIEND", "MEMBER_PATRON"][i % 2],
+        "YOUNG_AUDIENCE" => "MEMBER_YOUNG",
+        "WHEELCHAIR" => "ACCESS_WHEELCHAIR",
+        "HEARING_LOOP" => "ACCESS_HEARING_LOOP",
+        "OPERA" => "INTEREST_OPERA",
+        "BALLET" => "INTEREST_BALLET",
+        _ => ["YES", "NO"][i % 2],
+    };
+    let people: Vec<usize> = (0..150)
+        .filter(|i| has_email(*i) && has_id(*i) && ok(i))
+        .collect();
+    let mut links = Csv::new(';', &["Contact", "Criterion", "Value", "Recorded On"]);
+    for i in 0..120 {
+        let p = people[i % people.len()];
+        let c = (i / people.len() * 5 + i * 7) % 12;
+        links.push(cells![
+            if i % 2 == 0 {
+                contact_email(p)
+            } else {
+                contact_id(p)
+            },
+            codes[c].0,
+            value(c, i),
+            format!("{:02}.{:02}.2024", 1 + i % 28, 1 + i % 12),
+        ]);
+    }
+    links.set(17, "Criterion", "OPERAS");
+    links.set(41, "Value", "newsletter_fr");
+    links.set(66, "Contact", "999999999");
+    let (pair_contact, pair_criterion) = (
+        links.get(89, "Contact").to_string(),
+        links.get(89, "Criterion").to_string(),
+    );
+    links.set(90, "Contact", &pair_contact);
+    links.set(90, "Criterion", &pair_criterion);
+    let expected = vec![
+        (row(17), "unknown_link"),
+        (row(41), "unknown_option"),
+        (row(66), "unknown_link"),
+        (row(90), "duplicate_in_file"),
+    ];
+    let (o, response) = import_with(&ws, "contact_criterion", &links.text(), skip);
+    assert_eq!(problems(&o), expected, "{:#?}", report(&o));
+    assert_eq!(
+        report(&o),
+        vec![
+            "19: Criterion: no `criterion` record has `code` `OPERAS`; `Criterion` must name an existing record by its UUID or `code` [unknown_link]",
+            "43: Value: `newsletter_fr` is not an option of this list; did you mean `Newsletter in French`? this list matches case exactly; expected one of `Opera` (INTEREST_OPERA), `Ballet` (INTEREST_BALLET), `Symphonic concerts` (INTEREST_SYMPHONIC), `Chamber music` (INTEREST_CHAMBER), `Jazz` (INTEREST_JAZZ), `Family shows` (INTEREST_FAMILY), `Newsletter in French` (NEWSLETTER_FR), `Newsletter in German` (NEWSLETTER_DE), and 8 more (see `intake describe`) [unknown_option]",
+            "68: Contact: no `contact` record has `email` or `contact_id` `999999999`; `Contact` must name an existing record by its UUID or `email` or `contact_id` [unknown_link]",
+            "92: Criterion: the combination `101690 / GIFT_VOUCHER` of `Contact` and `Criterion` is already in row 91; it must be unique [duplicate_in_file]",
+        ]
+    );
+    assert_eq!(counts(&o), (116, 0, 0, 4));
+    assert_response(&o, &links, &response);
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT c.contact_id, k.code, a.value, a.recorded_on FROM contact_criterion a \
+             JOIN contact c ON c.uuid = a.contact JOIN criterion k ON k.uuid = a.criterion \
+             ORDER BY a.id LIMIT 3"
+        ),
+        vec![
+            "100000 OPERA INTEREST_OPERA 2024-01-01",
+            "100013 MEMBERSHIP MEMBER_PATRON 2024-02-02",
+            "100026 SYMPHONIC YES 2024-03-03",
+        ]
+    );
+    // The same file again, matched on (contact, criterion): nothing changes.
+    let (o, _) = import_with(&ws, "contact_criterion", &links.text(), |r| {
+        r.on_error = OnError::Skip;
+        r.match_on = vec!["contact".into(), "criterion".into()];
+    });
+    assert_eq!(problems(&o), expected, "{:#?}", report(&o));
+    assert_eq!(counts(&o), (0, 0, 116, 4));
+
+    // 5. The action column: five associations deleted, three contacts deactivated; the
+    // deletion reverted.
+    let mut deletes = Csv::new(';', &["Action", "Contact", "Criterion", "Value"]);
+    for i in [0, 1, 2, 3, 4] {
+        deletes.push(cells![
+            "delete",
+            links.get(i, "Contact"),
+            links.get(i, "Criterion"),
+            ""
+        ]);
+    }
+    let before = joined(
+        &ws,
+        "SELECT uuid, contact, criterion, value, recorded_on FROM contact_criterion ORDER BY uuid",
+    );
+    let (o, _) = import_with(&ws, "contact_criterion", &deletes.text(), |r| {
+        r.match_on = vec!["contact".into(), "criterion".into()]
+    });
+    assert_eq!(problems(&o), vec![], "{:#?}", report(&o));
+    assert_eq!(o.counts.deleted, 5);
+    assert_eq!(count(&ws, "contact_criterion"), 111);
+    let mut deactivate = Csv::new(';', &["Action", "Email"]);
+    for &p in &people[10..13] {
+        deactivate.push(cells!["deactivate", contact_email(p)]);
+    }
+    let (o2, _) = import_with(&ws, "contact", &deactivate.text(), |r| {
+        r.match_on = vec!["email".into()]
+    });
+    assert_eq!(problems(&o2), vec![], "{:#?}", report(&o2));
+    assert_eq!(o2.counts.deactivated, 3);
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT contact_id FROM contact WHERE deactivated_at IS NOT NULL ORDER BY id"
+        ),
+        people[10..13]
+            .iter()
+            .map(|&p| contact_id(p))
+            .collect::<Vec<_>>()
+    );
+    ws.store.revert(&ws.schema, o.import_id, LATER).unwrap();
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT uuid, contact, criterion, value, recorded_on FROM contact_criterion ORDER BY uuid"
+        ),
+        before
+    );
+}
+
+on_both_backends!(
+    crm_end_to_end,
+    rollout_end_to_end,
+    msp_end_to_end,
+    ticketing_end_to_end
+);

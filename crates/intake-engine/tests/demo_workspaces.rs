@@ -333,6 +333,16 @@ fn crm_end_to_end() {
     assert_eq!(counts(&o), (40, 0, 0, 0));
     let account_uuid = success_column(&success, ',', "Account Name", "Account UUID");
     assert_eq!(account_uuid.len(), 40);
+    // The success file gives each row the UUID its account got.
+    let mut listed: Vec<Vec<String>> = account_uuid
+        .iter()
+        .map(|(name, uuid)| vec![name.clone(), uuid.clone()])
+        .collect();
+    listed.sort();
+    let mut stored = rows(&ws, "SELECT name, uuid FROM account");
+    stored.sort();
+    assert_eq!(stored, listed);
+    assert_eq!(o.success_rows, 40);
     // The same file again, matched by name: nothing changes.
     let (o, _) = import_with(&ws, "account", &fixed_accounts.text(), |r| {
         r.match_on = vec!["name".into()]

@@ -94,6 +94,11 @@ pub struct TypedRow {
     /// The linked records the row creates ([`Planner::resolve_links`] decides): their link
     /// fields hold an empty text until the engine puts the new records' UUIDs there.
     pub creates: Vec<InlineCreate>,
+    /// Links to the row's own type whose key names no stored record: (field, the key as
+    /// written). An earlier row of the file may create that record; the engine looks the key
+    /// up among the records the import created so far and puts its UUID in the field (which
+    /// holds an empty text until then), or reports the link as unknown.
+    pub pending_links: Vec<(usize, String)>,
 }
 
 /// The linked record's own columns in a row (e.g. `Account Name` in a contact file).
@@ -1050,6 +1055,47 @@ impl<'s> Planner<'s> {
         }
     }
 
+    /// The problem of a link key that names no record.
+    pub fn unknown_link(&self, row: RowNumber, f: usize, key: &str) -> Problem {
+        let field = &self.record_type.fields[f];
+        let li = self.links.iter().position(|(fi, _)| *fi == f);
+        let target = li.map_or("", |li| self.links[li].1.as_str());
+        let by: Vec<String> = li
+            .map(|li| self.link_by[li].iter().map(|b| format!("`{b}`")).collect())
+            .unwrap_or_default();
+        self.problem(
+            row,
+            Some(f),
+            key,
+            ProblemCode::UnknownLink,
+            format!(
+                "no `{target}` record has {} `{key}`; `{}` must name an existing record by its UUID or {}",
+                or_list(&by),
+                field.label,
+                or_list(&by)
+            ),
+        )
+    }
+
+    /// For the links of the type to itself: (link field, the fields of the type a key names
+    /// a record by, in order).
+    pub fn self_links(&self) -> Vec<(usize, Vec<usize>)> {
+        self.links
+            .iter()
+            .zip(&self.link_by)
+            .filter(|((_, target), _)| *target == self.record_type.name)
+            .map(|((f, _), by)| {
+                (
+                    *f,
+                    by.iter()
+                        .filter_map(|b| self.record_type.field_index(b))
+                        .collect(),
+                )
+            })
+            .filter(|(_, by): &(usize, Vec<usize>)| !by.is_empty())
+            .collect()
+    }
+
     /// Puts the UUIDs of the records that link keys name into the rows (and into the keys
     /// rows are matched on); a key that names no record fails its row with a problem.
     pub fn resolve_links(&self, rows: &mut [TypedRow], found: &FoundLinkKeys) -> Vec<Problem> {
@@ -1074,6 +1120,7 @@ impl<'s> Planner<'s> {
                 r.link_keys.push((f, String::new()));
             }
             let mut resolved = Vec::new();
+            let mut pending = Vec::new();
             for (f, key) in &r.link_keys {
                 let Some(li) = self.links.iter().position(|(fi, _)| fi == f) else {
                     continue;
@@ -1090,26 +1137,18 @@ impl<'s> Planner<'s> {
                     // A key nothing has, on a row that carries the target's columns: the
                     // target is created with that key.
                     None if r.inline.iter().any(|iv| iv.field == *f) => {}
+                    // A key of the row's own type: an earlier row of the file may create it.
+                    None if *target == self.record_type.name => {
+                        r.values[*f] = CellValue::Set(Stored::Text(String::new()));
+                        pending.push((*f, key.clone()));
+                    }
                     None => {
-                        let field = &self.record_type.fields[*f];
-                        let by: Vec<String> =
-                            self.link_by[li].iter().map(|b| format!("`{b}`")).collect();
-                        problems.push(self.problem(
-                            r.row,
-                            Some(*f),
-                            key,
-                            ProblemCode::UnknownLink,
-                            format!(
-                                "no `{target}` record has {} `{key}`; `{}` must name an existing record by its UUID or {}",
-                                or_list(&by),
-                                field.label,
-                                or_list(&by)
-                            ),
-                        ));
+                        problems.push(self.unknown_link(r.row, *f, key));
                         r.failed = true;
                     }
                 }
             }
+            r.pending_links.extend(pending);
             r.inline.retain(|iv| !resolved.contains(&iv.field));
             if !r.failed && !r.inline.is_empty() {
                 let before = problems.len();

@@ -162,7 +162,9 @@ impl<'s> Sharing<'s> {
             .fields
             .iter()
             .filter_map(|&f| match values.get(f) {
-                Some(CellValue::Set(v)) => Some((f, v.clone())),
+                // An empty cell of a new record sets nothing: the record takes the value of
+                // the record it links to.
+                Some(CellValue::Set(v)) if !(created && v.is_null()) => Some((f, v.clone())),
                 _ => None,
             })
             .collect();

@@ -798,6 +798,7 @@ impl<'s> Validator<'s> {
                 link_keys,
                 inline: Vec::new(),
                 creates: Vec::new(),
+                pending_links: Vec::new(),
             });
         }
         for (si, slot) in self.unique_slots.iter().enumerate() {

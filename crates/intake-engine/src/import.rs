@@ -601,6 +601,11 @@ fn run<'st>(
     let inline_fields: Vec<(usize, Option<usize>)> =
         inline_validators.iter().map(|v| (v.0, v.1)).collect();
     let mut store_error: Option<ImportError> = None;
+    // Links of the type to itself by key: the records earlier rows of the file created, by
+    // (key field, key), and the UUIDs given to them before they are written.
+    let self_links = planner.self_links();
+    let mut same_file: FxHashMap<(usize, Stored), Uuid> = FxHashMap::default();
+    let mut preset: FxHashMap<RowNumber, Uuid> = FxHashMap::default();
     let stopped = std::cell::Cell::new(false);
     // What rows wrote to records that share fields through a link, per sharing.
     let mut shared: Vec<Vec<(SharedWrite, Counted)>> = vec![Vec::new(); sharings.len()];
@@ -767,6 +772,19 @@ fn run<'st>(
                     }
                     ops.push(op);
                 }
+                if !self_links.is_empty() {
+                    ops = link_same_file(
+                        rt,
+                        &planner,
+                        &self_links,
+                        ops,
+                        &mut c.out.typed,
+                        &mut same_file,
+                        tx.is_some().then_some(&mut preset),
+                        &mut late_problems,
+                        &mut failed,
+                    );
+                }
                 if !failed.is_empty() {
                     failed_any = true;
                 }
@@ -842,6 +860,7 @@ fn run<'st>(
                         &mut counts,
                         keep_uuids.then_some(&mut written),
                         &mut touched,
+                        &mut preset,
                     ) {
                         Ok(_) => {}
                         Err(e) => {
@@ -1326,6 +1345,87 @@ fn with_link_rules<'s>(
     planner
 }
 
+/// Resolves the links of a batch's rows to records that earlier rows of the file created
+/// (keys of the row's own type that no stored record has), and keeps the keys of the records
+/// the batch creates for later rows. A key that no earlier row created fails its row.
+#[allow(clippy::too_many_arguments)]
+fn link_same_file(
+    rt: &RecordType,
+    planner: &Planner<'_>,
+    self_links: &[(usize, Vec<usize>)],
+    ops: Vec<Op>,
+    typed: &mut [TypedRow],
+    same_file: &mut FxHashMap<(usize, Stored), Uuid>,
+    mut preset: Option<&mut FxHashMap<RowNumber, Uuid>>,
+    problems: &mut Vec<Problem>,
+    failed: &mut FxHashSet<RowNumber>,
+) -> Vec<Op> {
+    let mut kept = Vec::with_capacity(ops.len());
+    for mut op in ops {
+        let row = op.row();
+        let pending = typed
+            .binary_search_by_key(&row, |t| t.row)
+            .ok()
+            .and_then(|i| typed.get_mut(i))
+            .map(|t| std::mem::take(&mut t.pending_links))
+            .unwrap_or_default();
+        let mut ok = true;
+        for (f, key) in pending {
+            let found = self_links
+                .iter()
+                .find(|(lf, _)| *lf == f)
+                .and_then(|(_, by)| {
+                    by.iter().find_map(|&fi| {
+                        key_value(rt, fi, &key).and_then(|k| same_file.get(&(fi, k)).copied())
+                    })
+                });
+            match found {
+                Some(u) => set_link(&mut op, f, &u),
+                None => {
+                    problems.push(planner.unknown_link(row, f, &key));
+                    failed.insert(row);
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        if let Op::Create { values, .. } = &op {
+            let uuid = Uuid::now_v7();
+            for (_, by) in self_links {
+                for &fi in by {
+                    if let Some(v) = values.get(fi).filter(|v| !v.is_null()) {
+                        same_file
+                            .entry((fi, intake_core::plan::fold(rt, fi, v)))
+                            .or_insert(uuid);
+                    }
+                }
+            }
+            if let Some(p) = preset.as_mut() {
+                p.insert(row, uuid);
+            }
+        }
+        kept.push(op);
+    }
+    kept
+}
+
+/// A link key as the target's field `fi` stores it (e-mail addresses in lower case).
+fn key_value(target: &RecordType, fi: usize, key: &str) -> Option<Stored> {
+    let key = key.trim();
+    match target.fields.get(fi)?.field_type {
+        intake_core::schema::FieldType::Integer { .. } => {
+            key.parse::<i64>().ok().map(Stored::Integer)
+        }
+        _ => Some(intake_core::plan::fold(
+            target,
+            fi,
+            &Stored::Text(key.to_string()),
+        )),
+    }
+}
+
 /// Finds the records that link keys name, trying the link's key fields in order: a key
 /// found by an earlier field is not looked for by the next.
 fn find_link_keys(
@@ -1345,21 +1445,8 @@ fn find_link_keys(
         let Some(fi) = target.field_index(name) else {
             continue;
         };
-        let field = &target.fields[fi];
         // The key as the field stores it (e-mail addresses compare in lower case).
-        let typed = |k: &str| -> Option<Stored> {
-            let k = k.trim();
-            match field.field_type {
-                intake_core::schema::FieldType::Integer { .. } => {
-                    k.parse::<i64>().ok().map(Stored::Integer)
-                }
-                _ => Some(intake_core::plan::fold(
-                    target,
-                    fi,
-                    &Stored::Text(k.to_string()),
-                )),
-            }
-        };
+        let typed = |k: &str| key_value(target, fi, k);
         let wanted: Vec<Vec<Stored>> = left
             .iter()
             .filter_map(|k| typed(k))
@@ -1631,6 +1718,7 @@ fn write(
     counts: &mut Counts,
     mut written: Option<&mut Vec<(u64, Uuid)>>,
     touched: &mut FxHashMap<Uuid, Touch>,
+    preset: &mut FxHashMap<RowNumber, Uuid>,
 ) -> Result<usize, ImportError> {
     let mut creates = Vec::new();
     let mut updates = Vec::new();
@@ -1639,7 +1727,7 @@ fn write(
     for op in ops {
         match op {
             Op::Create { row, values } => {
-                let uuid = Uuid::now_v7();
+                let uuid = preset.remove(row).unwrap_or_else(Uuid::now_v7);
                 if let Some(w) = written.as_mut() {
                     w.push((row.get(), uuid));
                 }

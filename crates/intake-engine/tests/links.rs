@@ -1049,7 +1049,47 @@ fn crm_country_examples_unknown_valid_and_empty_values_for_new_and_existing_acco
     }
 }
 
+fn rollout_a_client_links_to_a_client_an_earlier_row_of_the_file_creates() {
+    let ws = workspace("rollout");
+    rollout_users(&ws);
+    let mut file = String::from("Name,Status,Linked Client,Room\n");
+    // Enough notebooks that the docking stations are in later batches too.
+    for i in 0..3000 {
+        file.push_str(&format!("NB-{i:04},Planned,,R{i}\n"));
+    }
+    file.push_str("DS-0001,Planned,NB-0001,\n"); // row 3002: an earlier row's notebook
+    file.push_str("DS-2999,Planned,NB-2999,\n"); // row 3003: in the same batch
+    file.push_str("DS-9999,Planned,NB-9999,\n"); // row 3004: nobody creates NB-9999
+    file.push_str("DS-LATE,Planned,NB-LATE,\n"); // row 3005: created only below
+    file.push_str("NB-LATE,Planned,,R-late\n");
+    // A dry run says the same as the import.
+    let (dry, _) = import_with(&ws, "client", &file, |r| {
+        r.on_error = OnError::Skip;
+        r.dry_run = true;
+    });
+    let (o, _) = import_with(&ws, "client", &file, |r| r.on_error = OnError::Skip);
+    for o in [&dry, &o] {
+        let m = messages(o);
+        assert_eq!(m.len(), 2, "{m:#?}");
+        assert!(
+            m[0].starts_with("3004: no `client` record has `uuid` or `name` `NB-9999`")
+                || m[0].starts_with("3004: no `client` record has `name` `NB-9999`"),
+            "{m:#?}"
+        );
+        assert!(m[1].starts_with("3005: "), "{m:#?}");
+        assert_eq!(o.counts.created, 3003);
+    }
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT c.name, l.name, c.room FROM client c JOIN client l ON l.uuid = c.linked_client ORDER BY c.name"
+        ),
+        vec!["DS-0001 NB-0001 R1", "DS-2999 NB-2999 R2999"]
+    );
+}
+
 on_both_backends!(
+    rollout_a_client_links_to_a_client_an_earlier_row_of_the_file_creates,
     links_by_natural_key_find_the_target_by_each_of_its_keys_in_order,
     a_link_key_that_names_no_record_is_an_unknown_link,
     a_link_by_uuid_still_links_when_the_link_also_takes_keys,

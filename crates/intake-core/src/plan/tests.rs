@@ -156,6 +156,7 @@ fn row(n: u64) -> TypedRow {
         link_keys: Vec::new(),
         inline: Vec::new(),
         creates: Vec::new(),
+        pending_links: Vec::new(),
     }
 }
 

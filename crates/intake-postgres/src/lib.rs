@@ -21,16 +21,19 @@
 //! `uuid` and `text[]` (multiselect). Unique fields and natural keys have unique indexes
 //! (e-mail fields on `lower(column)`). intake's own tables start with `_intake_`, as on SQLite.
 //!
-//! Writes: an import is one transaction. Creates go in with one `COPY ... FROM STDIN` per
-//! batch; updates are copied into a temporary staging table and applied with one
-//! `UPDATE ... FROM`, their changeset rows with one `INSERT ... SELECT`; lookups are one
-//! query per batch (`= ANY($1)`). Imports of one workspace take turns (an exclusive lock on
+//! Writes: an import is one transaction, on one connection that a writer thread holds while
+//! creates and updates stream to the server, so that the server writes one batch while the
+//! engine checks and plans the next. Creates go in by binary `COPY ... FROM STDIN`, one
+//! statement for a run of batches of the same type; each batch of updates is one statement,
+//! `UPDATE ... FROM unnest(arrays)`, with its changeset rows inserted by a data-modifying
+//! `WITH` in the same snapshot; lookups are one query per batch (`= ANY($1)`). Imports of one workspace take turns (an exclusive lock on
 //! `_intake_imports`, waited for at most [`LOCK_TIMEOUT`]), as on SQLite: lookups never miss
 //! what another import is writing, and import ids follow one another without gaps. Readers
 //! are never blocked and never see an import before it commits.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write as _;
+use std::sync::mpsc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use intake_core::filter::Filter;
@@ -433,6 +436,169 @@ fn copy_value(out: &mut Vec<u8>, f: &Field, v: &Stored) {
     }
 }
 
+/// The start of a binary `COPY` stream: signature, flags, no header extension.
+const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The end of a binary `COPY` stream.
+const BINARY_TRAILER: &[u8] = &[0xff, 0xff];
+/// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+/// Days from 1970-01-01 to 2000-01-01.
+const PG_EPOCH_DAYS: i64 = 10_957;
+
+/// Appends one field of a binary `COPY` row: its length, then its bytes.
+fn bin_bytes(out: &mut Vec<u8>, bytes: &[u8]) -> Option<()> {
+    out.extend_from_slice(&i32::try_from(bytes.len()).ok()?.to_be_bytes());
+    out.extend_from_slice(bytes);
+    Some(())
+}
+
+/// A timestamp in RFC 3339 as PostgreSQL's binary `timestamptz`: microseconds since 2000,
+/// rounded as its text input rounds them.
+fn bin_timestamp(s: &str) -> Option<i64> {
+    let t = DateTime::parse_from_rfc3339(s).ok()?;
+    let nanos = t.timestamp_subsec_nanos();
+    if nanos >= 1_000_000_000 {
+        return None; // a leap second: left to the server's own reading
+    }
+    t.timestamp()
+        .checked_mul(1_000_000)?
+        .checked_add(i64::from((nanos + 500) / 1000))?
+        .checked_sub(PG_EPOCH_MICROS)
+}
+
+/// A decimal as PostgreSQL's binary `numeric`: base-10000 digits, weight, sign, scale.
+fn bin_numeric(out: &mut Vec<u8>, s: &str) -> Option<()> {
+    let (negative, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let dscale = i16::try_from(frac.len()).ok()?;
+    let int = int.trim_start_matches('0');
+    let lead = (4 - int.len() % 4) % 4;
+    let mut text = Vec::with_capacity(lead + int.len() + frac.len() + 3);
+    text.resize(lead, b'0');
+    text.extend_from_slice(int.as_bytes());
+    text.extend_from_slice(frac.as_bytes());
+    text.resize(text.len() + (4 - frac.len() % 4) % 4, b'0');
+    let mut digits: Vec<u16> = text
+        .chunks(4)
+        .map(|c| c.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0')))
+        .collect();
+    let mut weight = i64::try_from((lead + int.len()) / 4).ok()? - 1;
+    let zeros = digits.iter().take_while(|&&d| d == 0).count();
+    digits.drain(..zeros);
+    weight -= i64::try_from(zeros).ok()?;
+    while digits.last() == Some(&0) {
+        digits.pop();
+    }
+    if digits.is_empty() {
+        weight = 0;
+    }
+    let sign: u16 = if negative && !digits.is_empty() {
+        0x4000
+    } else {
+        0
+    };
+    out.extend_from_slice(&i32::try_from(8 + 2 * digits.len()).ok()?.to_be_bytes());
+    out.extend_from_slice(&i16::try_from(digits.len()).ok()?.to_be_bytes());
+    out.extend_from_slice(&i16::try_from(weight).ok()?.to_be_bytes());
+    out.extend_from_slice(&sign.to_be_bytes());
+    out.extend_from_slice(&dscale.to_be_bytes());
+    for d in digits {
+        out.extend_from_slice(&d.to_be_bytes());
+    }
+    Some(())
+}
+
+/// Appends a field's value to a binary `COPY` row; `None` when the value is not in the
+/// form its type's stored form promises (the caller then sends text and lets the server
+/// read it).
+fn bin_value(out: &mut Vec<u8>, f: &Field, v: &Stored) -> Option<()> {
+    let s = match v {
+        Stored::Null => {
+            out.extend_from_slice(&(-1i32).to_be_bytes());
+            return Some(());
+        }
+        Stored::Integer(i) => {
+            return match (multi(f), kind_of(f)) {
+                (None, StoredKind::Integer) => bin_bytes(out, &i.to_be_bytes()),
+                (None, StoredKind::Boolean) => bin_bytes(out, &[u8::from(*i != 0)]),
+                (None, StoredKind::Text) => bin_bytes(out, i.to_string().as_bytes()),
+                _ => None,
+            };
+        }
+        Stored::Text(s) => s,
+    };
+    if let Some(sep) = multi(f) {
+        // A one-dimensional text[] (element type 25), or an empty one.
+        let mut body = Vec::with_capacity(s.len() + 32);
+        if s.is_empty() {
+            body.extend_from_slice(&0i32.to_be_bytes());
+            body.extend_from_slice(&0i32.to_be_bytes());
+            body.extend_from_slice(&25i32.to_be_bytes());
+        } else {
+            let n = i32::try_from(s.split(sep).count()).ok()?;
+            body.extend_from_slice(&1i32.to_be_bytes());
+            body.extend_from_slice(&0i32.to_be_bytes());
+            body.extend_from_slice(&25i32.to_be_bytes());
+            body.extend_from_slice(&n.to_be_bytes());
+            body.extend_from_slice(&1i32.to_be_bytes());
+            for code in s.split(sep) {
+                bin_bytes(&mut body, code.as_bytes())?;
+            }
+        }
+        return bin_bytes(out, &body);
+    }
+    match kind_of(f) {
+        StoredKind::Text => bin_bytes(out, s.as_bytes()),
+        StoredKind::Integer => bin_bytes(out, &s.parse::<i64>().ok()?.to_be_bytes()),
+        StoredKind::Decimal { .. } => bin_numeric(out, s),
+        StoredKind::Date => {
+            let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+            let days = d
+                .signed_duration_since(chrono::NaiveDate::default())
+                .num_days();
+            let days = i32::try_from(days - PG_EPOCH_DAYS).ok()?;
+            bin_bytes(out, &days.to_be_bytes())
+        }
+        StoredKind::DateTime => bin_bytes(out, &bin_timestamp(s)?.to_be_bytes()),
+        StoredKind::Boolean => None,
+        StoredKind::Uuid => bin_bytes(out, Uuid::parse_str(s).ok()?.as_bytes()),
+    }
+}
+
+/// Records as the rows of a binary `COPY` into their table's columns (system columns, then
+/// fields); `None` when a value is not in its stored form.
+fn bin_rows(rt: &RecordType, records: &[NewRecord], id: i64, now: &str) -> Option<Vec<u8>> {
+    let columns = i16::try_from(5 + rt.fields.len()).ok()?;
+    let mut prefix = Vec::with_capacity(48);
+    let now = bin_timestamp(now)?;
+    bin_bytes(&mut prefix, &now.to_be_bytes())?;
+    bin_bytes(&mut prefix, &now.to_be_bytes())?;
+    bin_bytes(&mut prefix, &id.to_be_bytes())?;
+    bin_bytes(&mut prefix, &id.to_be_bytes())?;
+    let mut data = Vec::with_capacity(records.len() * 320);
+    for rec in records {
+        if rec.values.len() != rt.fields.len() {
+            return None;
+        }
+        data.extend_from_slice(&columns.to_be_bytes());
+        bin_bytes(&mut data, rec.uuid.as_bytes())?;
+        data.extend_from_slice(&prefix);
+        for (f, v) in rt.fields.iter().zip(&rec.values) {
+            bin_value(&mut data, f, v)?;
+        }
+    }
+    Some(data)
+}
+
 /// intake's own tables, created in the workspace's schema when the store opens.
 const OWN_TABLES: &str = "
 CREATE TABLE IF NOT EXISTS _intake_imports (
@@ -768,19 +934,20 @@ impl Store for PostgresStore {
         let mut client = self.connect()?;
         client.batch_execute("BEGIN").map_err(backend)?;
         let mut tx = PgImport {
-            client,
+            client: Some(client),
+            writer: None,
             id: 0,
             open: true,
-            stages: HashMap::new(),
         };
-        tx.id = lock_imports(&mut tx.client)?;
-        tx.client
+        tx.id = lock_imports(tx.client()?)?;
+        let id = tx.id;
+        tx.client()?
             .execute(
                 "INSERT INTO _intake_imports (id, record_type, file_name, options, status, started_at)
                  VALUES ($1, $2::text, $3::text, CAST($4::text AS json), 'completed',
                          CAST($5::text AS timestamptz))",
                 &[
-                    &tx.id,
+                    &id,
                     &import.record_type,
                     &import.file_name,
                     &import.options.to_string(),
@@ -1420,57 +1587,177 @@ impl ReadSession for PgRead {
 }
 
 /// The writes of one import, on its own connection, in one transaction.
+///
+/// Creates and updates do not wait for the server: they are handed to a writer thread that
+/// owns the connection meanwhile ([`Writer`]), so the server works on one batch while the
+/// engine prepares the next. Consecutive creates of one type share one `COPY` statement.
+/// Anything else (deletes, undos, the commit) first waits for the writer to finish and takes
+/// the connection back; a failure of a handed-over write is reported by the next call.
 struct PgImport {
-    client: Client,
+    /// The connection, while no writer holds it.
+    client: Option<Client>,
+    writer: Option<Writer>,
     id: i64,
     open: bool,
-    /// Staging tables of updates, by record type: (table name, created).
-    stages: HashMap<String, String>,
+}
+
+/// A write handed to the writer thread.
+enum Job {
+    /// Rows for `COPY sql FROM STDIN`, in its format; what the stream starts and ends with.
+    Copy {
+        sql: String,
+        data: Vec<u8>,
+        header: &'static [u8],
+        trailer: &'static [u8],
+    },
+    /// A statement and its parameters.
+    Execute {
+        sql: String,
+        params: Vec<Box<dyn ToSql + Send + Sync>>,
+    },
+    /// Finish the open `COPY`, if any, and give the connection back.
+    Finish,
+}
+
+/// How many jobs may wait for the writer: the engine runs at most this far ahead.
+const WRITER_QUEUE: usize = 2;
+
+/// The thread that owns the import's connection while writes stream to the server.
+struct Writer {
+    jobs: mpsc::SyncSender<Job>,
+    handle: std::thread::JoinHandle<(Client, Result<(), StoreError>)>,
+}
+
+impl Writer {
+    fn start(mut client: Client) -> Result<Self, StoreError> {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(WRITER_QUEUE);
+        let handle = std::thread::Builder::new()
+            .name("intake-pg-writer".into())
+            .spawn(move || {
+                let result = write_jobs(&mut client, &queue);
+                (client, result)
+            })
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        Ok(Writer { jobs, handle })
+    }
+}
+
+/// Runs jobs until `Finish` (the open `COPY` finished) or until the sender is gone (the
+/// open `COPY`, if any, abandoned: the server discards it).
+fn write_jobs(client: &mut Client, queue: &mpsc::Receiver<Job>) -> Result<(), StoreError> {
+    let mut next = queue.recv().ok();
+    loop {
+        match next.take() {
+            None | Some(Job::Finish) => return Ok(()),
+            Some(Job::Execute { sql, params }) => {
+                let refs: Vec<&(dyn ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                    .collect();
+                client.execute(sql.as_str(), &refs).map_err(backend)?;
+                next = queue.recv().ok();
+            }
+            Some(Job::Copy {
+                sql,
+                data,
+                header,
+                trailer,
+            }) => {
+                let mut w = client.copy_in(sql.as_str()).map_err(backend)?;
+                copy_write(&mut w, header)?;
+                copy_write(&mut w, &data)?;
+                loop {
+                    match queue.recv() {
+                        Ok(Job::Copy {
+                            sql: more, data, ..
+                        }) if more == sql => {
+                            copy_write(&mut w, &data)?;
+                        }
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        // Abandoned: dropping the writer aborts the COPY.
+                        Err(_) => return Ok(()),
+                    }
+                }
+                copy_write(&mut w, trailer)?;
+                w.finish().map_err(backend)?;
+            }
+        }
+    }
+}
+
+/// Sends rows of a `COPY`; a failure is reported as the server's error when it gave one.
+fn copy_write(w: &mut postgres::CopyInWriter<'_>, data: &[u8]) -> Result<(), StoreError> {
+    w.write_all(data).map_err(|e| {
+        let text = e.to_string();
+        match e
+            .into_inner()
+            .map(|inner| inner.downcast::<postgres::Error>())
+        {
+            Some(Ok(pg)) => backend(*pg),
+            _ => StoreError::Backend(format!("cannot send rows to PostgreSQL: {text}")),
+        }
+    })
 }
 
 impl Drop for PgImport {
     fn drop(&mut self) {
-        if self.open {
+        if let Some(w) = self.writer.take() {
+            // Without `Finish`, the writer abandons its COPY and stops.
+            drop(w.jobs);
+            if let Ok((client, _)) = w.handle.join() {
+                self.client = Some(client);
+            }
+        }
+        if self.open
+            && let Some(client) = self.client.as_mut()
+        {
             // Nothing of the import becomes visible; a lost connection was rolled back by
             // the server already.
-            let _ = self.client.batch_execute("ROLLBACK");
+            let _ = client.batch_execute("ROLLBACK");
         }
     }
 }
 
 impl PgImport {
-    /// The staging table of updates for a record type, created on first use.
-    fn stage(&mut self, rt: &RecordType) -> Result<String, StoreError> {
-        if let Some(s) = self.stages.get(&rt.name) {
-            return Ok(s.clone());
-        }
-        let name = format!("_intake_stage_{}", self.stages.len());
-        let mut cols = vec![
-            "ord bigint".to_string(),
-            "uuid uuid".into(),
-            "before jsonb".into(),
-            "after jsonb".into(),
-        ];
-        for (i, f) in rt.fields.iter().enumerate() {
-            cols.push(format!("s{i} boolean NOT NULL DEFAULT false"));
-            cols.push(format!("c{i} {}", pg_type(f)));
+    /// The connection, once the writer (if any) has done everything handed to it.
+    fn client(&mut self) -> Result<&mut Client, StoreError> {
+        if let Some(w) = self.writer.take() {
+            // A writer that stopped on an error has dropped its queue: its result says why.
+            let _ = w.jobs.send(Job::Finish);
+            let (client, result) = w
+                .handle
+                .join()
+                .map_err(|_| StoreError::Backend("the PostgreSQL writer thread panicked".into()))?;
+            self.client = Some(client);
+            result?;
         }
         self.client
-            .batch_execute(&format!(
-                "CREATE TEMPORARY TABLE {name} ({}) ON COMMIT DROP",
-                cols.join(", ")
-            ))
-            .map_err(backend)?;
-        self.stages.insert(rt.name.clone(), name.clone());
-        Ok(name)
+            .as_mut()
+            .ok_or_else(|| StoreError::Backend("the connection to PostgreSQL was lost".into()))
     }
 
-    fn copy(&mut self, sql: &str, data: &[u8]) -> Result<(), StoreError> {
-        let mut w = self.client.copy_in(sql).map_err(backend)?;
-        w.write_all(data)
-            .map_err(|e| StoreError::Backend(format!("cannot send rows to PostgreSQL: {e}")))?;
-        w.finish().map_err(backend)?;
-        Ok(())
+    /// Hands a write to the writer thread, starting it if needed.
+    fn hand_over(&mut self, job: Job) -> Result<(), StoreError> {
+        if self.writer.is_none() {
+            let client = self.client.take().ok_or_else(|| {
+                StoreError::Backend("the connection to PostgreSQL was lost".into())
+            })?;
+            self.writer = Some(Writer::start(client)?);
+        }
+        let sent = self.writer.as_ref().map(|w| w.jobs.send(job));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The writer stopped on an error: take the connection back and report it.
+            _ => {
+                self.client()?;
+                Err(StoreError::Backend(
+                    "the PostgreSQL writer thread stopped".into(),
+                ))
+            }
+        }
     }
 }
 
@@ -1496,6 +1783,16 @@ impl ImportTransaction for PgImport {
         }
         let mut cols: Vec<String> = SYSTEM_COLUMNS[..5].iter().map(|c| ident(c)).collect();
         cols.extend(rt.fields.iter().map(|f| ident(f.name.as_str())));
+        let target = format!("COPY {} ({}) FROM STDIN", ident(&rt.name), cols.join(", "));
+        // Binary: the server reads no text. Values not in their stored form go as text.
+        if let Some(data) = bin_rows(rt, records, self.id, now) {
+            return self.hand_over(Job::Copy {
+                sql: format!("{target} (FORMAT binary)"),
+                data,
+                header: BINARY_HEADER,
+                trailer: BINARY_TRAILER,
+            });
+        }
         let mut data = Vec::with_capacity(records.len() * 256);
         let mut prefix = Vec::with_capacity(80);
         copy_escape(&mut prefix, now);
@@ -1513,8 +1810,12 @@ impl ImportTransaction for PgImport {
             }
             data.push(b'\n');
         }
-        let sql = format!("COPY {} ({}) FROM STDIN", ident(&rt.name), cols.join(", "));
-        self.copy(&sql, &data)
+        self.hand_over(Job::Copy {
+            sql: target,
+            data,
+            header: &[],
+            trailer: &[],
+        })
     }
 
     fn update(
@@ -1526,8 +1827,7 @@ impl ImportTransaction for PgImport {
         if updates.is_empty() {
             return Ok(());
         }
-        let stage = self.stage(rt)?;
-        // Only the fields some update sets are copied and written.
+        // Only the fields some update sets are sent and written.
         let mut used: Vec<usize> = updates
             .iter()
             .flat_map(|u| u.set.iter().map(|(f, _)| *f))
@@ -1535,88 +1835,85 @@ impl ImportTransaction for PgImport {
             .collect();
         used.sort_unstable();
         used.dedup();
-        let mut cols = vec!["ord", "uuid", "before", "after"]
-            .into_iter()
-            .map(String::from)
-            .collect::<Vec<_>>();
-        for &f in &used {
-            cols.push(format!("s{f}"));
-            cols.push(format!("c{f}"));
-        }
-        let mut data = Vec::with_capacity(updates.len() * 256);
-        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        for (ord, u) in updates.iter().enumerate() {
-            let _ = write!(data, "{ord}\t");
-            data.extend_from_slice(u.uuid.hyphenated().encode_lower(&mut buf).as_bytes());
-            data.push(b'\t');
-            let before = fields_json(rt, u.before.iter().map(|(f, v)| (*f, v)));
-            copy_escape(&mut data, &before.to_string());
-            data.push(b'\t');
-            let after = fields_json(rt, u.set.iter().map(|(f, v)| (*f, v)));
-            copy_escape(&mut data, &after.to_string());
-            for &f in &used {
-                match u.set.iter().find(|(sf, _)| *sf == f) {
-                    Some((_, v)) => {
-                        data.extend_from_slice(b"\tt\t");
-                        copy_value(&mut data, &rt.fields[f], v);
-                    }
-                    None => data.extend_from_slice(b"\tf\t\\N"),
-                }
-            }
-            data.push(b'\n');
-        }
-        self.client
-            .batch_execute(&format!("TRUNCATE {stage}"))
-            .map_err(backend)?;
-        self.copy(
-            &format!("COPY {stage} ({}) FROM STDIN", cols.join(", ")),
-            &data,
-        )?;
-        // With the staging table's size known, the joins below go through the unique index on
-        // `uuid` instead of scanning the whole table once per batch.
-        self.client
-            .batch_execute(&format!("ANALYZE {stage}"))
-            .map_err(backend)?;
-        let t = ident(&rt.name);
-        self.client
-            .execute(
-                &format!(
-                    "INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
-                     SELECT $1, $2::text, s.uuid, 'update',
-                       jsonb_build_object('updated_at', t.updated_at,
-                                          'updated_by_import', t.updated_by_import) || s.before,
-                       s.after
-                     FROM {stage} s JOIN {t} t ON t.uuid = s.uuid ORDER BY s.ord"
-                ),
-                &[&self.id, &rt.name],
-            )
-            .map_err(backend)?;
-        let mut sets: Vec<String> = used
+        // One array per column, unnested side by side: the batch's rows in one statement,
+        // its changeset rows (with the values before, read in the same snapshot) in a
+        // data-modifying WITH.
+        let uuids: Vec<Uuid> = updates.iter().map(|u| u.uuid).collect();
+        let before: Vec<String> = updates
             .iter()
-            .map(|&f| {
-                let c = ident(rt.fields[f].name.as_str());
-                format!("{c} = CASE WHEN s.s{f} THEN s.c{f} ELSE t.{c} END")
-            })
+            .map(|u| fields_json(rt, u.before.iter().map(|(f, v)| (*f, v))).to_string())
             .collect();
-        sets.push("updated_at = CAST($1::text AS timestamptz)".into());
-        sets.push("updated_by_import = $2".into());
-        self.client
-            .execute(
-                &format!(
-                    "UPDATE {t} AS t SET {} FROM {stage} s WHERE t.uuid = s.uuid",
-                    sets.join(", ")
-                ),
-                &[&now, &self.id],
-            )
-            .map_err(backend)?;
-        Ok(())
+        let after: Vec<String> = updates
+            .iter()
+            .map(|u| fields_json(rt, u.set.iter().map(|(f, v)| (*f, v))).to_string())
+            .collect();
+        let mut params: Vec<Box<dyn ToSql + Send + Sync>> = vec![
+            Box::new(self.id),
+            Box::new(rt.name.clone()),
+            Box::new(now.to_string()),
+            Box::new(uuids),
+            Box::new(before),
+            Box::new(after),
+        ];
+        let mut arrays = vec![
+            "$4::uuid[]".to_string(),
+            "$5::text[]".into(),
+            "$6::text[]".into(),
+        ];
+        let mut names = vec!["uuid".to_string(), "before".into(), "after".into()];
+        let mut sets = Vec::with_capacity(used.len() + 2);
+        for &f in &used {
+            let (mut given, mut values) = (Vec::with_capacity(updates.len()), Vec::new());
+            values.reserve(updates.len());
+            for u in updates {
+                let v = u.set.iter().find(|(sf, _)| *sf == f).map(|(_, v)| v);
+                given.push(v.is_some());
+                values.push(v.and_then(value_text));
+            }
+            params.push(Box::new(given));
+            params.push(Box::new(values));
+            arrays.push(format!("${}::bool[]", params.len() - 1));
+            arrays.push(format!("${}::text[]", params.len()));
+            names.push(format!("s{f}"));
+            names.push(format!("c{f}"));
+            let field = &rt.fields[f];
+            let c = ident(field.name.as_str());
+            sets.push(format!(
+                "{c} = CASE WHEN u.s{f} THEN {} ELSE t.{c} END",
+                from_text(field, &format!("u.c{f}"))
+            ));
+        }
+        sets.push("updated_at = CAST($3::text AS timestamptz)".into());
+        sets.push("updated_by_import = $1".into());
+        let t = ident(&rt.name);
+        let sql = format!(
+            "WITH u AS MATERIALIZED (
+               SELECT * FROM unnest({}) WITH ORDINALITY AS u({}, ord)
+             ), changes AS (
+               INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
+               SELECT $1, $2::text, u.uuid, 'update',
+                 jsonb_build_object('updated_at', t.updated_at,
+                                    'updated_by_import', t.updated_by_import) || CAST(u.before AS jsonb),
+                 CAST(u.after AS jsonb)
+               FROM u JOIN {t} t ON t.uuid = u.uuid ORDER BY u.ord
+             )
+             UPDATE {t} AS t SET {} FROM u WHERE t.uuid = u.uuid",
+            arrays.join(", "),
+            names.join(", "),
+            sets.join(", ")
+        );
+        self.hand_over(Job::Execute { sql, params })
     }
 
     fn delete(&mut self, rt: &RecordType, records: &[StoredRecord]) -> Result<(), StoreError> {
+        let id = self.id;
+        if records.is_empty() {
+            return Ok(());
+        }
         let t = ident(&rt.name);
         for r in records {
             let fields = fields_json(rt, r.values.iter().enumerate()).to_string();
-            self.client
+            self.client()?
                 .execute(
                     &format!(
                         "INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
@@ -1628,10 +1925,10 @@ impl ImportTransaction for PgImport {
                            '{{}}'::jsonb
                          FROM {t} WHERE uuid = $4"
                     ),
-                    &[&self.id, &rt.name, &fields, &r.uuid],
+                    &[&id, &rt.name, &fields, &r.uuid],
                 )
                 .map_err(backend)?;
-            self.client
+            self.client()?
                 .execute(&format!("DELETE FROM {t} WHERE uuid = $1"), &[&r.uuid])
                 .map_err(backend)?;
         }
@@ -1639,11 +1936,12 @@ impl ImportTransaction for PgImport {
     }
 
     fn deactivate(&mut self, rt: &RecordType, uuids: &[Uuid], now: &str) -> Result<(), StoreError> {
+        let id = self.id;
         if uuids.is_empty() {
             return Ok(());
         }
         let t = ident(&rt.name);
-        self.client
+        self.client()?
             .execute(
                 &format!(
                     "INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
@@ -1654,17 +1952,17 @@ impl ImportTransaction for PgImport {
                      FROM unnest($4::uuid[]) WITH ORDINALITY AS u(uuid, ord)
                      JOIN {t} t ON t.uuid = u.uuid ORDER BY u.ord"
                 ),
-                &[&self.id, &rt.name, &now, &uuids],
+                &[&id, &rt.name, &now, &uuids],
             )
             .map_err(backend)?;
-        self.client
+        self.client()?
             .execute(
                 &format!(
                     "UPDATE {t} SET deactivated_at = CAST($1::text AS timestamptz),
                        updated_at = CAST($1::text AS timestamptz), updated_by_import = $2
                      WHERE uuid = ANY($3)"
                 ),
-                &[&now, &self.id, &uuids],
+                &[&now, &id, &uuids],
             )
             .map_err(backend)?;
         Ok(())
@@ -1672,22 +1970,23 @@ impl ImportTransaction for PgImport {
 
     fn undo(&mut self, rt: &RecordType, uuid: Uuid) -> Result<(), StoreError> {
         let t = ident(&rt.name);
+        let id = self.id;
         let removed = self
-            .client
+            .client()?
             .execute(
                 &format!("DELETE FROM {t} WHERE uuid = $1 AND created_by_import = $2"),
-                &[&uuid, &self.id],
+                &[&uuid, &id],
             )
             .map_err(backend)?;
         if removed > 0 {
             return Ok(());
         }
         let changes = self
-            .client
+            .client()?
             .query(
                 "SELECT id, action, before::text FROM _intake_changes
                  WHERE import_id = $1 AND uuid = $2 ORDER BY id DESC",
-                &[&self.id, &uuid],
+                &[&id, &uuid],
             )
             .map_err(backend)?;
         for row in &changes {
@@ -1695,11 +1994,11 @@ impl ImportTransaction for PgImport {
             let action: String = row.try_get(1).map_err(backend)?;
             let before = parse_values(row.try_get(2).map_err(backend)?);
             if action == "delete" {
-                reinsert(&mut self.client, rt, &before)?;
+                reinsert(self.client()?, rt, &before)?;
             } else {
-                restore(&mut self.client, rt, uuid, &before)?;
+                restore(self.client()?, rt, uuid, &before)?;
             }
-            self.client
+            self.client()?
                 .execute("DELETE FROM _intake_changes WHERE id = $1", &[&id])
                 .map_err(backend)?;
         }
@@ -1707,29 +2006,31 @@ impl ImportTransaction for PgImport {
     }
 
     fn add_options(&mut self, list: &str, codes: &[String]) -> Result<(), StoreError> {
+        let id = self.id;
         if codes.is_empty() {
             return Ok(());
         }
-        self.client
+        self.client()?
             .execute(
                 "INSERT INTO _intake_options (list, code, import_id)
                  SELECT $1::text, c, $3 FROM unnest($2::text[]) AS c
                  ON CONFLICT (list, code) DO NOTHING",
-                &[&list, &codes, &self.id],
+                &[&list, &codes, &id],
             )
             .map_err(backend)?;
         Ok(())
     }
 
     fn commit(mut self: Box<Self>, counts: &Counts, finished_at: &str) -> Result<i64, StoreError> {
+        let id = self.id;
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        self.client
+        self.client()?
             .execute(
                 "UPDATE _intake_imports SET status = 'completed', rows = $2, created = $3,
                    updated = $4, unchanged = $5, deleted = $6, deactivated = $7, skipped = $8,
                    failed = $9, finished_at = CAST($10::text AS timestamptz) WHERE id = $1",
                 &[
-                    &self.id,
+                    &id,
                     &n(counts.rows),
                     &n(counts.created),
                     &n(counts.updated),
@@ -1744,7 +2045,7 @@ impl ImportTransaction for PgImport {
             .map_err(backend)?;
         // Once COMMIT is sent the outcome is the server's: nothing is rolled back on drop.
         self.open = false;
-        self.client.batch_execute("COMMIT").map_err(backend)?;
+        self.client()?.batch_execute("COMMIT").map_err(backend)?;
         Ok(self.id)
     }
 }
@@ -1782,6 +2083,37 @@ mod tests {
         let mut out = Vec::new();
         copy_escape(&mut out, "a\tb\\c\nd\re");
         assert_eq!(out, b"a\\tb\\\\c\\nd\\re");
+    }
+
+    fn numeric(s: &str) -> Vec<i64> {
+        let mut out = Vec::new();
+        bin_numeric(&mut out, s).unwrap();
+        out[4..]
+            .chunks(2)
+            .map(|c| i64::from(i16::from_be_bytes([c[0], c[1]])))
+            .collect()
+    }
+
+    #[test]
+    fn decimals_are_encoded_as_binary_numeric() {
+        // ndigits, weight, sign, dscale, digits (base 10000)
+        assert_eq!(numeric("123.45"), [2, 0, 0, 2, 123, 4500]);
+        assert_eq!(numeric("0.05"), [1, -1, 0, 2, 500]);
+        assert_eq!(numeric("-10000.5"), [3, 1, 0x4000, 1, 1, 0, 5000]);
+        assert_eq!(numeric("0.00"), [0, 0, 0, 2]);
+        assert_eq!(numeric("-0.0001"), [1, -1, 0x4000, 4, 1]);
+        assert_eq!(numeric("12345678"), [2, 1, 0, 0, 1234, 5678]);
+        assert!(bin_numeric(&mut Vec::new(), "1e5").is_none());
+        assert!(bin_numeric(&mut Vec::new(), "").is_none());
+    }
+
+    #[test]
+    fn timestamps_count_microseconds_from_2000() {
+        assert_eq!(bin_timestamp("2000-01-01T00:00:00Z"), Some(0));
+        assert_eq!(bin_timestamp("2000-01-01T00:00:01.5Z"), Some(1_500_000));
+        assert_eq!(bin_timestamp("1999-12-31T23:59:59.999999Z"), Some(-1));
+        assert_eq!(bin_timestamp("2000-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(bin_timestamp("not a time"), None);
     }
 
     #[test]

@@ -124,14 +124,19 @@ fn f4_unique_value_taken_at_write_time_postgres() {
              VALUES (gen_random_uuid(), now(), now(), 'Taken@example.com')",
         )
         .unwrap();
+    // Writes stream to the server: the conflict is reported by the write or, at the
+    // latest, by the commit.
     let err = tx
         .insert(rt, &[person("taken@example.com")], "2026-01-01T00:00:00Z")
+        .and_then(|()| {
+            tx.commit(&Counts::default(), "2026-01-01T00:00:01Z")
+                .map(|_| ())
+        })
         .unwrap_err();
     match err {
         StoreError::Conflict(m) => assert!(m.contains("taken@example.com"), "{m}"),
         other => panic!("expected a conflict, got {other:?}"),
     }
-    drop(tx);
     let mut r = store.read().unwrap();
     assert_eq!(r.count(rt).unwrap(), 1, "only the other writer's record");
 }

@@ -35,7 +35,10 @@ pub struct Global {
         value_name = "DIR"
     )]
     pub workspace: PathBuf,
-    /// The database: `sqlite://PATH` (default: intake.db in the workspace).
+    /// The database: `sqlite://PATH`, or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME]` (the workspace's tables
+    /// in one PostgreSQL schema, by default named after the workspace's folder); default:
+    /// intake.db in the workspace.
     #[arg(long, global = true, env = "INTAKE_DATABASE_URL", value_name = "URL")]
     pub database: Option<String>,
 }

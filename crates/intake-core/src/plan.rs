@@ -1055,6 +1055,44 @@ impl<'s> Planner<'s> {
         }
     }
 
+    /// In create mode, a row that carries an inline link's columns (besides its key) asks
+    /// for the linked record to be created: one that exists already is an error.
+    fn creates_existing(&self, r: &TypedRow, field: usize) -> bool {
+        if r.action != Action::Create {
+            return false;
+        }
+        let Some(&(_, _, kf)) = self.inline.iter().find(|(f, _, _)| *f == field) else {
+            return false;
+        };
+        r.inline.iter().filter(|iv| iv.field == field).any(|iv| {
+            iv.values
+                .iter()
+                .enumerate()
+                .any(|(i, v)| Some(i) != kf && matches!(v, CellValue::Set(v) if !v.is_null()))
+        })
+    }
+
+    /// The problem of a row that would create a linked record that exists already.
+    fn inline_exists(&self, row: RowNumber, f: usize, key: &str, existing: &Uuid) -> Problem {
+        let target = self
+            .inline
+            .iter()
+            .find(|(lf, _, _)| *lf == f)
+            .map(|(_, t, kf)| (t.label.as_str(), kf.map(|k| t.fields[k].label.as_str())));
+        let (label, key_label) = target.unwrap_or(("record", None));
+        self.problem(
+            row,
+            Some(f),
+            key,
+            ProblemCode::AlreadyExists,
+            format!(
+                "a {label} with {} `{key}` already exists ({}); in create mode a row with the {label} columns creates the {label}: leave those columns empty to link to it, or import in upsert mode",
+                key_label.unwrap_or("the key"),
+                uuid_text(existing),
+            ),
+        )
+    }
+
     /// The problem of a link key that names no record.
     pub fn unknown_link(&self, row: RowNumber, f: usize, key: &str) -> Problem {
         let field = &self.record_type.fields[f];
@@ -1107,12 +1145,24 @@ impl<'s> Planner<'s> {
             // Inline links with an empty cell: link to the record the key finds; else the
             // planner creates it.
             let mut inline_found = Vec::new();
+            let mut exists = Vec::new();
             for iv in &r.inline {
                 if let Some((target, _, key)) = self.inline_lookup(r, iv)
                     && let Some(u) = found.get(&target.name, key)
                 {
-                    inline_found.push((iv.field, u));
+                    if self.creates_existing(r, iv.field) {
+                        exists.push((iv.field, key.to_string(), u));
+                    } else {
+                        inline_found.push((iv.field, u));
+                    }
                 }
+            }
+            for (f, key, u) in exists {
+                problems.push(self.inline_exists(r.row, f, &key, &u));
+                r.failed = true;
+            }
+            if r.failed {
+                continue;
             }
             for (f, u) in inline_found {
                 r.values[f] = CellValue::Set(Stored::Text(uuid_text(&u)));
@@ -1130,6 +1180,10 @@ impl<'s> Planner<'s> {
                 }
                 let target = &self.links[li].1;
                 match found.get(target, key) {
+                    Some(u) if self.creates_existing(r, *f) => {
+                        problems.push(self.inline_exists(r.row, *f, key, &u));
+                        r.failed = true;
+                    }
                     Some(u) => {
                         r.values[*f] = CellValue::Set(Stored::Text(uuid_text(&u)));
                         resolved.push(*f);

@@ -1088,7 +1088,42 @@ fn rollout_a_client_links_to_a_client_an_earlier_row_of_the_file_creates() {
     );
 }
 
+fn msp_create_mode_fails_on_an_existing_company_and_creates_new_ones_once() {
+    let ws = workspace("msp");
+    import_ok(&ws, "company", "Company ID,Company Name\nINITECH,Initech\n");
+    let file = "Company ID,Company Name,Site ID,Site Name,Country\n\
+                ACME01,Acme Corp,S001,Head Office,US\n\
+                ACME01,Acme Corp,S002,Warehouse,US\n\
+                INITECH,Initech,S003,HQ,US\n\
+                INITECH,,S004,Annex,US\n";
+    let (o, response) = import_with(&ws, "site", file, |r| {
+        r.options.mode = intake_core::validate::Mode::Create;
+        r.on_error = OnError::Skip;
+    });
+    let m = messages(&o);
+    assert_eq!(m.len(), 1, "{m:#?}");
+    assert!(
+        m[0].starts_with("4: a Company with Company ID `INITECH` already exists (")
+            && m[0].contains("in create mode a row with the Company columns creates the Company")
+            && m[0].ends_with("[already_exists]"),
+        "{m:#?}"
+    );
+    // The new company is created once; a row naming the existing company by its id alone
+    // links to it.
+    assert_eq!((o.counts.created, o.counts.failed), (3, 1));
+    assert_eq!(o.linked_created.get("company"), Some(&1));
+    assert_eq!(
+        joined(
+            &ws,
+            "SELECT s.site_id, co.company_id FROM site s JOIN company co ON co.uuid = s.company ORDER BY s.site_id"
+        ),
+        vec!["S001 ACME01", "S002 ACME01", "S004 INITECH"]
+    );
+    assert!(response.contains("INITECH,Initech,S003"), "{response}");
+}
+
 on_both_backends!(
+    msp_create_mode_fails_on_an_existing_company_and_creates_new_ones_once,
     rollout_a_client_links_to_a_client_an_earlier_row_of_the_file_creates,
     links_by_natural_key_find_the_target_by_each_of_its_keys_in_order,
     a_link_key_that_names_no_record_is_an_unknown_link,

@@ -292,10 +292,11 @@ impl<'s> Sharing<'s> {
                     e.1.push((f, v.clone(), now));
                 }
             }
-            // A new record that leaves the field empty takes the value of the record it
-            // links to.
+            // A record the row creates or links anew, and whose row does not set the field,
+            // takes the value of the record it links to.
             for w in &kept_writes {
-                if !w.created
+                let linked_anew = w.created || w.link.is_some_and(|l| l.is_some());
+                if !linked_anew
                     || after.explicit(&w.uuid, f).is_some()
                     || demand.contains_key(&w.uuid)
                 {
@@ -309,9 +310,10 @@ impl<'s> Sharing<'s> {
                     Some(None) => continue,
                     None => after.value(&target, f),
                 };
-                if !value.is_null() {
+                let before = after.value(&w.uuid, f);
+                if !value.is_null() && value != before {
                     let e = updates.entry(w.uuid).or_insert_with(|| (w.row, Vec::new()));
-                    e.1.push((f, value, Stored::Null));
+                    e.1.push((f, value, before));
                 }
             }
         }

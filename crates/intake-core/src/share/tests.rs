@@ -488,3 +488,33 @@ fn the_records_to_read_are_the_updated_ones_then_their_targets() {
     let held = store(vec![stored(a, Some(b), "", None)]);
     assert_eq!(s.targets(&writes, &held), vec![b]);
 }
+
+#[test]
+fn a_record_linked_anew_takes_the_shared_values_of_its_new_target() {
+    let s = sharing();
+    let (dock, laptop) = (u(1), u(2));
+    let held = store(vec![
+        stored(dock, None, "0.00", None),
+        stored(laptop, None, "1.01", Some(1)),
+    ]);
+    let w = SharedWrite {
+        uuid: dock,
+        row: row(2),
+        created: false,
+        link: Some(Some(laptop)),
+        set: Vec::new(),
+    };
+    let out = s.reconcile(&[w], &held);
+    assert_eq!(
+        updates(&out),
+        vec![(
+            2,
+            dock,
+            vec![(ROOM, text("1.01")), (FLOOR, Stored::Integer(1))],
+            vec![(ROOM, text("0.00")), (FLOOR, Stored::Null)]
+        )]
+    );
+    // A row that leaves the link as it is changes nothing.
+    let w = update(dock, 2, Vec::new());
+    assert!(s.reconcile(&[w], &held).updates.is_empty());
+}

@@ -244,15 +244,24 @@ fn print_human(args: &ImportArgs, response: Option<&Path>, o: &ImportOutcome) {
             }
         );
     } else {
-        println!(
-            "import {} failed: {} with problems; nothing was written (all or nothing)",
-            o.import_id,
-            plural(c.failed, "row")
-        );
-        eprintln!(
-            "hint: fix the rows and import again, or import with --on-error skip to write the {} valid",
-            plural(c.skipped, "row")
-        );
+        if c.failed == 0 {
+            println!(
+                "import {} failed: the file has problems (see above); nothing was written",
+                o.import_id
+            );
+        } else {
+            println!(
+                "import {} failed: {} with problems; nothing was written (all or nothing)",
+                o.import_id,
+                plural(c.failed, "row")
+            );
+        }
+        if c.skipped > 0 && c.failed > 0 {
+            eprintln!(
+                "hint: fix the rows and import again, or import with --on-error skip to write the {} valid",
+                plural(c.skipped, "row")
+            );
+        }
     }
     if let Some(p) = response
         && o.response_rows > 0

@@ -588,7 +588,19 @@ fn describe(workbook: &Workbook, x: &Extras, options: &SheetOptions) -> Vec<Warn
         code,
         message,
     };
-    let others = workbook.sheets.len() > 1;
+    // Worth saying when the workbook has another sheet the user sees, or a hidden one before
+    // the sheet read (which then is not the first); not for the hidden sheet after it that
+    // holds a template's or an export's dropdown options.
+    let chosen = workbook
+        .sheets
+        .iter()
+        .position(|s| s.name == workbook.sheet)
+        .unwrap_or(0);
+    let others = workbook
+        .sheets
+        .iter()
+        .enumerate()
+        .any(|(i, s)| i != chosen && (s.visibility == Visibility::Visible || i < chosen));
     if others || options.sheet.is_some() {
         out.push(warn(
             ProblemCode::SheetChosen,

@@ -30,6 +30,12 @@
 //! `_intake_imports`, waited for at most [`LOCK_TIMEOUT`]), as on SQLite: lookups never miss
 //! what another import is writing, and import ids follow one another without gaps. Readers
 //! are never blocked and never see an import before it commits.
+//!
+//! A partial import ([`ImportTransaction::partial`]) writes each batch in a savepoint, by its
+//! own `COPY` (or statement); when the server refuses a unique value (another writer took it
+//! after the import's lookups), the batch is rolled back to the savepoint and written again
+//! one record at a time, each in its own savepoint, and the refused records are reported by
+//! [`ImportTransaction::rejected`]. Only a batch with a refused record pays for that.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write as _;

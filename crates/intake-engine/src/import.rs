@@ -966,6 +966,7 @@ fn run<'st>(
                 &mapped.mapping,
                 rejected,
                 &written,
+                &undo,
                 &mut counts,
                 &mut late_problems,
             )?;
@@ -1058,23 +1059,31 @@ pub const REFUSED_MESSAGE: &str =
 /// that wrote them, taking their counts back. `written` is (row, record) of every row
 /// written, in file order. Returns the refused records. A refused record the rows did not
 /// write themselves (a linked record created inline) fails the import, as in an
-/// all-or-nothing import: the rows linking to it cannot be told apart here.
+/// all-or-nothing import: the rows linking to it cannot be told apart here. Records in
+/// `undo` (rows of the file contradicted each other about them) already failed, their
+/// counts taken back.
+#[allow(clippy::too_many_arguments)]
 fn refuse(
     rt: &RecordType,
     mapping: &Mapping,
     rejected: Vec<intake_store::Rejected>,
     written: &[(u64, Uuid)],
+    undo: &[Uuid],
     counts: &mut Counts,
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<Uuid>, ImportError> {
     let by_uuid: FxHashMap<Uuid, &intake_store::Rejected> =
         rejected.iter().map(|r| (r.uuid, r)).collect();
+    let undone: FxHashSet<Uuid> = undo.iter().copied().collect();
     let mut rows: FxHashMap<Uuid, u32> = FxHashMap::default();
     for &(row, uuid) in written {
         let Some(r) = by_uuid.get(&uuid) else {
             continue;
         };
         let seen = rows.entry(uuid).or_default();
+        if undone.contains(&uuid) {
+            continue;
+        }
         // The first row wrote the record; later rows repeating its change were counted
         // unchanged.
         let n = match (*seen, r.write) {

@@ -1824,6 +1824,8 @@ fn import_while_taken(
     };
     let mut req = request(ws, "contact");
     req.on_error = on_error;
+    // One worker: the first batch is looked up before the other writer commits.
+    req.threads = 1;
     let input = intake_engine::BytesInput {
         name: "contacts.csv".into(),
         bytes: csv.as_bytes().to_vec(),
@@ -1852,9 +1854,18 @@ fn import_while_taken(
 const F4_CSV: &str =
     "Last Name,Email\nSmith,ann@example.com\nJones,taken@example.com\nBrown,cat@example.com\n";
 
+/// F4's file and as many more rows again: three batches, the clash in the first.
+fn f4_long_csv() -> String {
+    let mut csv = F4_CSV.to_string();
+    for i in 0..5000 {
+        csv.push_str(&format!("P{i},p{i}@example.com\n"));
+    }
+    csv
+}
+
 fn f4_partial() {
     let ws = crm();
-    let (o, response, success) = import_while_taken(&ws, F4_CSV, OnError::Skip).unwrap();
+    let (o, response, success) = import_while_taken(&ws, &f4_long_csv(), OnError::Skip).unwrap();
     assert!(o.committed);
     assert_eq!(problems(&o), vec![(3, "write_failed")]);
     let p = &o.report.problems[0];
@@ -1864,8 +1875,8 @@ fn f4_partial() {
         p.message,
         "another record took this value while the import ran; import the row again"
     );
-    assert_eq!(cuu(&o), (2, 0, 0));
-    assert_eq!((o.counts.rows, o.counts.failed), (3, 1));
+    assert_eq!(cuu(&o), (5002, 0, 0));
+    assert_eq!((o.counts.rows, o.counts.failed), (5003, 1));
     let response = parse_csv(&response);
     assert_eq!(response.len(), 2, "{response:?}");
     assert_eq!(response[1][..2], ["Jones", "taken@example.com"]);
@@ -1875,14 +1886,26 @@ fn f4_partial() {
         response[1]
     );
     let success = parse_csv(&success);
-    let written: Vec<&str> = success[1..].iter().map(|r| r[2].as_str()).collect();
-    assert_eq!(written, ["ann@example.com", "cat@example.com"]);
+    let written: Vec<&str> = success[1..4].iter().map(|r| r[2].as_str()).collect();
     assert_eq!(
-        column(&ws, "SELECT last_name FROM contact ORDER BY id"),
-        vec!["Other", "Smith", "Brown"]
+        written,
+        ["ann@example.com", "cat@example.com", "p0@example.com"]
+    );
+    assert_eq!(success.len(), 1 + 5002);
+    assert_eq!(
+        column(&ws, "SELECT last_name FROM contact ORDER BY id LIMIT 4"),
+        vec!["Other", "Smith", "Brown", "P0"]
+    );
+    assert_eq!(count(&ws, "contact"), 5003);
+    assert_eq!(
+        one(
+            &ws,
+            "SELECT COUNT(*) FROM contact WHERE lower(email) = 'taken@example.com'"
+        ),
+        "1"
     );
     let i = ws.store.import(o.import_id).unwrap();
-    assert_eq!((i.counts.created, i.counts.failed), (2, 1));
+    assert_eq!((i.counts.created, i.counts.failed), (5002, 1));
 }
 
 fn f4_all_or_nothing() {

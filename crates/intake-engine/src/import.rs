@@ -43,7 +43,9 @@ use intake_formats::{
     ColumnKind, CsvOptions, CsvWriter, CsvWriterOptions, Detected, RecordBatch, RowSource,
     SheetOptions, Workbook, XlsxCell, XlsxColumn, XlsxWriter,
 };
-use intake_store::{Counts, NewImport, NewRecord, ReadSession, RecordUpdate, Store, StoreError};
+use intake_store::{
+    Counts, NewImport, NewRecord, ReadSession, RecordUpdate, RefusedWrite, Store, StoreError,
+};
 use rustc_hash::{FxHashMap, FxHashSet};
 use uuid::Uuid;
 
@@ -426,6 +428,8 @@ struct Pass<'st> {
     written: Vec<(u64, Uuid)>,
     /// Records written by a row that a later row contradicts: undone before commit.
     undo: Vec<Uuid>,
+    /// Records the database refused to write (partial imports): their rows failed.
+    refused: Vec<Uuid>,
     new_options: BTreeMap<String, Vec<String>>,
     import: NewImport,
     /// Linked records created inline, per type.
@@ -563,6 +567,12 @@ fn run<'st>(
     let empty = store.read()?.count(rt)? == 0;
     if empty && let Some(tx) = tx.as_mut() {
         tx.bulk_load(rt)?;
+    }
+    // A partial import: a row the database refuses at write time (a unique value another
+    // writer took after the lookups, F4) fails alone.
+    let partial = request.on_error == OnError::Skip;
+    if partial && let Some(tx) = tx.as_mut() {
+        tx.partial()?;
     }
     fail(request, FailPoint::BeforeFirstWrite)?;
 
@@ -858,7 +868,7 @@ fn run<'st>(
                         &request.now,
                         request,
                         &mut counts,
-                        keep_uuids.then_some(&mut written),
+                        (keep_uuids || partial).then_some(&mut written),
                         &mut touched,
                         &mut preset,
                     ) {
@@ -869,7 +879,11 @@ fn run<'st>(
                         }
                     }
                     if !sharings.is_empty() {
-                        let uuids = written.get(start..).unwrap_or_default();
+                        let uuids = if keep_uuids {
+                            written.get(start..).unwrap_or_default()
+                        } else {
+                            &[]
+                        };
                         collect_shared(
                             &sharings,
                             &ops,
@@ -943,6 +957,26 @@ fn run<'st>(
     if let Some(e) = store_error {
         return Err(e);
     }
+    let mut refused: Vec<Uuid> = Vec::new();
+    if partial && let Some(tx) = tx.as_mut() {
+        let rejected = tx.rejected()?;
+        if !rejected.is_empty() {
+            refused = refuse(
+                rt,
+                &mapped.mapping,
+                rejected,
+                &written,
+                &undo,
+                &mut counts,
+                &mut late_problems,
+            )?;
+            failed_any = true;
+            let gone: FxHashSet<Uuid> = refused.iter().copied().collect();
+            for writes in &mut shared {
+                writes.retain(|(w, _)| !gone.contains(&w.uuid));
+            }
+        }
+    }
     let mut shared_updated = 0;
     for (sharing, writes) in sharings.iter().zip(shared) {
         shared_updated += share(
@@ -957,6 +991,13 @@ fn run<'st>(
             &mut undo,
             &mut counts,
         )?;
+    }
+    // Updates of linked records that keep shared fields equal are not taken back one by one.
+    if partial
+        && let Some(tx) = tx.as_mut()
+        && let Some(r) = tx.rejected()?.into_iter().next()
+    {
+        return Err(ImportError::Store(StoreError::Conflict(r.detail)));
     }
     validation.add_problems(late_problems);
     warnings.extend(reader.take_warnings());
@@ -974,6 +1015,7 @@ fn run<'st>(
         tx,
         written,
         undo,
+        refused,
         new_options,
         import,
         linked_created,
@@ -1007,6 +1049,69 @@ fn collect_shared(
             }
         }
     }
+}
+
+/// What a row whose record the database refused is told (F4).
+pub const REFUSED_MESSAGE: &str =
+    "another record took this value while the import ran; import the row again";
+
+/// Turns the records the database refused in a partial import into problems of the rows
+/// that wrote them, taking their counts back. `written` is (row, record) of every row
+/// written, in file order. Returns the refused records. A refused record the rows did not
+/// write themselves (a linked record created inline) fails the import, as in an
+/// all-or-nothing import: the rows linking to it cannot be told apart here. Records in
+/// `undo` (rows of the file contradicted each other about them) already failed, their
+/// counts taken back.
+#[allow(clippy::too_many_arguments)]
+fn refuse(
+    rt: &RecordType,
+    mapping: &Mapping,
+    rejected: Vec<intake_store::Rejected>,
+    written: &[(u64, Uuid)],
+    undo: &[Uuid],
+    counts: &mut Counts,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<Uuid>, ImportError> {
+    let by_uuid: FxHashMap<Uuid, &intake_store::Rejected> =
+        rejected.iter().map(|r| (r.uuid, r)).collect();
+    let undone: FxHashSet<Uuid> = undo.iter().copied().collect();
+    let mut rows: FxHashMap<Uuid, u32> = FxHashMap::default();
+    for &(row, uuid) in written {
+        let Some(r) = by_uuid.get(&uuid) else {
+            continue;
+        };
+        let seen = rows.entry(uuid).or_default();
+        if undone.contains(&uuid) {
+            continue;
+        }
+        // The first row wrote the record; later rows repeating its change were counted
+        // unchanged.
+        let n = match (*seen, r.write) {
+            (0, RefusedWrite::Create) => &mut counts.created,
+            (0, RefusedWrite::Update) => &mut counts.updated,
+            _ => &mut counts.unchanged,
+        };
+        *n = n.saturating_sub(1);
+        *seen += 1;
+        let field = r.fields.first().copied();
+        problems.push(Problem {
+            row: RowNumber::new(row),
+            column: field.and_then(|f| mapping.column_of(f).map(|c| c.column.clone())),
+            field: field
+                .and_then(|f| rt.fields.get(f))
+                .map(|f| f.name.to_string()),
+            value: Problem::clip(&r.value),
+            code: ProblemCode::WriteFailed,
+            message: REFUSED_MESSAGE.to_string(),
+        });
+    }
+    if let Some(r) = rejected
+        .iter()
+        .find(|r| r.record_type != rt.name || !rows.contains_key(&r.uuid))
+    {
+        return Err(ImportError::Store(StoreError::Conflict(r.detail.clone())));
+    }
+    Ok(rejected.into_iter().map(|r| r.uuid).collect())
 }
 
 /// Rows per lookup when reading the records around shared writes.
@@ -1777,7 +1882,13 @@ fn write(
             *e = e.with_written(Counted::of(op));
         }
     }
-    let half = creates.len() / 2;
+    // One write per batch (in a partial import, one savepoint); in two halves only when a
+    // test fails the import between them.
+    let half = if matches!(request.fail_at, Some((FailPoint::MidBatch, _))) {
+        creates.len() / 2
+    } else {
+        0
+    };
     tx.insert(rt, &creates[..half], now)?;
     if !creates.is_empty() {
         fail(request, FailPoint::MidBatch)?;
@@ -1870,7 +1981,7 @@ fn finish(
         }
         m
     };
-    let undone: FxHashSet<Uuid> = pass.undo.iter().copied().collect();
+    let undone: FxHashSet<Uuid> = pass.undo.iter().chain(&pass.refused).copied().collect();
     let written: FxHashMap<u64, Uuid> = pass
         .written
         .iter()

@@ -1784,3 +1784,160 @@ on_both_backends!(
     aon_fail_mid_batch,
     aon_fail_before_commit,
 );
+
+// ---------------------------------------------------------------------------------------------
+// F4: a unique value taken by another writer while the import runs (PostgreSQL: SQLite has
+// one writer at a time)
+// ---------------------------------------------------------------------------------------------
+
+/// Commits a contact with a given e-mail through another connection when the first batch
+/// has been looked up, before the import writes it.
+struct TakeWhileImporting {
+    other: std::sync::Mutex<Option<postgres::Client>>,
+    sql: String,
+}
+
+impl intake_engine::Progress for TakeWhileImporting {
+    fn on_batch_done(&self, _rows: u64, _bytes: Option<u64>) {
+        if let Some(mut c) = self.other.lock().unwrap().take() {
+            c.batch_execute(&self.sql).unwrap();
+        }
+    }
+}
+
+/// Imports `csv` into contacts while another writer takes `Taken@example.com`; the outcome
+/// and the response and success files.
+fn import_while_taken(
+    ws: &Workspace,
+    csv: &str,
+    on_error: OnError,
+) -> Result<(ImportOutcome, String, String), ImportError> {
+    let Db::Postgres { db, schema } = &ws.db else {
+        panic!("F4 needs another writer: PostgreSQL only")
+    };
+    let progress = TakeWhileImporting {
+        other: std::sync::Mutex::new(Some(db.connect())),
+        sql: format!(
+            "INSERT INTO \"{schema}\".contact (uuid, created_at, updated_at, last_name, email)
+             VALUES (gen_random_uuid(), now(), now(), 'Other', 'Taken@example.com')"
+        ),
+    };
+    let mut req = request(ws, "contact");
+    req.on_error = on_error;
+    // One worker: the first batch is looked up before the other writer commits.
+    req.threads = 1;
+    let input = intake_engine::BytesInput {
+        name: "contacts.csv".into(),
+        bytes: csv.as_bytes().to_vec(),
+    };
+    let (mut response, mut success) = (Vec::new(), Vec::new());
+    let outcome = intake_engine::import(
+        &ws.schema,
+        ws.store.as_ref(),
+        &input,
+        &req,
+        intake_engine::Outputs {
+            response: Some(intake_engine::OutputFile::Csv(&mut response)),
+            success: Some(intake_engine::OutputFile::Csv(&mut success)),
+        },
+        &progress,
+    )?;
+    let text = |b: Vec<u8>| {
+        String::from_utf8(b)
+            .unwrap()
+            .trim_start_matches('\u{feff}')
+            .to_string()
+    };
+    Ok((outcome, text(response), text(success)))
+}
+
+const F4_CSV: &str =
+    "Last Name,Email\nSmith,ann@example.com\nJones,taken@example.com\nBrown,cat@example.com\n";
+
+/// F4's file and as many more rows again: three batches, the clash in the first.
+fn f4_long_csv() -> String {
+    let mut csv = F4_CSV.to_string();
+    for i in 0..5000 {
+        csv.push_str(&format!("P{i},p{i}@example.com\n"));
+    }
+    csv
+}
+
+fn f4_partial() {
+    let ws = crm();
+    let (o, response, success) = import_while_taken(&ws, &f4_long_csv(), OnError::Skip).unwrap();
+    assert!(o.committed);
+    assert_eq!(problems(&o), vec![(3, "write_failed")]);
+    let p = &o.report.problems[0];
+    assert_eq!(p.column.as_ref().map(|c| c.header.as_str()), Some("Email"));
+    assert_eq!(p.value, "taken@example.com");
+    assert_eq!(
+        p.message,
+        "another record took this value while the import ran; import the row again"
+    );
+    assert_eq!(cuu(&o), (5002, 0, 0));
+    assert_eq!((o.counts.rows, o.counts.failed), (5003, 1));
+    let response = parse_csv(&response);
+    assert_eq!(response.len(), 2, "{response:?}");
+    assert_eq!(response[1][..2], ["Jones", "taken@example.com"]);
+    assert!(
+        response[1][2].contains("another record took this value"),
+        "{:?}",
+        response[1]
+    );
+    let success = parse_csv(&success);
+    let written: Vec<&str> = success[1..4].iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(
+        written,
+        ["ann@example.com", "cat@example.com", "p0@example.com"]
+    );
+    assert_eq!(success.len(), 1 + 5002);
+    assert_eq!(
+        column(&ws, "SELECT last_name FROM contact ORDER BY id LIMIT 4"),
+        vec!["Other", "Smith", "Brown", "P0"]
+    );
+    assert_eq!(count(&ws, "contact"), 5003);
+    assert_eq!(
+        one(
+            &ws,
+            "SELECT COUNT(*) FROM contact WHERE lower(email) = 'taken@example.com'"
+        ),
+        "1"
+    );
+    let i = ws.store.import(o.import_id).unwrap();
+    assert_eq!((i.counts.created, i.counts.failed), (5002, 1));
+}
+
+fn f4_all_or_nothing() {
+    let ws = crm();
+    let err = import_while_taken(&ws, F4_CSV, OnError::Abort).unwrap_err();
+    match err {
+        ImportError::Store(StoreError::Conflict(m)) => {
+            assert!(m.contains("taken@example.com"), "{m}")
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(
+        column(&ws, "SELECT last_name FROM contact"),
+        vec!["Other"],
+        "only the other writer's record"
+    );
+}
+
+#[test]
+fn f4_unique_value_taken_while_a_partial_import_runs_postgres() {
+    on_backend(
+        Backend::Postgres,
+        "f4_unique_value_taken_while_a_partial_import_runs_postgres",
+        f4_partial,
+    );
+}
+
+#[test]
+fn f4_unique_value_taken_while_an_all_or_nothing_import_runs_postgres() {
+    on_backend(
+        Backend::Postgres,
+        "f4_unique_value_taken_while_an_all_or_nothing_import_runs_postgres",
+        f4_all_or_nothing,
+    );
+}

@@ -30,6 +30,12 @@
 //! `_intake_imports`, waited for at most [`LOCK_TIMEOUT`]), as on SQLite: lookups never miss
 //! what another import is writing, and import ids follow one another without gaps. Readers
 //! are never blocked and never see an import before it commits.
+//!
+//! A partial import ([`ImportTransaction::partial`]) writes each batch in a savepoint, by its
+//! own `COPY` (or statement); when the server refuses a unique value (another writer took it
+//! after the import's lookups), the batch is rolled back to the savepoint and written again
+//! one record at a time, each in its own savepoint, and the refused records are reported by
+//! [`ImportTransaction::rejected`]. Only a batch with a refused record pays for that.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write as _;
@@ -42,7 +48,8 @@ use intake_core::schema::{Field, FieldType, RecordType, Schema};
 use intake_core::stored::{Stored, StoredKind, kind_of};
 use intake_store::{
     Change, Counts, ImportRecord, ImportStatus, ImportTransaction, Migration, NewImport, NewRecord,
-    ReadSession, RecordUpdate, RevertConflict, RevertCounts, Store, StoreError,
+    ReadSession, RecordUpdate, RefusedWrite, Rejected, RevertConflict, RevertCounts, Store,
+    StoreError,
 };
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
@@ -314,6 +321,18 @@ fn unique_indexes(rt: &RecordType) -> Vec<(String, String)> {
         ));
     }
     out
+}
+
+/// The fields of the unique index named `index` (empty: the UUID's); `None` when it is not
+/// one of the type's.
+fn index_fields(rt: &RecordType, index: &str) -> Option<Vec<usize>> {
+    if index == index_name(&format!("{}__uuid", rt.name)) {
+        return Some(Vec::new());
+    }
+    rt.unique_slots().into_iter().find(|slot| {
+        let names: Vec<&str> = slot.iter().map(|&f| rt.fields[f].name.as_str()).collect();
+        index_name(&format!("{}__{}", rt.name, names.join("__"))) == index
+    })
 }
 
 /// A field's column as compared for keys: e-mail addresses ignore case.
@@ -938,6 +957,8 @@ impl Store for PostgresStore {
             writer: None,
             id: 0,
             open: true,
+            partial: false,
+            rejected: Vec::new(),
         };
         tx.id = lock_imports(tx.client()?)?;
         let id = tx.id;
@@ -1599,6 +1620,9 @@ struct PgImport {
     writer: Option<Writer>,
     id: i64,
     open: bool,
+    /// A partial import: each batch written in a savepoint, refused records kept here.
+    partial: bool,
+    rejected: Vec<Rejected>,
 }
 
 /// A write handed to the writer thread.
@@ -1615,8 +1639,178 @@ enum Job {
         sql: String,
         params: Vec<Box<dyn ToSql + Send + Sync>>,
     },
+    /// A partial import's write of a batch ([`write_guarded`]).
+    Guarded(Box<Guarded>),
     /// Finish the open `COPY`, if any, and give the connection back.
     Finish,
+}
+
+/// A partial import's write of one batch, with what it takes to write it again record by
+/// record.
+struct Guarded {
+    rt: RecordType,
+    id: i64,
+    now: String,
+    write: GuardedWrite,
+}
+
+enum GuardedWrite {
+    Create(Vec<NewRecord>),
+    Update(Vec<RecordUpdate>),
+}
+
+/// A write's failure in the writer thread, keeping the index a unique violation names.
+enum Failure {
+    Unique { index: String, detail: String },
+    Other(StoreError),
+}
+
+impl From<Failure> for StoreError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Unique { detail, .. } => StoreError::Conflict(detail),
+            Failure::Other(e) => e,
+        }
+    }
+}
+
+fn failure(e: postgres::Error) -> Failure {
+    if let Some(db) = e.as_db_error()
+        && db.code().code() == "23505"
+    {
+        let detail = db.detail().unwrap_or(db.message());
+        return Failure::Unique {
+            index: db.constraint().unwrap_or_default().to_string(),
+            detail: detail.trim_end_matches('.').to_string(),
+        };
+    }
+    Failure::Other(backend(e))
+}
+
+/// A failure to send rows of a `COPY`: the server's error when it gave one.
+fn io_failure(e: std::io::Error) -> Failure {
+    let text = e.to_string();
+    match e
+        .into_inner()
+        .map(|inner| inner.downcast::<postgres::Error>())
+    {
+        Some(Ok(pg)) => failure(*pg),
+        _ => Failure::Other(StoreError::Backend(format!(
+            "cannot send rows to PostgreSQL: {text}"
+        ))),
+    }
+}
+
+/// Runs a `COPY` or a statement to its end.
+fn run_once(client: &mut Client, job: Job) -> Result<(), Failure> {
+    match job {
+        Job::Copy {
+            sql,
+            data,
+            header,
+            trailer,
+        } => {
+            let mut w = client.copy_in(sql.as_str()).map_err(failure)?;
+            for part in [header, data.as_slice(), trailer] {
+                w.write_all(part).map_err(io_failure)?;
+            }
+            w.finish().map_err(failure)?;
+        }
+        Job::Execute { sql, params } => {
+            let refs: Vec<&(dyn ToSql + Sync)> = params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            client.execute(sql.as_str(), &refs).map_err(failure)?;
+        }
+        Job::Guarded(_) | Job::Finish => {}
+    }
+    Ok(())
+}
+
+/// Writes a partial import's batch in a savepoint. When the database refuses a unique
+/// value, the batch is rolled back to the savepoint and written again one record at a time,
+/// each in its own savepoint: the records it refuses are left out and added to `rejected`.
+/// Only a batch with a refused record pays for the second pass.
+fn write_guarded(
+    client: &mut Client,
+    g: &Guarded,
+    rejected: &mut Vec<Rejected>,
+) -> Result<(), StoreError> {
+    let whole = match &g.write {
+        GuardedWrite::Create(records) => copy_job(&g.rt, records, g.id, &g.now),
+        GuardedWrite::Update(updates) => update_job(&g.rt, updates, g.id, &g.now),
+    };
+    client
+        .batch_execute("SAVEPOINT intake_batch")
+        .map_err(backend)?;
+    match run_once(client, whole) {
+        Ok(()) => {
+            return client
+                .batch_execute("RELEASE SAVEPOINT intake_batch")
+                .map_err(backend);
+        }
+        Err(Failure::Unique { .. }) => client
+            .batch_execute("ROLLBACK TO SAVEPOINT intake_batch")
+            .map_err(backend)?,
+        Err(Failure::Other(e)) => return Err(e),
+    }
+    let n = match &g.write {
+        GuardedWrite::Create(records) => records.len(),
+        GuardedWrite::Update(updates) => updates.len(),
+    };
+    for i in 0..n {
+        let (job, uuid, write) = match &g.write {
+            GuardedWrite::Create(records) => (
+                copy_job(&g.rt, &records[i..=i], g.id, &g.now),
+                records[i].uuid,
+                RefusedWrite::Create,
+            ),
+            GuardedWrite::Update(updates) => (
+                update_job(&g.rt, &updates[i..=i], g.id, &g.now),
+                updates[i].uuid,
+                RefusedWrite::Update,
+            ),
+        };
+        client
+            .batch_execute("SAVEPOINT intake_row")
+            .map_err(backend)?;
+        match run_once(client, job) {
+            Ok(()) => client
+                .batch_execute("RELEASE SAVEPOINT intake_row")
+                .map_err(backend)?,
+            Err(Failure::Unique { index, detail }) => {
+                client
+                    .batch_execute("ROLLBACK TO SAVEPOINT intake_row; RELEASE SAVEPOINT intake_row")
+                    .map_err(backend)?;
+                let fields = index_fields(&g.rt, &index).unwrap_or_default();
+                let value = match &g.write {
+                    GuardedWrite::Create(records) => {
+                        Rejected::value_of(&fields, |f| records[i].values.get(f))
+                    }
+                    GuardedWrite::Update(updates) => Rejected::value_of(&fields, |f| {
+                        updates[i]
+                            .set
+                            .iter()
+                            .find(|(sf, _)| *sf == f)
+                            .map(|(_, v)| v)
+                    }),
+                };
+                rejected.push(Rejected {
+                    record_type: g.rt.name.clone(),
+                    uuid,
+                    write,
+                    fields,
+                    value,
+                    detail,
+                });
+            }
+            Err(Failure::Other(e)) => return Err(e),
+        }
+    }
+    client
+        .batch_execute("RELEASE SAVEPOINT intake_batch")
+        .map_err(backend)
 }
 
 /// How many jobs may wait for the writer: the engine runs at most this far ahead.
@@ -1625,7 +1819,7 @@ const WRITER_QUEUE: usize = 2;
 /// The thread that owns the import's connection while writes stream to the server.
 struct Writer {
     jobs: mpsc::SyncSender<Job>,
-    handle: std::thread::JoinHandle<(Client, Result<(), StoreError>)>,
+    handle: std::thread::JoinHandle<(Client, Vec<Rejected>, Result<(), StoreError>)>,
 }
 
 impl Writer {
@@ -1634,8 +1828,9 @@ impl Writer {
         let handle = std::thread::Builder::new()
             .name("intake-pg-writer".into())
             .spawn(move || {
-                let result = write_jobs(&mut client, &queue);
-                (client, result)
+                let mut rejected = Vec::new();
+                let result = write_jobs(&mut client, &queue, &mut rejected);
+                (client, rejected, result)
             })
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer { jobs, handle })
@@ -1644,11 +1839,19 @@ impl Writer {
 
 /// Runs jobs until `Finish` (the open `COPY` finished) or until the sender is gone (the
 /// open `COPY`, if any, abandoned: the server discards it).
-fn write_jobs(client: &mut Client, queue: &mpsc::Receiver<Job>) -> Result<(), StoreError> {
+fn write_jobs(
+    client: &mut Client,
+    queue: &mpsc::Receiver<Job>,
+    rejected: &mut Vec<Rejected>,
+) -> Result<(), StoreError> {
     let mut next = queue.recv().ok();
     loop {
         match next.take() {
             None | Some(Job::Finish) => return Ok(()),
+            Some(Job::Guarded(g)) => {
+                write_guarded(client, &g, rejected)?;
+                next = queue.recv().ok();
+            }
             Some(Job::Execute { sql, params }) => {
                 let refs: Vec<&(dyn ToSql + Sync)> = params
                     .iter()
@@ -1690,16 +1893,127 @@ fn write_jobs(client: &mut Client, queue: &mpsc::Receiver<Job>) -> Result<(), St
 
 /// Sends rows of a `COPY`; a failure is reported as the server's error when it gave one.
 fn copy_write(w: &mut postgres::CopyInWriter<'_>, data: &[u8]) -> Result<(), StoreError> {
-    w.write_all(data).map_err(|e| {
-        let text = e.to_string();
-        match e
-            .into_inner()
-            .map(|inner| inner.downcast::<postgres::Error>())
-        {
-            Some(Ok(pg)) => backend(*pg),
-            _ => StoreError::Backend(format!("cannot send rows to PostgreSQL: {text}")),
+    w.write_all(data)
+        .map_err(|e| StoreError::from(io_failure(e)))
+}
+
+/// The `COPY` creating `records` (binary when every value is in its stored form).
+fn copy_job(rt: &RecordType, records: &[NewRecord], id: i64, now: &str) -> Job {
+    let mut cols: Vec<String> = SYSTEM_COLUMNS[..5].iter().map(|c| ident(c)).collect();
+    cols.extend(rt.fields.iter().map(|f| ident(f.name.as_str())));
+    let target = format!("COPY {} ({}) FROM STDIN", ident(&rt.name), cols.join(", "));
+    // Binary: the server reads no text. Values not in their stored form go as text.
+    if let Some(data) = bin_rows(rt, records, id, now) {
+        return Job::Copy {
+            sql: format!("{target} (FORMAT binary)"),
+            data,
+            header: BINARY_HEADER,
+            trailer: BINARY_TRAILER,
+        };
+    }
+    let mut data = Vec::with_capacity(records.len() * 256);
+    let mut prefix = Vec::with_capacity(80);
+    copy_escape(&mut prefix, now);
+    prefix.push(b'\t');
+    copy_escape(&mut prefix, now);
+    let _ = write!(prefix, "\t{}\t{}", id, id);
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    for rec in records {
+        data.extend_from_slice(rec.uuid.hyphenated().encode_lower(&mut buf).as_bytes());
+        data.push(b'\t');
+        data.extend_from_slice(&prefix);
+        for (f, v) in rt.fields.iter().zip(&rec.values) {
+            data.push(b'\t');
+            copy_value(&mut data, f, v);
         }
-    })
+        data.push(b'\n');
+    }
+    Job::Copy {
+        sql: target,
+        data,
+        header: &[],
+        trailer: &[],
+    }
+}
+
+/// The statement writing a batch of updates and their changeset rows.
+fn update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &str) -> Job {
+    // Only the fields some update sets are sent and written.
+    let mut used: Vec<usize> = updates
+        .iter()
+        .flat_map(|u| u.set.iter().map(|(f, _)| *f))
+        .filter(|&f| f < rt.fields.len())
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    // One array per column, unnested side by side: the batch's rows in one statement,
+    // its changeset rows (with the values before, read in the same snapshot) in a
+    // data-modifying WITH.
+    let uuids: Vec<Uuid> = updates.iter().map(|u| u.uuid).collect();
+    let before: Vec<String> = updates
+        .iter()
+        .map(|u| fields_json(rt, u.before.iter().map(|(f, v)| (*f, v))).to_string())
+        .collect();
+    let after: Vec<String> = updates
+        .iter()
+        .map(|u| fields_json(rt, u.set.iter().map(|(f, v)| (*f, v))).to_string())
+        .collect();
+    let mut params: Vec<Box<dyn ToSql + Send + Sync>> = vec![
+        Box::new(id),
+        Box::new(rt.name.clone()),
+        Box::new(now.to_string()),
+        Box::new(uuids),
+        Box::new(before),
+        Box::new(after),
+    ];
+    let mut arrays = vec![
+        "$4::uuid[]".to_string(),
+        "$5::text[]".into(),
+        "$6::text[]".into(),
+    ];
+    let mut names = vec!["uuid".to_string(), "before".into(), "after".into()];
+    let mut sets = Vec::with_capacity(used.len() + 2);
+    for &f in &used {
+        let (mut given, mut values) = (Vec::with_capacity(updates.len()), Vec::new());
+        values.reserve(updates.len());
+        for u in updates {
+            let v = u.set.iter().find(|(sf, _)| *sf == f).map(|(_, v)| v);
+            given.push(v.is_some());
+            values.push(v.and_then(value_text));
+        }
+        params.push(Box::new(given));
+        params.push(Box::new(values));
+        arrays.push(format!("${}::bool[]", params.len() - 1));
+        arrays.push(format!("${}::text[]", params.len()));
+        names.push(format!("s{f}"));
+        names.push(format!("c{f}"));
+        let field = &rt.fields[f];
+        let c = ident(field.name.as_str());
+        sets.push(format!(
+            "{c} = CASE WHEN u.s{f} THEN {} ELSE t.{c} END",
+            from_text(field, &format!("u.c{f}"))
+        ));
+    }
+    sets.push("updated_at = CAST($3::text AS timestamptz)".into());
+    sets.push("updated_by_import = $1".into());
+    let t = ident(&rt.name);
+    let sql = format!(
+        "WITH u AS MATERIALIZED (
+           SELECT * FROM unnest({}) WITH ORDINALITY AS u({}, ord)
+         ), changes AS (
+           INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
+           SELECT $1, $2::text, u.uuid, 'update',
+             jsonb_build_object('updated_at', t.updated_at,
+                                'updated_by_import', t.updated_by_import) || CAST(u.before AS jsonb),
+             CAST(u.after AS jsonb)
+           FROM u JOIN {t} t ON t.uuid = u.uuid ORDER BY u.ord
+         )
+         UPDATE {t} AS t SET {} FROM u WHERE t.uuid = u.uuid",
+        arrays.join(", "),
+        names.join(", "),
+        sets.join(", ")
+    );
+    Job::Execute { sql, params }
 }
 
 impl Drop for PgImport {
@@ -1707,7 +2021,7 @@ impl Drop for PgImport {
         if let Some(w) = self.writer.take() {
             // Without `Finish`, the writer abandons its COPY and stops.
             drop(w.jobs);
-            if let Ok((client, _)) = w.handle.join() {
+            if let Ok((client, _, _)) = w.handle.join() {
                 self.client = Some(client);
             }
         }
@@ -1727,11 +2041,12 @@ impl PgImport {
         if let Some(w) = self.writer.take() {
             // A writer that stopped on an error has dropped its queue: its result says why.
             let _ = w.jobs.send(Job::Finish);
-            let (client, result) = w
+            let (client, rejected, result) = w
                 .handle
                 .join()
                 .map_err(|_| StoreError::Backend("the PostgreSQL writer thread panicked".into()))?;
             self.client = Some(client);
+            self.rejected.extend(rejected);
             result?;
         }
         self.client
@@ -1781,41 +2096,16 @@ impl ImportTransaction for PgImport {
         if records.is_empty() {
             return Ok(());
         }
-        let mut cols: Vec<String> = SYSTEM_COLUMNS[..5].iter().map(|c| ident(c)).collect();
-        cols.extend(rt.fields.iter().map(|f| ident(f.name.as_str())));
-        let target = format!("COPY {} ({}) FROM STDIN", ident(&rt.name), cols.join(", "));
-        // Binary: the server reads no text. Values not in their stored form go as text.
-        if let Some(data) = bin_rows(rt, records, self.id, now) {
-            return self.hand_over(Job::Copy {
-                sql: format!("{target} (FORMAT binary)"),
-                data,
-                header: BINARY_HEADER,
-                trailer: BINARY_TRAILER,
-            });
+        if self.partial {
+            return self.hand_over(Job::Guarded(Box::new(Guarded {
+                rt: rt.clone(),
+                id: self.id,
+                now: now.to_string(),
+                write: GuardedWrite::Create(records.to_vec()),
+            })));
         }
-        let mut data = Vec::with_capacity(records.len() * 256);
-        let mut prefix = Vec::with_capacity(80);
-        copy_escape(&mut prefix, now);
-        prefix.push(b'\t');
-        copy_escape(&mut prefix, now);
-        let _ = write!(prefix, "\t{}\t{}", self.id, self.id);
-        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        for rec in records {
-            data.extend_from_slice(rec.uuid.hyphenated().encode_lower(&mut buf).as_bytes());
-            data.push(b'\t');
-            data.extend_from_slice(&prefix);
-            for (f, v) in rt.fields.iter().zip(&rec.values) {
-                data.push(b'\t');
-                copy_value(&mut data, f, v);
-            }
-            data.push(b'\n');
-        }
-        self.hand_over(Job::Copy {
-            sql: target,
-            data,
-            header: &[],
-            trailer: &[],
-        })
+        let job = copy_job(rt, records, self.id, now);
+        self.hand_over(job)
     }
 
     fn update(
@@ -1827,82 +2117,16 @@ impl ImportTransaction for PgImport {
         if updates.is_empty() {
             return Ok(());
         }
-        // Only the fields some update sets are sent and written.
-        let mut used: Vec<usize> = updates
-            .iter()
-            .flat_map(|u| u.set.iter().map(|(f, _)| *f))
-            .filter(|&f| f < rt.fields.len())
-            .collect();
-        used.sort_unstable();
-        used.dedup();
-        // One array per column, unnested side by side: the batch's rows in one statement,
-        // its changeset rows (with the values before, read in the same snapshot) in a
-        // data-modifying WITH.
-        let uuids: Vec<Uuid> = updates.iter().map(|u| u.uuid).collect();
-        let before: Vec<String> = updates
-            .iter()
-            .map(|u| fields_json(rt, u.before.iter().map(|(f, v)| (*f, v))).to_string())
-            .collect();
-        let after: Vec<String> = updates
-            .iter()
-            .map(|u| fields_json(rt, u.set.iter().map(|(f, v)| (*f, v))).to_string())
-            .collect();
-        let mut params: Vec<Box<dyn ToSql + Send + Sync>> = vec![
-            Box::new(self.id),
-            Box::new(rt.name.clone()),
-            Box::new(now.to_string()),
-            Box::new(uuids),
-            Box::new(before),
-            Box::new(after),
-        ];
-        let mut arrays = vec![
-            "$4::uuid[]".to_string(),
-            "$5::text[]".into(),
-            "$6::text[]".into(),
-        ];
-        let mut names = vec!["uuid".to_string(), "before".into(), "after".into()];
-        let mut sets = Vec::with_capacity(used.len() + 2);
-        for &f in &used {
-            let (mut given, mut values) = (Vec::with_capacity(updates.len()), Vec::new());
-            values.reserve(updates.len());
-            for u in updates {
-                let v = u.set.iter().find(|(sf, _)| *sf == f).map(|(_, v)| v);
-                given.push(v.is_some());
-                values.push(v.and_then(value_text));
-            }
-            params.push(Box::new(given));
-            params.push(Box::new(values));
-            arrays.push(format!("${}::bool[]", params.len() - 1));
-            arrays.push(format!("${}::text[]", params.len()));
-            names.push(format!("s{f}"));
-            names.push(format!("c{f}"));
-            let field = &rt.fields[f];
-            let c = ident(field.name.as_str());
-            sets.push(format!(
-                "{c} = CASE WHEN u.s{f} THEN {} ELSE t.{c} END",
-                from_text(field, &format!("u.c{f}"))
-            ));
+        if self.partial {
+            return self.hand_over(Job::Guarded(Box::new(Guarded {
+                rt: rt.clone(),
+                id: self.id,
+                now: now.to_string(),
+                write: GuardedWrite::Update(updates.to_vec()),
+            })));
         }
-        sets.push("updated_at = CAST($3::text AS timestamptz)".into());
-        sets.push("updated_by_import = $1".into());
-        let t = ident(&rt.name);
-        let sql = format!(
-            "WITH u AS MATERIALIZED (
-               SELECT * FROM unnest({}) WITH ORDINALITY AS u({}, ord)
-             ), changes AS (
-               INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
-               SELECT $1, $2::text, u.uuid, 'update',
-                 jsonb_build_object('updated_at', t.updated_at,
-                                    'updated_by_import', t.updated_by_import) || CAST(u.before AS jsonb),
-                 CAST(u.after AS jsonb)
-               FROM u JOIN {t} t ON t.uuid = u.uuid ORDER BY u.ord
-             )
-             UPDATE {t} AS t SET {} FROM u WHERE t.uuid = u.uuid",
-            arrays.join(", "),
-            names.join(", "),
-            sets.join(", ")
-        );
-        self.hand_over(Job::Execute { sql, params })
+        let job = update_job(rt, updates, self.id, now);
+        self.hand_over(job)
     }
 
     fn delete(&mut self, rt: &RecordType, records: &[StoredRecord]) -> Result<(), StoreError> {
@@ -2003,6 +2227,16 @@ impl ImportTransaction for PgImport {
                 .map_err(backend)?;
         }
         Ok(())
+    }
+
+    fn partial(&mut self) -> Result<(), StoreError> {
+        self.partial = true;
+        Ok(())
+    }
+
+    fn rejected(&mut self) -> Result<Vec<Rejected>, StoreError> {
+        self.client()?;
+        Ok(std::mem::take(&mut self.rejected))
     }
 
     fn add_options(&mut self, list: &str, codes: &[String]) -> Result<(), StoreError> {

@@ -32,7 +32,8 @@ use intake_core::schema::{FieldType, RecordType, Schema};
 use intake_core::stored::{Stored, StoredKind, kind_of, uuid_text};
 use intake_store::{
     Change, Counts, ImportRecord, ImportStatus, ImportTransaction, Migration, NewImport, NewRecord,
-    ReadSession, RecordUpdate, RevertConflict, RevertCounts, Store, StoreError,
+    ReadSession, RecordUpdate, RefusedWrite, Rejected, RevertConflict, RevertCounts, Store,
+    StoreError,
 };
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, params};
@@ -465,6 +466,8 @@ impl Store for SqliteStore {
             id: 0,
             open: true,
             dropped: Vec::new(),
+            partial: false,
+            rejected: Vec::new(),
         };
         tx.conn
             .execute(
@@ -1003,6 +1006,45 @@ struct SqliteImport {
     open: bool,
     /// Indexes dropped for a bulk load, rebuilt at commit: (name, SQL).
     dropped: Vec<(String, String)>,
+    /// A partial import: records refused for a unique value are left out and kept here.
+    partial: bool,
+    rejected: Vec<Rejected>,
+}
+
+/// The fields of `rt` a unique violation names (empty: its UUID), when `e` is one.
+///
+/// SQLite names the columns of a plain index (`UNIQUE constraint failed: person.email`)
+/// and the index of an expression (`... failed: index 'person__email'`).
+fn unique_violation(rt: &RecordType, e: &rusqlite::Error) -> Option<(Vec<usize>, String)> {
+    let rusqlite::Error::SqliteFailure(f, msg) = e else {
+        return None;
+    };
+    // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+    if f.extended_code != 2067 && f.extended_code != 1555 {
+        return None;
+    }
+    let detail = msg.clone().unwrap_or_else(|| e.to_string());
+    let named = detail.split_once(": ").map_or("", |(_, n)| n);
+    let field = |name: &str| rt.fields.iter().position(|f| f.name.as_str() == name);
+    let fields = if let Some(index) = named
+        .strip_prefix("index '")
+        .and_then(|n| n.strip_suffix('\''))
+    {
+        rt.unique_slots()
+            .into_iter()
+            .find(|slot| {
+                let names: Vec<&str> = slot.iter().map(|&f| rt.fields[f].name.as_str()).collect();
+                format!("{}__{}", rt.name, names.join("__")) == index
+            })
+            .unwrap_or_default()
+    } else {
+        named
+            .split(", ")
+            .filter_map(|c| c.rsplit_once('.').map_or(Some(c), |(_, c)| Some(c)))
+            .filter_map(field)
+            .collect()
+    };
+    Some((fields, detail))
 }
 
 impl Drop for SqliteImport {
@@ -1136,7 +1178,21 @@ impl ImportTransaction for SqliteImport {
             for (i, v) in rec.values.iter().enumerate() {
                 stmt.raw_bind_parameter(6 + i, Sql(v)).map_err(backend)?;
             }
-            stmt.raw_execute().map_err(backend)?;
+            // A failed statement is undone by SQLite alone: the transaction goes on.
+            match stmt.raw_execute() {
+                Ok(_) => {}
+                Err(e) => match unique_violation(rt, &e).filter(|_| self.partial) {
+                    Some((fields, detail)) => self.rejected.push(Rejected {
+                        record_type: rt.name.clone(),
+                        uuid: rec.uuid,
+                        write: RefusedWrite::Create,
+                        value: Rejected::value_of(&fields, |f| rec.values.get(f)),
+                        fields,
+                        detail,
+                    }),
+                    None => return Err(backend(e)),
+                },
+            }
         }
         Ok(())
     }
@@ -1173,10 +1229,29 @@ impl ImportTransaction for SqliteImport {
                 sets.join(", ")
             );
             let p: Vec<Sql<'_>> = values.iter().map(Sql).collect();
-            self.conn
+            let done = self
+                .conn
                 .prepare_cached(&sql)
-                .and_then(|mut s| s.execute(rusqlite::params_from_iter(p.iter())))
-                .map_err(backend)?;
+                .and_then(|mut s| s.execute(rusqlite::params_from_iter(p.iter())));
+            if let Err(e) = done {
+                match unique_violation(rt, &e).filter(|_| self.partial) {
+                    Some((fields, detail)) => {
+                        let value = Rejected::value_of(&fields, |f| {
+                            u.set.iter().find(|(sf, _)| *sf == f).map(|(_, v)| v)
+                        });
+                        self.rejected.push(Rejected {
+                            record_type: rt.name.clone(),
+                            uuid: u.uuid,
+                            write: RefusedWrite::Update,
+                            fields,
+                            value,
+                            detail,
+                        });
+                        continue;
+                    }
+                    None => return Err(backend(e)),
+                }
+            }
             self.change(rt, &uuid, "update", &before, &after)?;
         }
         Ok(())
@@ -1280,6 +1355,15 @@ impl ImportTransaction for SqliteImport {
                 .map_err(backend)?;
         }
         Ok(())
+    }
+
+    fn partial(&mut self) -> Result<(), StoreError> {
+        self.partial = true;
+        Ok(())
+    }
+
+    fn rejected(&mut self) -> Result<Vec<Rejected>, StoreError> {
+        Ok(std::mem::take(&mut self.rejected))
     }
 
     fn add_options(&mut self, list: &str, codes: &[String]) -> Result<(), StoreError> {

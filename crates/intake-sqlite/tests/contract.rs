@@ -26,6 +26,7 @@ contract_tests!(
     committed_records_are_found,
     dropped_import_writes_nothing,
     unique_values_conflict,
+    a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written,
     revert_restores_and_refuses_after_later_changes,
     failed_imports_are_recorded,
     lossy_migrations_are_refused,

@@ -8,7 +8,7 @@ use intake_core::schema::Schema;
 use intake_core::stored::Stored;
 use uuid::Uuid;
 
-use crate::{Counts, NewImport, NewRecord, RecordUpdate, Store, StoreError};
+use crate::{Counts, NewImport, NewRecord, RecordUpdate, RefusedWrite, Store, StoreError};
 
 /// A small schema with a unique e-mail (the natural key) and a link.
 pub const SCHEMA: &str = r#"
@@ -222,6 +222,76 @@ pub fn unique_values_conflict(store: &dyn Store) {
         .and_then(|()| tx.commit(&Counts::default(), "2026-01-02T00:00:00Z"));
     assert!(matches!(r, Err(StoreError::Conflict(_))), "got {r:?}");
     assert_eq!(ok(ok(store.read(), "read").count(rt), "count"), 2);
+}
+
+/// F4 in a partial import: a batch where one record's unique value is already stored (and
+/// an update to a taken value) writes the other records and reports the refused ones, each
+/// once, with the clashing field and value; the import commits without them.
+pub fn a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let (_, people) = seed(store, &schema);
+    let Some(rt) = schema.record_type("person") else {
+        return;
+    };
+    let now = "2026-01-02T00:00:00Z";
+    let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
+    ok(tx.partial(), "partial");
+    let batch = vec![
+        person("carl@example.com", 50),
+        person("ANN@example.com", 1),
+        person("dora@example.com", 60),
+    ];
+    ok(tx.insert(rt, &batch, now), "insert");
+    let updates = [
+        RecordUpdate {
+            uuid: people[1].uuid,
+            set: vec![(0, Stored::Text("Carl@example.com".into()))],
+            before: vec![(0, Stored::Text("bob@example.com".into()))],
+        },
+        RecordUpdate {
+            uuid: people[0].uuid,
+            set: vec![(1, Stored::Integer(31))],
+            before: vec![(1, Stored::Integer(30))],
+        },
+    ];
+    ok(tx.update(rt, &updates, now), "update");
+    let mut rejected = ok(tx.rejected(), "rejected");
+    rejected.sort_by_key(|r| r.write == RefusedWrite::Update);
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert_eq!(rejected[0].uuid, batch[1].uuid);
+    assert_eq!(rejected[0].write, RefusedWrite::Create);
+    assert_eq!(rejected[0].record_type, "person");
+    assert_eq!(rejected[0].fields, vec![0], "the e-mail clashes");
+    assert_eq!(rejected[0].value, "ANN@example.com");
+    assert_eq!(rejected[1].uuid, people[1].uuid);
+    assert_eq!(rejected[1].write, RefusedWrite::Update);
+    assert_eq!(rejected[1].fields, vec![0]);
+    assert_eq!(rejected[1].value, "Carl@example.com");
+    assert!(
+        ok(tx.rejected(), "rejected again").is_empty(),
+        "each refused record is reported once"
+    );
+    ok(tx.commit(&Counts::default(), now), "commit");
+    let mut r = ok(store.read(), "read");
+    assert_eq!(ok(r.count(rt), "count"), 4, "the two seeded and two new");
+    let seen = ok(
+        r.by_uuid(rt, &[batch[0].uuid, batch[1].uuid, batch[2].uuid]),
+        "by_uuid",
+    );
+    assert_eq!(seen.len(), 2);
+    let both = ok(r.by_uuid(rt, &[people[0].uuid, people[1].uuid]), "by_uuid");
+    for p in &both {
+        if p.uuid == people[0].uuid {
+            assert_eq!(p.values[1], Stored::Integer(31), "the other update is kept");
+        } else {
+            assert_eq!(
+                p.values[0],
+                Stored::Text("bob@example.com".into()),
+                "the refused update is not"
+            );
+        }
+    }
 }
 
 /// Updates and deletes are kept in the changeset and reverted as a whole; a later change
@@ -452,6 +522,7 @@ pub fn run_all(fresh: &dyn Fn() -> Box<dyn Store>) {
     committed_records_are_found(fresh().as_ref());
     dropped_import_writes_nothing(fresh().as_ref());
     unique_values_conflict(fresh().as_ref());
+    a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written(fresh().as_ref());
     revert_restores_and_refuses_after_later_changes(fresh().as_ref());
     failed_imports_are_recorded(fresh().as_ref());
     lossy_migrations_are_refused(fresh().as_ref());

@@ -210,6 +210,52 @@ pub struct RecordUpdate {
     pub before: Vec<(usize, Stored)>,
 }
 
+/// Which write of a record the database refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusedWrite {
+    /// Its creation.
+    Create,
+    /// An update of it.
+    Update,
+}
+
+/// A record the database refused in a partial import: a unique value it would hold was
+/// taken by another record, written by another writer after the import's lookups (or
+/// missed by its checks). Nothing of it was written; the other records of its batch were.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejected {
+    /// The record's type.
+    pub record_type: String,
+    /// The record.
+    pub uuid: Uuid,
+    /// The write refused.
+    pub write: RefusedWrite,
+    /// The fields (indexes into the type's fields) whose values clash, in the unique index's
+    /// order; empty when the clash is on the record's UUID.
+    pub fields: Vec<usize>,
+    /// The values of those fields as the record would hold them, joined by `, `.
+    pub value: String,
+    /// What the database said.
+    pub detail: String,
+}
+
+impl Rejected {
+    /// The values of `fields` as [`Rejected::value`] shows them; `value(f)` is the value
+    /// the record would hold in field `f`.
+    pub fn value_of<'a>(fields: &[usize], value: impl Fn(usize) -> Option<&'a Stored>) -> String {
+        fields
+            .iter()
+            .map(|&f| match value(f) {
+                Some(Stored::Text(s)) => s.clone(),
+                Some(Stored::Integer(i)) => i.to_string(),
+                Some(Stored::Null) | None => String::new(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// What a revert did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RevertCounts {
@@ -329,6 +375,17 @@ pub trait ImportTransaction {
     /// Undoes what this import did to one record so far (used when a later row of the file
     /// turns out to conflict with the row that wrote it).
     fn undo(&mut self, rt: &RecordType, uuid: Uuid) -> Result<(), StoreError>;
+
+    /// Makes this a partial import's transaction (`--on-error skip`). From then on, a
+    /// record whose create or update the database refuses because a unique value it would
+    /// hold is taken ([`StoreError::Conflict`] otherwise) is left out: the other records of
+    /// its batch are written, and it is reported by [`ImportTransaction::rejected`]. Other
+    /// failures still fail the write. Called before the first write.
+    fn partial(&mut self) -> Result<(), StoreError>;
+
+    /// The records refused since the last call (partial imports; empty otherwise), once
+    /// every write handed to the store so far is done.
+    fn rejected(&mut self) -> Result<Vec<Rejected>, StoreError>;
 
     /// Adds options to a lookup list.
     fn add_options(&mut self, list: &str, codes: &[String]) -> Result<(), StoreError>;

@@ -15,6 +15,7 @@
 //! but count. Every record has as many cells as the header (the first record); values to
 //! the right of the header are reported as a warning and left out (S17).
 
+mod cfbcheck;
 mod extras;
 pub(crate) mod value;
 mod zipcheck;
@@ -265,6 +266,7 @@ impl SheetReader {
             if memchr::memmem::find(&bytes, &utf16("EncryptedPackage")).is_some() {
                 return Err(ReadError::Encrypted);
             }
+            cfbcheck::check(&bytes)?;
             Format::Xls
         } else {
             let parts = zipcheck::check(&bytes, limits)?;

@@ -231,7 +231,7 @@ impl<'s> Sharing<'s> {
                 stored,
                 link: self.link,
             };
-            let graph = self.graph(&after, writes);
+            let graph = self.graph(&after, writes.iter());
             for &f in &self.fields {
                 self.conflicts(&after, &graph, f, &mut failed, &mut out.problems);
             }
@@ -258,7 +258,7 @@ impl<'s> Sharing<'s> {
             .iter()
             .filter(|w| !failed.contains(&w.uuid))
             .collect();
-        let graph = self.graph_of(&after, kept_writes.iter().copied());
+        let graph = self.graph(&after, kept_writes.iter().copied());
         // (record) -> (row that caused it, (field, new value, value before)).
         let mut updates: FxHashMap<Uuid, Pending> = FxHashMap::default();
         for &f in &self.fields {
@@ -334,12 +334,8 @@ impl<'s> Sharing<'s> {
         out
     }
 
-    fn graph(&self, after: &After<'_>, writes: &[SharedWrite]) -> FxHashMap<Uuid, Vec<Uuid>> {
-        self.graph_of(after, writes.iter())
-    }
-
     /// Direct links around the written records, both ways, after the import.
-    fn graph_of<'w>(
+    fn graph<'w>(
         &self,
         after: &After<'_>,
         writes: impl Iterator<Item = &'w SharedWrite>,

@@ -806,13 +806,7 @@ fn run<'st>(
                         continue;
                     }
                     let row = op.row();
-                    let Some(typed) = c
-                        .out
-                        .typed
-                        .binary_search_by_key(&row, |t| t.row)
-                        .ok()
-                        .and_then(|i| c.out.typed.get_mut(i))
-                    else {
+                    let Some(typed) = typed_row_mut(&mut c.out.typed, row) else {
                         continue;
                     };
                     let first_new = linked.len();
@@ -1036,11 +1030,7 @@ fn collect_shared(
 ) {
     for (i, op) in ops.iter().enumerate() {
         let Some(uuid) = uuid_of(i, op) else { continue };
-        let Some(t) = typed
-            .binary_search_by_key(&op.row(), |t| t.row)
-            .ok()
-            .and_then(|i| typed.get(i))
-        else {
+        let Some(t) = typed_row(typed, op.row()) else {
             continue;
         };
         for (sharing, out) in sharings.iter().zip(shared.iter_mut()) {
@@ -1299,17 +1289,24 @@ impl Counted {
     }
 }
 
+/// The typed row of a row number in a batch's rows (in row order).
+fn typed_row(typed: &[TypedRow], row: RowNumber) -> Option<&TypedRow> {
+    let i = typed.binary_search_by_key(&row, |t| t.row).ok()?;
+    typed.get(i)
+}
+
+fn typed_row_mut(typed: &mut [TypedRow], row: RowNumber) -> Option<&mut TypedRow> {
+    let i = typed.binary_search_by_key(&row, |t| t.row).ok()?;
+    typed.get_mut(i)
+}
+
 /// What a row set, as a number: two rows touching one record must set the same. `typed` is
 /// the batch's rows, in row order.
 fn fingerprint(op: &Op, typed: &[TypedRow]) -> u32 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
     std::mem::discriminant(op).hash(&mut h);
-    if let Some(t) = typed
-        .binary_search_by_key(&op.row(), |t| t.row)
-        .ok()
-        .and_then(|i| typed.get(i))
-    {
+    if let Some(t) = typed_row(typed, op.row()) {
         for v in &t.values {
             match v {
                 intake_core::plan::CellValue::Keep => 0u8.hash(&mut h),
@@ -1468,10 +1465,7 @@ fn link_same_file(
     let mut kept = Vec::with_capacity(ops.len());
     for mut op in ops {
         let row = op.row();
-        let pending = typed
-            .binary_search_by_key(&row, |t| t.row)
-            .ok()
-            .and_then(|i| typed.get_mut(i))
+        let pending = typed_row_mut(typed, row)
             .map(|t| std::mem::take(&mut t.pending_links))
             .unwrap_or_default();
         let mut ok = true;

@@ -3,59 +3,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{Workspace, messages, request, workspace};
+
 use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader, Xlsx};
-use intake_core::demo;
 use intake_core::describe::template_headers_with_inline;
-use intake_core::mapping::ManualMapping;
 use intake_core::schema::Schema;
-use intake_core::validate::ValidateOptions;
 use intake_engine::{
-    BytesInput, ExportRequest, ImportOutcome, ImportRequest, NoProgress, OnError, OutputFile,
-    Outputs, export, export_xlsx, import, template_xlsx,
+    BytesInput, ExportRequest, ImportOutcome, NoProgress, OnError, OutputFile, Outputs, export,
+    export_xlsx, import, template_xlsx,
 };
 use intake_formats::{CsvOptions, RecordBatch, RowSource, SheetOptions};
-use intake_sqlite::SqliteStore;
-use intake_store::Store;
-use tempfile::TempDir;
-
-struct Workspace {
-    _dir: TempDir,
-    schema: Schema,
-    store: SqliteStore,
-}
-
-fn workspace(schema: Schema) -> Workspace {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("intake.db")).unwrap();
-    store.migrate(&schema).unwrap();
-    Workspace {
-        _dir: dir,
-        schema,
-        store,
-    }
-}
 
 fn crm() -> Workspace {
-    workspace(demo::demo("crm").unwrap().schema().unwrap())
-}
-
-fn request(ws: &Workspace, record_type: &str) -> ImportRequest {
-    ImportRequest {
-        record_type: record_type.into(),
-        options: ValidateOptions::new(ws.schema.locale.clone()),
-        csv: CsvOptions::default(),
-        sheet: Default::default(),
-        mapping: ManualMapping::default(),
-        threads: 2,
-        on_error: OnError::Abort,
-        match_on: vec![],
-        force: false,
-        now: "2026-01-01T00:00:00Z".into(),
-        fail_at: None,
-        dry_run: false,
-    }
+    workspace("crm")
 }
 
 /// Imports `bytes`; returns the outcome, the response file and the success file (each written
@@ -76,7 +40,7 @@ fn import_bytes(
     let mut success = Cursor::new(Vec::new());
     let outcome = import(
         &ws.schema,
-        &ws.store,
+        ws.store.as_ref(),
         &input,
         &req,
         Outputs {
@@ -89,27 +53,19 @@ fn import_bytes(
     (outcome, response.into_inner(), success.into_inner())
 }
 
-fn problems(o: &ImportOutcome) -> Vec<String> {
-    o.report
-        .problems
-        .iter()
-        .map(|p| format!("{}: {}", p.row.get(), p.message))
-        .collect()
-}
-
 fn export_csv(ws: &Workspace, record_type: &str) -> String {
     let mut out = Vec::new();
     let request = ExportRequest {
         record_type: record_type.into(),
         ..ExportRequest::default()
     };
-    export(&ws.schema, &ws.store, &request, &mut out).unwrap();
+    export(&ws.schema, ws.store.as_ref(), &request, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
 fn export_workbook(ws: &Workspace, request: &ExportRequest) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
-    export_xlsx(&ws.schema, &ws.store, request, &mut out).unwrap();
+    export_xlsx(&ws.schema, ws.store.as_ref(), request, &mut out).unwrap();
     out.into_inner()
 }
 
@@ -163,13 +119,13 @@ Initech,,FR,0.25,,+44 plain text\n";
 fn an_xlsx_export_re_imported_unchanged_changes_nothing() {
     let ws = crm();
     let (o, _, _) = import_bytes(&ws, "account", ACCOUNTS.as_bytes().to_vec(), OnError::Abort);
-    assert_eq!(problems(&o), Vec::<String>::new());
+    assert_eq!(messages(&o), Vec::<String>::new());
     assert_eq!(o.counts.created, 3);
     let contacts = "Last Name,Email,Birth Date,Newsletter Subscriber\n\
         Doe,jane@example.com,01/03/1990,yes\n\
         Roe,rick@example.com,,no\n";
     let (o, _, _) = import_bytes(&ws, "contact", contacts.as_bytes().to_vec(), OnError::Abort);
-    assert_eq!(problems(&o), Vec::<String>::new());
+    assert_eq!(messages(&o), Vec::<String>::new());
     let interactions = "Subject,Occurred At,Duration (minutes)\n\
         Call,2024-03-01T14:30:05Z,15\n\
         Visit,2024-03-02T00:00:00Z,\n";
@@ -179,7 +135,7 @@ fn an_xlsx_export_re_imported_unchanged_changes_nothing() {
         interactions.as_bytes().to_vec(),
         OnError::Abort,
     );
-    assert_eq!(problems(&o), Vec::<String>::new());
+    assert_eq!(messages(&o), Vec::<String>::new());
 
     for record_type in ["account", "contact", "interaction"] {
         let before = export_csv(&ws, record_type);
@@ -191,7 +147,7 @@ fn an_xlsx_export_re_imported_unchanged_changes_nothing() {
             },
         );
         let (o, response, _) = import_bytes(&ws, record_type, book, OnError::Abort);
-        assert_eq!(problems(&o), Vec::<String>::new(), "{record_type}");
+        assert_eq!(messages(&o), Vec::<String>::new(), "{record_type}");
         assert!(o.committed, "{record_type}");
         assert_eq!(o.counts.unchanged, o.counts.rows, "{record_type}");
         assert_eq!(
@@ -214,7 +170,7 @@ fn an_xlsx_export_re_imported_unchanged_changes_nothing() {
 fn xlsx_export_cells_are_typed_and_text_is_never_a_formula() {
     let ws = crm();
     let (o, _, _) = import_bytes(&ws, "account", ACCOUNTS.as_bytes().to_vec(), OnError::Abort);
-    assert_eq!(problems(&o), Vec::<String>::new());
+    assert_eq!(messages(&o), Vec::<String>::new());
     let contacts = "Last Name,Birth Date,Newsletter Subscriber\nDoe,01/03/1990,yes\n";
     import_bytes(&ws, "contact", contacts.as_bytes().to_vec(), OnError::Abort);
 
@@ -307,7 +263,7 @@ fn an_xlsx_update_sheet_round_trips_and_writes_only_new() {
             .any(|r| r[old] == "1234.5" && r[new] == "1234.5")
     );
     let (o, _, _) = import_bytes(&ws, "account", book, OnError::Abort);
-    assert_eq!(problems(&o), Vec::<String>::new());
+    assert_eq!(messages(&o), Vec::<String>::new());
     assert_eq!(o.counts.unchanged, 3);
 }
 
@@ -473,12 +429,12 @@ fn a_csv_upload_keeps_csv_response_files() {
 
 #[test]
 fn an_xlsx_export_round_trips_in_a_decimal_comma_workspace() {
-    let ws = workspace(demo::demo("rollout").unwrap().schema().unwrap());
+    let ws = workspace("rollout");
     let clients = "Name,Status,Monitors,Rollout Date,Completed At,Purchase Price,Description\n\
         PC-1,Planned,2,01.03.2024,02.03.2024 14:30,\"1.234,56\",=1+1\n\
         PC-2,Done,,,,\"0,5\",x\n";
     let (o, _, _) = import_bytes(&ws, "client", clients.as_bytes().to_vec(), OnError::Abort);
-    assert_eq!(problems(&o), Vec::<String>::new());
+    assert_eq!(messages(&o), Vec::<String>::new());
     let before = export_csv(&ws, "client");
     let book = export_workbook(
         &ws,
@@ -495,7 +451,7 @@ fn an_xlsx_export_round_trips_in_a_decimal_comma_workspace() {
     let completed = column_of(&range, "Completed At");
     assert!((1..3).any(|r| matches!(range.get((r, completed)), Some(Data::DateTime(_)))));
     let (o, _, _) = import_bytes(&ws, "client", book, OnError::Abort);
-    assert_eq!(problems(&o), Vec::<String>::new());
+    assert_eq!(messages(&o), Vec::<String>::new());
     assert_eq!((o.counts.unchanged, o.counts.updated), (2, 0));
     assert_eq!(export_csv(&ws, "client"), before);
 }

@@ -362,6 +362,26 @@ fn s10_first_visible_sheet_is_the_default_and_hidden_ones_only_when_chosen() {
             .to_string(),
         "the workbook has no sheet `Nope`; its sheets: `Hidden` (hidden), `Very` (very hidden), `Data`"
     );
+    // A hidden sheet after the one read (a template's dropdown options) is not worth a
+    // warning; a visible one is.
+    let book = xlsx(
+        &[("Data", "visible", &small()), ("Lists", "hidden", &hidden)],
+        None,
+    );
+    let r = read(book).unwrap();
+    assert!(
+        r.warnings.iter().all(|w| w.0 != ProblemCode::SheetChosen),
+        "{:?}",
+        r.warnings
+    );
+    let book = xlsx(
+        &[
+            ("Data", "visible", &small()),
+            ("Fields", "visible", &hidden),
+        ],
+        None,
+    );
+    assert_eq!(read(book).unwrap().warnings[0].0, ProblemCode::SheetChosen);
     // The first visible sheet is empty: said so, with the other sheets.
     let book = xlsx(
         &[

@@ -69,6 +69,16 @@ fn person(email: &str, age: i64) -> NewRecord {
     }
 }
 
+/// A new company, and the value of a link to it.
+fn company(name: &str) -> (NewRecord, Stored) {
+    let uuid = Uuid::new_v4();
+    let record = NewRecord {
+        uuid,
+        values: vec![Stored::Text(name.into())],
+    };
+    (record, Stored::Text(intake_core::stored::uuid_text(&uuid)))
+}
+
 fn ok<T>(r: Result<T, StoreError>, what: &str) -> T {
     match r {
         Ok(v) => v,
@@ -420,11 +430,7 @@ pub fn repeated_updates_apply_in_order_and_revert(store: &dyn Store) {
     let (Some(rt), Some(ct)) = (schema.record_type("person"), schema.record_type("company")) else {
         return;
     };
-    let company = NewRecord {
-        uuid: Uuid::new_v4(),
-        values: vec![Stored::Text("Acme".into())],
-    };
-    let link = Stored::Text(intake_core::stored::uuid_text(&company.uuid));
+    let (company, link) = company("Acme");
     let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
     ok(
         tx.insert(ct, std::slice::from_ref(&company), "2026-01-02T00:00:00Z"),
@@ -477,11 +483,7 @@ pub fn records_are_found_by_their_link(store: &dyn Store) {
     let (Some(rt), Some(ct)) = (schema.record_type("person"), schema.record_type("company")) else {
         return;
     };
-    let company = NewRecord {
-        uuid: Uuid::new_v4(),
-        values: vec![Stored::Text("Acme".into())],
-    };
-    let link = Stored::Text(intake_core::stored::uuid_text(&company.uuid));
+    let (company, link) = company("Acme");
     let mut linked = person("ann@example.com", 30);
     linked.values[2] = link.clone();
     let other = person("bob@example.com", 40);

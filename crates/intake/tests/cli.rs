@@ -523,17 +523,17 @@ fn xlsx_template_export_and_response_files_end_to_end() {
 #[test]
 fn a_reader_that_stops_early_ends_intake_quietly() {
     let env = Env::demo("crm");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
+    // `intake describe contact | head -0`: the pipe's reader is gone before intake prints.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_intake"))
         .args(["describe", "contact"])
         .current_dir(env.dir.path())
         .env_remove("INTAKE_WORKSPACE")
-        .stdout(std::process::Stdio::piped())
+        .stdout(writer)
         .stderr(std::process::Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    // `intake describe contact | head -0`: the reader is gone before intake prints.
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");

@@ -114,6 +114,25 @@ fn update(uuid: Uuid, r: u64, set: Vec<(usize, Stored)>) -> SharedWrite {
 /// An update as (row, record, values set, values before).
 type Update = (u64, Uuid, Vec<(usize, Stored)>, Vec<(usize, Stored)>);
 
+/// A row that creates a record linking to `target`.
+fn create(uuid: Uuid, r: u64, target: Uuid, set: Vec<(usize, Stored)>) -> SharedWrite {
+    SharedWrite {
+        uuid,
+        row: row(r),
+        created: true,
+        link: Some(Some(target)),
+        set,
+    }
+}
+
+/// A row that points an existing record's link at `target`.
+fn relink(uuid: Uuid, r: u64, target: Uuid, set: Vec<(usize, Stored)>) -> SharedWrite {
+    SharedWrite {
+        created: false,
+        ..create(uuid, r, target, set)
+    }
+}
+
 fn updates(out: &Reconciled) -> Vec<Update> {
     out.updates
         .iter()
@@ -304,14 +323,7 @@ fn only_fields_declared_shared_are_shared() {
         stored(a, Some(b), "", None),
         stored(b, None, "", None),
     ]);
-    let w = SharedWrite {
-        uuid: a,
-        row: row(2),
-        created: false,
-        link: None,
-        set: Vec::new(),
-    };
-    let out = s.reconcile(&[w], &held);
+    let out = s.reconcile(&[update(a, 2, Vec::new())], &held);
     assert!(out.updates.is_empty());
     // A write of the `note` field is not a shared write at all.
     let op = Op::Update {
@@ -378,13 +390,7 @@ fn a_new_record_that_sets_a_shared_value_updates_the_record_it_links_to() {
     let s = sharing();
     let (laptop, dock) = (u(1), u(2));
     let held = store(vec![stored(laptop, None, "1.01", None)]);
-    let w = SharedWrite {
-        uuid: dock,
-        row: row(2),
-        created: true,
-        link: Some(Some(laptop)),
-        set: vec![(ROOM, text("4.04"))],
-    };
+    let w = create(dock, 2, laptop, vec![(ROOM, text("4.04"))]);
     let out = s.reconcile(&[w], &held);
     assert_eq!(
         updates(&out),
@@ -406,13 +412,7 @@ fn a_row_that_moves_its_link_shares_with_the_new_target_only() {
         stored(old, None, "1.01", None),
         stored(new, None, "9.99", None),
     ]);
-    let w = SharedWrite {
-        uuid: a,
-        row: row(2),
-        created: false,
-        link: Some(Some(new)),
-        set: vec![(ROOM, text("5.05"))],
-    };
+    let w = relink(a, 2, new, vec![(ROOM, text("5.05"))]);
     let out = s.reconcile(&[w], &held);
     assert_eq!(
         updates(&out),
@@ -476,13 +476,7 @@ fn the_records_to_read_are_the_updated_ones_then_their_targets() {
     let (a, b, n) = (u(1), u(2), u(3));
     let writes = vec![
         update(a, 2, vec![(ROOM, text("x"))]),
-        SharedWrite {
-            uuid: n,
-            row: row(3),
-            created: true,
-            link: Some(Some(b)),
-            set: Vec::new(),
-        },
+        create(n, 3, b, Vec::new()),
     ];
     assert_eq!(Sharing::updated(&writes), vec![a]);
     let held = store(vec![stored(a, Some(b), "", None)]);
@@ -497,13 +491,7 @@ fn a_record_linked_anew_takes_the_shared_values_of_its_new_target() {
         stored(dock, None, "0.00", None),
         stored(laptop, None, "1.01", Some(1)),
     ]);
-    let w = SharedWrite {
-        uuid: dock,
-        row: row(2),
-        created: false,
-        link: Some(Some(laptop)),
-        set: Vec::new(),
-    };
+    let w = relink(dock, 2, laptop, Vec::new());
     let out = s.reconcile(&[w], &held);
     assert_eq!(
         updates(&out),

@@ -62,6 +62,7 @@ pub fn on_backend(backend: Backend, name: &str, scenario: fn()) {
 }
 
 /// Each scenario as `NAME_sqlite` and `NAME_postgres`.
+#[allow(unused_macros)] // not every scenario file runs on both backends
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {

@@ -282,3 +282,20 @@ fn print_human(args: &ImportArgs, response: Option<&Path>, o: &ImportOutcome) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::default_response_path;
+
+    #[test]
+    fn the_default_response_file_sits_next_to_the_file_in_its_kind() {
+        let at = |p: &str| default_response_path(Path::new(p)).display().to_string();
+        assert_eq!(at("in/sites.csv"), "in/sites.response.csv");
+        assert_eq!(at("sites.txt"), "sites.response.csv");
+        assert_eq!(at("in/Sites.XLSX"), "in/Sites.response.xlsx");
+        assert_eq!(at("sites.ods"), "sites.response.xlsx");
+        assert_eq!(at("sites.xls"), "sites.response.xlsx");
+    }
+}

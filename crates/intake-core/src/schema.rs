@@ -73,6 +73,25 @@ impl Schema {
     pub fn list(&self, name: &str) -> Option<&LookupList> {
         self.lists.get(name)
     }
+
+    /// Adds the options earlier imports created (`(list, code)`, as the store keeps them) to
+    /// the lists, each labelled by its code; options a list has already are left alone.
+    pub fn add_options(&mut self, added: &[(String, String)]) {
+        for (list, code) in added {
+            if let Some(l) = self.lists.get(list)
+                && l.find(code).is_none()
+            {
+                let mut options = l.options.clone();
+                options.push(LookupOption {
+                    code: code.clone(),
+                    label: code.clone(),
+                });
+                let rebuilt =
+                    LookupList::new(l.name.clone(), l.case_insensitive, options, l.separator);
+                self.lists.insert(list.clone(), rebuilt);
+            }
+        }
+    }
 }
 
 /// One kind of record, stored as one table: `account`, `contact`, ...

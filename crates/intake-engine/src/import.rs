@@ -170,6 +170,9 @@ pub struct ImportRequest {
 
     /// Check everything against the store but write and record nothing (`intake validate`).
     pub dry_run: bool,
+    /// The server job this import runs for: recorded with the import, and a second import
+    /// for the same job cannot commit.
+    pub job: Option<String>,
 }
 
 /// What an import did.
@@ -340,6 +343,12 @@ pub enum ImportError {
     /// A fail point was hit (tests).
     #[error("injected failure at {0:?}")]
     Injected(FailPoint),
+    /// The caller cancelled the import ([`Progress::cancelled`]); nothing was written.
+    #[error("the import was cancelled; nothing was written")]
+    Cancelled,
+    /// The caller refused the commit ([`Progress::may_commit`]); nothing was written.
+    #[error("{0}; nothing was written")]
+    CommitRefused(String),
 }
 
 fn fail(request: &ImportRequest, at: FailPoint) -> Result<(), ImportError> {
@@ -411,7 +420,7 @@ pub fn import(
         pass.report.judgements = settled;
         pass.report.warnings.extend(warnings);
     }
-    finish(rt, store, input, &request, pass, outputs)
+    finish(rt, store, input, &request, pass, outputs, progress)
 }
 
 /// One pass of an import, not yet committed.
@@ -557,6 +566,7 @@ fn run<'st>(
         file_name: input.name(),
         options: options_json(request),
         started_at: request.now.clone(),
+        job: request.job.clone(),
     };
     let mut tx = if request.dry_run {
         None
@@ -685,6 +695,11 @@ fn run<'st>(
             };
             rows += checked.out.rows();
             progress.on_batch_done(rows, None);
+            if progress.cancelled() {
+                store_error.get_or_insert(ImportError::Cancelled);
+                stopped.set(true);
+                return false;
+            }
             waiting.insert(checked.seq, checked);
             while let Some(mut c) = waiting.remove(&next) {
                 next += 1;
@@ -1917,6 +1932,7 @@ fn finish(
     request: &ImportRequest,
     mut pass: Pass<'_>,
     outputs: Outputs<'_>,
+    progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
     let has_problems = !pass.report.problems.is_empty();
     // The cells of each failing row that have a problem, for an XLSX response file.
@@ -1933,6 +1949,10 @@ fn finish(
             tx.add_options(list, codes)?;
         }
         fail(request, FailPoint::BeforeCommit)?;
+        if progress.cancelled() {
+            return Err(ImportError::Cancelled);
+        }
+        progress.may_commit().map_err(ImportError::CommitRefused)?;
         let id = tx.commit(&counts, &request.now)?;
         (id, true)
     } else if request.dry_run {

@@ -4,6 +4,18 @@
 pub trait Progress: Sync {
     /// `rows` data rows are done so far, `bytes` of the input consumed so far (if known).
     fn on_batch_done(&self, rows: u64, bytes: Option<u64>);
+
+    /// Whether the import should stop: asked after each batch and before the commit. A
+    /// cancelled import writes nothing ([`crate::import::ImportError::Cancelled`]).
+    fn cancelled(&self) -> bool {
+        false
+    }
+
+    /// Asked just before the commit: `Err(why)` drops the transaction instead (a job runner
+    /// that lost its lease to another worker must not commit).
+    fn may_commit(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Shows nothing.

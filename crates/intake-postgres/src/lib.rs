@@ -133,7 +133,7 @@ pub fn split_schema(url: &str) -> (String, Option<String>) {
 }
 
 /// The URL with its password hidden.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")
         && let Some((userinfo, host)) = rest.split_once('@')
         && let Some((user, _)) = userinfo.split_once(':')
@@ -639,6 +639,8 @@ CREATE TABLE IF NOT EXISTS _intake_imports (
   reverted_at timestamptz,
   message text
 );
+ALTER TABLE _intake_imports ADD COLUMN IF NOT EXISTS job text;
+CREATE UNIQUE INDEX IF NOT EXISTS _intake_imports_job ON _intake_imports (job);
 CREATE TABLE IF NOT EXISTS _intake_changes (
   id bigserial PRIMARY KEY,
   import_id bigint NOT NULL,
@@ -964,15 +966,17 @@ impl Store for PostgresStore {
         let id = tx.id;
         tx.client()?
             .execute(
-                "INSERT INTO _intake_imports (id, record_type, file_name, options, status, started_at)
+                "INSERT INTO _intake_imports (id, record_type, file_name, options, status, started_at,
+                   job)
                  VALUES ($1, $2::text, $3::text, CAST($4::text AS json), 'completed',
-                         CAST($5::text AS timestamptz))",
+                         CAST($5::text AS timestamptz), $6::text)",
                 &[
                     &id,
                     &import.record_type,
                     &import.file_name,
                     &import.options.to_string(),
                     &import.started_at,
+                    &import.job,
                 ],
             )
             .map_err(backend)?;
@@ -991,10 +995,10 @@ impl Store for PostgresStore {
         let id = lock_imports(&mut tx)?;
         tx.execute(
             "INSERT INTO _intake_imports (id, record_type, file_name, options, status, started_at,
-               rows, skipped, failed, finished_at, message)
+               rows, skipped, failed, finished_at, message, job)
              VALUES ($1, $2::text, $3::text, CAST($4::text AS json), 'failed',
                      CAST($5::text AS timestamptz), $6, $7, $8, CAST($9::text AS timestamptz),
-                     $10::text)",
+                     $10::text, $11::text)",
             &[
                 &id,
                 &import.record_type,
@@ -1006,6 +1010,7 @@ impl Store for PostgresStore {
                 &(counts.failed as i64),
                 &finished_at,
                 &message,
+                &import.job,
             ],
         )
         .map_err(backend)?;
@@ -1026,6 +1031,15 @@ impl Store for PostgresStore {
     fn import(&self, id: i64) -> Result<ImportRecord, StoreError> {
         let mut client = self.connect()?;
         import_by_id(&mut client, id)
+    }
+
+    fn import_by_job(&self, job: &str) -> Result<Option<ImportRecord>, StoreError> {
+        let mut client = self.connect()?;
+        client
+            .query_opt(&format!("{IMPORT_SELECT} WHERE job = $1::text"), &[&job])
+            .map_err(backend)?
+            .map(|r| import_of(&r))
+            .transpose()
     }
 
     fn changes(&self, schema: &Schema, id: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
@@ -1345,7 +1359,8 @@ fn fields_json<'a>(
 
 const IMPORT_SELECT: &str =
     "SELECT id, record_type, file_name, options::text, status, rows, created, updated,
-    unchanged, deleted, deactivated, skipped, failed, started_at, finished_at, reverted_at, message
+    unchanged, deleted, deactivated, skipped, failed, started_at, finished_at, reverted_at, message,
+    job
     FROM _intake_imports";
 
 fn import_of(r: &Row) -> Result<ImportRecord, StoreError> {
@@ -1379,6 +1394,7 @@ fn import_of(r: &Row) -> Result<ImportRecord, StoreError> {
         finished_at: time(14)?,
         reverted_at: time(15)?,
         message: r.try_get(16).map_err(backend)?,
+        job: r.try_get(17).map_err(backend)?,
     })
 }
 

@@ -36,6 +36,7 @@ contract_tests!(
     uncommitted_writes_are_invisible_postgres => uncommitted_writes_are_invisible,
     repeated_updates_apply_in_order_and_revert_postgres => repeated_updates_apply_in_order_and_revert,
     records_are_found_by_their_link_postgres => records_are_found_by_their_link,
+    a_job_is_committed_at_most_once_postgres => a_job_is_committed_at_most_once,
 );
 
 fn new_import() -> NewImport {
@@ -44,6 +45,7 @@ fn new_import() -> NewImport {
         file_name: "a.csv".into(),
         options: serde_json::json!({}),
         started_at: "2026-01-01T00:00:00Z".into(),
+        job: None,
     }
 }
 

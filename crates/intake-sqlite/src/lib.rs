@@ -275,6 +275,23 @@ impl SqliteStore {
         .map_err(|e| self.unavailable(&e))?;
         conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
             .map_err(backend)?;
+        // Databases made before server jobs existed lack the column.
+        let has_job: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('_intake_imports') WHERE name = 'job'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(backend)?
+            > 0;
+        if !has_job {
+            conn.execute_batch("ALTER TABLE _intake_imports ADD COLUMN job TEXT")
+                .map_err(backend)?;
+        }
+        conn.execute_batch(
+            "CREATE UNIQUE INDEX IF NOT EXISTS _intake_imports_job ON _intake_imports (job)",
+        )
+        .map_err(backend)?;
         conn.execute_batch(&format!(
             "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -{cache_kib}; PRAGMA foreign_keys = OFF;"
         ))
@@ -471,13 +488,14 @@ impl Store for SqliteStore {
         };
         tx.conn
             .execute(
-                "INSERT INTO _intake_imports (record_type, file_name, options, status, started_at)
-                 VALUES (?1, ?2, ?3, 'completed', ?4)",
+                "INSERT INTO _intake_imports (record_type, file_name, options, status, started_at, job)
+                 VALUES (?1, ?2, ?3, 'completed', ?4, ?5)",
                 params![
                     import.record_type,
                     import.file_name,
                     import.options.to_string(),
-                    import.started_at
+                    import.started_at,
+                    import.job
                 ],
             )
             .map_err(backend)?;
@@ -496,8 +514,8 @@ impl Store for SqliteStore {
         conn.execute(
             "INSERT INTO _intake_imports (record_type, file_name, options, status, started_at,
                rows, created, updated, unchanged, deleted, deactivated, skipped, failed,
-               finished_at, message)
-             VALUES (?1, ?2, ?3, 'failed', ?4, ?5, 0, 0, 0, 0, 0, ?6, ?7, ?8, ?9)",
+               finished_at, message, job)
+             VALUES (?1, ?2, ?3, 'failed', ?4, ?5, 0, 0, 0, 0, 0, ?6, ?7, ?8, ?9, ?10)",
             params![
                 import.record_type,
                 import.file_name,
@@ -507,7 +525,8 @@ impl Store for SqliteStore {
                 counts.skipped as i64,
                 counts.failed as i64,
                 finished_at,
-                message
+                message,
+                import.job
             ],
         )
         .map_err(backend)?;
@@ -528,6 +547,13 @@ impl Store for SqliteStore {
     fn import(&self, id: i64) -> Result<ImportRecord, StoreError> {
         let conn = self.connect(READER_CACHE_KIB)?;
         import_by_id(&conn, id)
+    }
+
+    fn import_by_job(&self, job: &str) -> Result<Option<ImportRecord>, StoreError> {
+        let conn = self.connect(READER_CACHE_KIB)?;
+        conn.query_row(&format!("{IMPORT_SELECT} WHERE job = ?1"), [job], import_of)
+            .optional()
+            .map_err(backend)
     }
 
     fn changes(&self, schema: &Schema, id: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
@@ -806,7 +832,8 @@ fn parse_values(json: Option<&str>) -> BTreeMap<String, Stored> {
 
 const IMPORT_SELECT: &str =
     "SELECT id, record_type, file_name, options, status, rows, created, updated,
-    unchanged, deleted, deactivated, skipped, failed, started_at, finished_at, reverted_at, message
+    unchanged, deleted, deactivated, skipped, failed, started_at, finished_at, reverted_at, message,
+    job
     FROM _intake_imports";
 
 fn import_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImportRecord> {
@@ -833,6 +860,7 @@ fn import_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImportRecord> {
         finished_at: r.get(14)?,
         reverted_at: r.get(15)?,
         message: r.get(16)?,
+        job: r.get(17)?,
     })
 }
 

@@ -33,6 +33,7 @@ contract_tests!(
     uncommitted_writes_are_invisible,
     repeated_updates_apply_in_order_and_revert,
     records_are_found_by_their_link,
+    a_job_is_committed_at_most_once,
 );
 
 /// F15: a second writer waits for the busy timeout, then fails clearly; nothing is corrupted.
@@ -49,6 +50,7 @@ fn f15_locked_database_fails_clearly() {
             file_name: "a.csv".into(),
             options: serde_json::json!({}),
             started_at: "2026-01-01T00:00:00Z".into(),
+            job: None,
         },
     );
     assert!(first.is_ok());

@@ -55,6 +55,7 @@ fn import(rt: &str) -> NewImport {
         file_name: "contract.csv".into(),
         options: serde_json::json!({}),
         started_at: "2026-01-01T00:00:00Z".into(),
+        job: None,
     }
 }
 
@@ -518,6 +519,58 @@ pub fn records_are_found_by_their_link(store: &dyn Store) {
     assert_eq!(found[0].uuid, linked.uuid);
 }
 
+/// A server job is committed at most once: a second import for the same job cannot commit
+/// and writes nothing, and the import is found by its job.
+pub fn a_job_is_committed_at_most_once(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let Some(rt) = schema.record_type("person") else {
+        panic!("no person type")
+    };
+    let job = NewImport {
+        job: Some("job-1".into()),
+        ..import("person")
+    };
+    assert!(ok(store.import_by_job("job-1"), "by job").is_none());
+    let mut tx = ok(store.begin_import(&schema, &job), "begin");
+    ok(
+        tx.insert(rt, &[person("ann@example.com", 30)], "2026-01-01T00:00:00Z"),
+        "insert",
+    );
+    let counts = Counts {
+        rows: 1,
+        created: 1,
+        ..Counts::default()
+    };
+    let id = ok(tx.commit(&counts, "2026-01-01T00:00:01Z"), "commit");
+    let found = ok(store.import_by_job("job-1"), "by job");
+    assert_eq!(found.map(|i| (i.id, i.job)), Some((id, Some("job-1".into()))));
+
+    // The same job run again (another worker): it cannot commit, and writes nothing.
+    let again = store.begin_import(&schema, &job).and_then(|mut tx| {
+        tx.insert(rt, &[person("bob@example.com", 40)], "2026-01-01T00:00:02Z")?;
+        tx.commit(&counts, "2026-01-01T00:00:03Z")
+    });
+    assert!(again.is_err(), "a job committed twice: {again:?}");
+    let mut r = ok(store.read(), "read");
+    assert_eq!(ok(r.count(rt), "count"), 1);
+    assert_eq!(ok(store.imports(), "imports").len(), 1);
+
+    // A failed import keeps its job too.
+    let failed = NewImport {
+        job: Some("job-2".into()),
+        ..import("person")
+    };
+    let id = ok(
+        store.record_failed_import(&failed, &counts, "problems", "2026-01-01T00:00:04Z"),
+        "record",
+    );
+    assert_eq!(
+        ok(store.import_by_job("job-2"), "by job").map(|i| i.id),
+        Some(id)
+    );
+}
+
 /// Every check, each on a fresh store from `fresh`.
 pub fn run_all(fresh: &dyn Fn() -> Box<dyn Store>) {
     migrate_is_idempotent(fresh().as_ref());
@@ -531,4 +584,5 @@ pub fn run_all(fresh: &dyn Fn() -> Box<dyn Store>) {
     uncommitted_writes_are_invisible(fresh().as_ref());
     repeated_updates_apply_in_order_and_revert(fresh().as_ref());
     records_are_found_by_their_link(fresh().as_ref());
+    a_job_is_committed_at_most_once(fresh().as_ref());
 }

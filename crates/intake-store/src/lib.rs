@@ -96,6 +96,10 @@ pub struct NewImport {
     pub options: serde_json::Value,
     /// When it started (RFC 3339).
     pub started_at: String,
+    /// The server job this import runs for, if any. At most one import of a workspace holds
+    /// a given job: a second commit of the same job fails ([`StoreError::Conflict`]), which is
+    /// what keeps a job that two workers ran from being written twice.
+    pub job: Option<String>,
 }
 
 /// Counts of what an import did.
@@ -175,6 +179,8 @@ pub struct ImportRecord {
     pub reverted_at: Option<String>,
     /// Why it failed, for failed imports.
     pub message: Option<String>,
+    /// The server job it ran for, if any.
+    pub job: Option<String>,
 }
 
 /// What changed in one record.
@@ -299,6 +305,9 @@ pub trait Store: Send + Sync {
 
     /// One import.
     fn import(&self, id: i64) -> Result<ImportRecord, StoreError>;
+
+    /// The import recorded for a server job, if one was committed.
+    fn import_by_job(&self, job: &str) -> Result<Option<ImportRecord>, StoreError>;
 
     /// What an import changed, at most `limit` changes.
     fn changes(&self, schema: &Schema, id: i64, limit: usize) -> Result<Vec<Change>, StoreError>;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use intake_core::schema::{LookupOption, Schema};
+use intake_core::schema::Schema;
 use intake_postgres::PostgresStore;
 use intake_sqlite::SqliteStore;
 use intake_store::{
@@ -69,6 +69,10 @@ impl Store for WorkspaceStore {
 
     fn import(&self, id: i64) -> Result<ImportRecord, StoreError> {
         self.0.import(id)
+    }
+
+    fn import_by_job(&self, job: &str) -> Result<Option<ImportRecord>, StoreError> {
+        self.0.import_by_job(job)
     }
 
     fn changes(&self, schema: &Schema, id: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
@@ -165,24 +169,7 @@ impl Workspace {
         store
             .migrate(&self.schema)
             .with_context(|| format!("cannot bring `{db}` up to the schema"))?;
-        for (list, code) in store.added_options()? {
-            if let Some(l) = self.schema.lists.get(&list)
-                && l.find(&code).is_none()
-            {
-                let mut options = l.options.clone();
-                options.push(LookupOption {
-                    code: code.clone(),
-                    label: code,
-                });
-                let rebuilt = intake_core::schema::LookupList::new(
-                    l.name.clone(),
-                    l.case_insensitive,
-                    options,
-                    l.separator,
-                );
-                self.schema.lists.insert(list, rebuilt);
-            }
-        }
+        self.schema.add_options(&store.added_options()?);
         Ok(WorkspaceStore(store))
     }
 }

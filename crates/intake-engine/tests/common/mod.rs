@@ -175,6 +175,7 @@ pub fn request(ws: &Workspace, record_type: &str) -> ImportRequest {
         force: false,
         now: NOW.into(),
         fail_at: None,
+        job: None,
         dry_run: false,
     }
 }

@@ -52,6 +52,7 @@ pub fn run(global: &Global, args: &ImportArgs) -> anyhow::Result<Outcome> {
         force: args.force,
         now: now(),
         fail_at,
+        job: None,
         dry_run: false,
     };
     if !args.file.exists() {

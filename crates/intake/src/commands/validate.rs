@@ -51,6 +51,7 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
         force: false,
         now: super::import::now(),
         fail_at: None,
+        job: None,
         dry_run: true,
     };
     let result = intake_engine::import(

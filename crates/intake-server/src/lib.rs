@@ -1,0 +1,5 @@
+//! The intake service.
+
+pub mod auth;
+pub mod control;
+pub mod db;

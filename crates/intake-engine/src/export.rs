@@ -76,21 +76,7 @@ struct Layout<'s> {
 
 fn layout<'s>(schema: &'s Schema, request: &ExportRequest) -> Result<Layout<'s>, ExportError> {
     let rt = record_type(schema, &request.record_type)?;
-    let locale = &schema.locale;
-    let filter = if request.filter.trim().is_empty() {
-        Filter::All
-    } else {
-        let formats = CellFormats {
-            number: NumberFormat {
-                decimal: locale.decimal_separator,
-                thousands: locale.thousands_separator,
-            },
-            date: &locale.date_format,
-            datetime: &locale.datetime_format,
-            phone_region: locale.phone_region.as_deref().and_then(phone_region),
-        };
-        parse_filter(&request.filter, schema, rt, &formats)?
-    };
+    let filter = filter(schema, rt, &request.filter)?;
     let pairs: Vec<usize> = request
         .update_sheet
         .iter()
@@ -130,6 +116,29 @@ fn layout<'s>(schema: &'s Schema, request: &ExportRequest) -> Result<Layout<'s>,
         fields,
         header,
     })
+}
+
+/// Reads a filter expression on the records of `rt`, values in the workspace's locale; an
+/// empty expression matches every record.
+pub fn filter(
+    schema: &Schema,
+    rt: &RecordType,
+    expr: &str,
+) -> Result<Filter, intake_core::filter::FilterError> {
+    let locale = &schema.locale;
+    if expr.trim().is_empty() {
+        return Ok(Filter::All);
+    }
+    let formats = CellFormats {
+        number: NumberFormat {
+            decimal: locale.decimal_separator,
+            thousands: locale.thousands_separator,
+        },
+        date: &locale.date_format,
+        datetime: &locale.datetime_format,
+        phone_region: locale.phone_region.as_deref().and_then(phone_region),
+    };
+    parse_filter(expr, schema, rt, &formats)
 }
 
 /// Writes the matching records as CSV; returns how many.

@@ -779,6 +779,17 @@ impl Control {
         Ok(n == 1)
     }
 
+    /// Gives a running import back to the queue (its worker is shutting down).
+    pub fn release(&self, id: &str, worker: &str) -> Result<bool, DbError> {
+        let n = self.db.execute(
+            "UPDATE imports SET status = 'queued', lease_owner = NULL, lease_until = NULL,
+               updated_at = {now}
+             WHERE id = $1 AND lease_owner = $2 AND status = 'in_progress'",
+            &[id.into(), worker.into()],
+        )?;
+        Ok(n == 1)
+    }
+
     // ---- audit ----
 
     /// Adds to an import's audit trail.

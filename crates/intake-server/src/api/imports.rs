@@ -1,0 +1,1148 @@
+//! Uploads and the import lifecycle: create, map, set options, validate, submit, approve,
+//! cancel, progress, problems, result files, revert, audit.
+
+use std::io::{BufRead, BufReader};
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use intake_core::mapping::{MapOptions, Target, auto_map};
+use intake_core::schema::RecordType;
+use intake_engine::import::{Outputs, import};
+use intake_engine::progress::NoProgress;
+use intake_formats::{RecordBatch, RowSource};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiError, Caller, Ctx, ErrorBody, access, blocking};
+use crate::control::{AuditEntry, ImportRow, Role, Upload, rfc3339};
+use crate::db::Val;
+use crate::model::{
+    CountsView, ImportOptions, MappingInput, ModeOption, ProblemView, Status, ValidationSummary,
+    engine_request,
+};
+use crate::state::{App, Workspace};
+
+/// An uploaded file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadView {
+    /// Its id: create an import from it.
+    pub id: String,
+    /// The name given.
+    pub file_name: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// The upload's name.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UploadQuery {
+    /// The file's name as the user knows it (shown in lists; never used as a path).
+    pub name: Option<String>,
+}
+
+fn clean_name(name: Option<&str>) -> String {
+    let n: String = name
+        .unwrap_or("upload")
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
+        .take(200)
+        .collect();
+    if n.trim().is_empty() {
+        "upload".into()
+    } else {
+        n.trim().to_string()
+    }
+}
+
+/// Uploads a file (the request body, as is: CSV, XLSX, XLS or ODS). It is streamed to
+/// storage under a generated name; the size limit is checked while it arrives.
+#[utoipa::path(post, path = "/workspaces/{ws}/uploads", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses((status = 201, body = UploadView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, description = "Larger than the server accepts", body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn upload(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(ws): Path<String>,
+    Query(q): Query<UploadQuery>,
+    body: Body,
+) -> Result<(StatusCode, Json<UploadView>), ApiError> {
+    let app = ctx.app.clone();
+    let (c, w) = (caller.clone(), ws.clone());
+    blocking(move || access(&app, &c, &w, Role::Importer).map(|_| ())).await?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let path = ctx.app.upload_path(&id);
+    let limit = ctx.app.config.max_upload_bytes;
+    let mut file = tokio::fs::File::create(&path).await?;
+    let mut size: u64 = 0;
+    let mut stream = body.into_data_stream();
+    let failed = loop {
+        match stream.next().await {
+            None => break None,
+            Some(Err(e)) => {
+                break Some(ApiError::invalid(format!(
+                    "the upload did not arrive whole: {e}"
+                )));
+            }
+            Some(Ok(chunk)) => {
+                size += chunk.len() as u64;
+                if size > limit {
+                    break Some(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        format!(
+                            "the file is larger than this server accepts ({} MB); split it, or ask the administrator to raise --max-upload-mb",
+                            limit / (1024 * 1024)
+                        ),
+                    ));
+                }
+                if let Err(e) = file.write_all(&chunk).await {
+                    break Some(e.into());
+                }
+            }
+        }
+    };
+    if let Some(e) = failed {
+        drop(file);
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(e);
+    }
+    file.flush().await?;
+    file.sync_all().await?;
+    drop(file);
+    if size == 0 {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(ApiError::invalid("the upload is empty: send the file's bytes as the request body"));
+    }
+    let file_name = clean_name(q.name.as_deref());
+    let app = ctx.app.clone();
+    blocking(move || {
+        app.control.create_upload(&Upload {
+            id: id.clone(),
+            workspace: ws,
+            user_id: caller.user.id.clone(),
+            file_name: file_name.clone(),
+            size: i64::try_from(size).unwrap_or(i64::MAX),
+        })?;
+        Ok((StatusCode::CREATED, Json(UploadView { id, file_name, size })))
+    })
+    .await
+}
+
+/// An import's progress.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgressView {
+    /// Rows done by the running job.
+    pub rows_done: u64,
+    /// Rows in the file, once known (after a validation or a run).
+    pub rows_total: Option<u64>,
+}
+
+/// An import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportView {
+    /// Id.
+    pub id: String,
+    /// Workspace.
+    pub workspace: String,
+    /// Record type.
+    pub record_type: String,
+    /// The file's name.
+    pub file_name: String,
+    /// Where it stands.
+    pub status: Status,
+    /// Options.
+    pub options: ImportOptions,
+    /// The user's corrections to the automatic mapping.
+    pub mapping: MappingInput,
+    /// Who created it.
+    pub created_by: Option<String>,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+    /// Progress of the run.
+    pub progress: ProgressView,
+    /// What the run did.
+    pub counts: Option<CountsView>,
+    /// The last validation (or the run's report).
+    pub validation: Option<ValidationSummary>,
+    /// Why it failed.
+    pub message: Option<String>,
+    /// Files to download: `report`, `response`, `success`.
+    pub files: Vec<String>,
+    /// Runs started.
+    pub attempts: u64,
+    /// The import's number in the workspace's database (`intake imports show N`).
+    pub store_import_id: Option<i64>,
+}
+
+fn view(app: &App, r: &ImportRow) -> ImportView {
+    let files: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&r.files).unwrap_or_default();
+    ImportView {
+        id: r.id.clone(),
+        workspace: r.workspace.clone(),
+        record_type: r.record_type.clone(),
+        file_name: r.file_name.clone(),
+        status: Status::parse(&r.status).unwrap_or(Status::Failed),
+        options: serde_json::from_str(&r.options).unwrap_or_default(),
+        mapping: serde_json::from_str(&r.mapping).unwrap_or_default(),
+        created_by: app
+            .control
+            .user(&r.created_by)
+            .ok()
+            .flatten()
+            .map(|u| u.username),
+        created_at: rfc3339(r.created_at),
+        updated_at: rfc3339(r.updated_at),
+        progress: ProgressView {
+            rows_done: u64::try_from(r.rows_done).unwrap_or(0),
+            rows_total: r.rows_total.and_then(|n| u64::try_from(n).ok()),
+        },
+        counts: r.counts.as_deref().and_then(|c| serde_json::from_str(c).ok()),
+        validation: r
+            .validation
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok()),
+        message: r.message.clone(),
+        files: files.keys().cloned().collect(),
+        attempts: u64::try_from(r.attempts).unwrap_or(0),
+        store_import_id: r.store_import_id,
+    }
+}
+
+/// A new import.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewImport {
+    /// The upload to import.
+    pub upload_id: String,
+    /// The record type its rows are.
+    pub record_type: String,
+    /// Options (defaults: upsert, all or nothing unless the workspace says otherwise).
+    #[serde(default)]
+    pub options: ImportOptions,
+    /// Corrections to the automatic mapping.
+    #[serde(default)]
+    pub mapping: Option<MappingInput>,
+}
+
+/// The header and first rows of a file.
+struct Peek {
+    header: Vec<String>,
+    samples: Vec<Vec<String>>,
+}
+
+fn peek(app: &App, upload_id: &str, options: &ImportOptions) -> Result<Peek, ApiError> {
+    let file = fs_err::File::open(app.upload_path(upload_id))?;
+    let (csv, sheet) =
+        crate::model::read_options(options).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let unreadable = |e: intake_formats::ReadError| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unreadable_file",
+            format!("the file cannot be read: {e}"),
+        )
+    };
+    let mut reader = intake_formats::open(BufReader::new(file), &csv, &sheet)
+        .map_err(unreadable)?;
+    let mut batch = RecordBatch::new();
+    let mut header: Option<Vec<String>> = None;
+    let mut samples = Vec::new();
+    while samples.len() < 5 && reader.read_batch(&mut batch, 16).map_err(unreadable)? {
+        for r in batch.iter() {
+            let cells = r.to_vec();
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            if header.is_none() {
+                header = Some(cells);
+            } else if samples.len() < 5 {
+                samples.push(cells);
+            }
+        }
+    }
+    Ok(Peek {
+        header: header.unwrap_or_default(),
+        samples,
+    })
+}
+
+/// One file column and the field it feeds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ColumnView {
+    /// 0-based position.
+    pub index: usize,
+    /// Header as written.
+    pub header: String,
+    /// The field (name) it feeds; `null` when left out.
+    pub field: Option<String>,
+    /// What it feeds: `record_uuid`, `field`, `old`, `action` or `ignored`.
+    pub target: String,
+    /// How it was matched: exact, normalised, alias, fuzzy, manual, unmatched.
+    pub how: String,
+    /// Confidence of the match, 0 to 1.
+    pub confidence: f64,
+    /// The first values of the column.
+    pub samples: Vec<String>,
+}
+
+/// How the file's columns map to the record type's fields.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MappingView {
+    /// Every column.
+    pub columns: Vec<ColumnView>,
+    /// Problems that stop the import (a required field without a column, two columns on one
+    /// field).
+    pub problems: Vec<ProblemView>,
+    /// Warnings (unmapped columns, fuzzy matches).
+    pub warnings: Vec<crate::model::WarningView>,
+    /// Whether the mapping has what the import needs.
+    pub complete: bool,
+    /// The corrections in effect.
+    pub mapping: MappingInput,
+}
+
+fn mapping_view(
+    rt: &RecordType,
+    peek: &Peek,
+    input: &MappingInput,
+    options: &ImportOptions,
+) -> MappingView {
+    let outcome = auto_map(
+        rt,
+        &peek.header,
+        &input.manual(),
+        &MapOptions {
+            require_required: options.mode != ModeOption::Update && !options.ignore_required,
+        },
+    );
+    let columns = outcome
+        .mapping
+        .columns
+        .iter()
+        .map(|c| {
+            let (target, field) = match c.target {
+                Target::RecordUuid => ("record_uuid", None),
+                Target::Field(i) => ("field", rt.fields.get(i).map(|f| f.name.to_string())),
+                Target::Old(i) => ("old", rt.fields.get(i).map(|f| f.name.to_string())),
+                Target::Action => ("action", None),
+                Target::Ignored => ("ignored", None),
+            };
+            let how = serde_json::to_value(c.how)
+                .ok()
+                .and_then(|v| match v {
+                    serde_json::Value::String(s) => Some(s),
+                    serde_json::Value::Object(m) => m.keys().next().cloned(),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            ColumnView {
+                index: c.column.index,
+                header: c.column.header.clone(),
+                field,
+                target: target.into(),
+                how,
+                confidence: c.how.confidence(),
+                samples: peek
+                    .samples
+                    .iter()
+                    .filter_map(|r| r.get(c.column.index).cloned())
+                    .collect(),
+            }
+        })
+        .collect();
+    MappingView {
+        columns,
+        problems: outcome.problems.iter().map(ProblemView::from).collect(),
+        warnings: outcome
+            .warnings
+            .iter()
+            .map(crate::model::WarningView::from)
+            .collect(),
+        complete: outcome.problems.is_empty() && !peek.header.is_empty(),
+        mapping: input.clone(),
+    }
+}
+
+fn record_type<'w>(ws: &'w Workspace, name: &str) -> Result<&'w RecordType, ApiError> {
+    ws.schema.record_type(name).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "record type `{name}` is not in this workspace; types: {}",
+            ws.schema
+                .types
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+/// The remembered corrections for the headers of this file.
+fn remembered(app: &App, ws: &str, rt: &str, header: &[String]) -> Result<MappingInput, ApiError> {
+    let Some(json) = app.control.remembered(ws, rt)? else {
+        return Ok(MappingInput::default());
+    };
+    let all: MappingInput = serde_json::from_str(&json).unwrap_or_default();
+    Ok(MappingInput {
+        columns: all
+            .columns
+            .into_iter()
+            .filter(|(h, _)| header.contains(h))
+            .collect(),
+    })
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let k = v
+                .to_str()
+                .map_err(|_| ApiError::invalid("the Idempotency-Key header must be text"))?;
+            if k.is_empty() || k.len() > 200 {
+                return Err(ApiError::invalid(
+                    "the Idempotency-Key header must have 1 to 200 characters",
+                ));
+            }
+            Ok(Some(k.to_string()))
+        }
+    }
+}
+
+fn load(app: &App, ws: &str, id: &str) -> Result<ImportRow, ApiError> {
+    app.control
+        .import(ws, id)?
+        .ok_or_else(|| ApiError::not_found(&format!("import `{id}`")))
+}
+
+/// Creates an import from an upload: the columns are matched to the record type's fields
+/// (with the corrections remembered for this type); the import is `ready`, or `incomplete`
+/// when the mapping lacks the key or required columns. With an `Idempotency-Key` already
+/// used in the workspace, answers the import created then.
+#[utoipa::path(post, path = "/workspaces/{ws}/imports", tag = "imports", request_body = NewImport,
+    params(("ws" = String, Path, description = "Workspace"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Creating twice with one key creates once")),
+    responses((status = 201, body = ImportView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "The file cannot be read", body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn create(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(ws_name): Path<String>,
+    headers: HeaderMap,
+    Json(req): Json<NewImport>,
+) -> Result<(StatusCode, Json<ImportView>), ApiError> {
+    let key = idempotency_key(&headers)?;
+    blocking(move || {
+        let app = &ctx.app;
+        let (ws, _) = access(app, &caller, &ws_name, Role::Importer)?;
+        let rt = record_type(&ws, &req.record_type)?;
+        let upload = app
+            .control
+            .upload(&ws_name, &req.upload_id)?
+            .ok_or_else(|| ApiError::not_found(&format!("upload `{}`", req.upload_id)))?;
+        engine_request(&ws.schema, &rt.name, &req.options, &MappingInput::default())
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        let p = peek(app, &upload.id, &req.options)?;
+        let mut mapping = remembered(app, &ws_name, &rt.name, &p.header)?;
+        if let Some(m) = &req.mapping {
+            mapping.columns.extend(m.columns.clone());
+        }
+        mapping
+            .manual()
+            .check(rt)
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        let mv = mapping_view(rt, &p, &mapping, &req.options);
+        let status = if mv.complete {
+            Status::Ready
+        } else {
+            Status::Incomplete
+        };
+        let row = app.control.create_import(
+            &ws_name,
+            &rt.name,
+            &upload,
+            status.as_str(),
+            &serde_json::to_string(&mapping).unwrap_or_default(),
+            &serde_json::to_string(&req.options).unwrap_or_default(),
+            &caller.user.id,
+            key.as_deref(),
+        )?;
+        if row.created_by == caller.user.id && row.upload_id == upload.id {
+            let _ = app.control.audit(
+                &row.id,
+                Some(&caller.user.id),
+                "created",
+                Some(&format!("{} ({} bytes), {}", upload.file_name, upload.size, status.as_str())),
+            );
+        }
+        Ok((StatusCode::CREATED, Json(view(app, &row))))
+    })
+    .await
+}
+
+/// Filters of the import list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Only imports with this status.
+    pub status: Option<Status>,
+    /// At most this many (default 50, at most 500).
+    pub limit: Option<u32>,
+    /// Skip this many.
+    pub offset: Option<u32>,
+}
+
+/// A page of imports.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportPage {
+    /// Matching imports in all.
+    pub total: u64,
+    /// This page, newest first.
+    pub imports: Vec<ImportView>,
+}
+
+/// The imports of a workspace, newest first.
+#[utoipa::path(get, path = "/workspaces/{ws}/imports", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ListQuery),
+    responses((status = 200, body = ImportPage), (status = 404, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn list(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path(ws_name): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ImportPage>, ApiError> {
+    blocking(move || {
+        let app = &ctx.app;
+        access(app, &caller, &ws_name, Role::Viewer)?;
+        let limit = i64::from(q.limit.unwrap_or(50).clamp(1, 500));
+        let (rows, total) = app.control.imports(
+            &ws_name,
+            q.status.map(Status::as_str),
+            limit,
+            i64::from(q.offset.unwrap_or(0)),
+        )?;
+        Ok(Json(ImportPage {
+            total: u64::try_from(total).unwrap_or(0),
+            imports: rows.iter().map(|r| view(app, r)).collect(),
+        }))
+    })
+    .await
+}
+
+/// One import, with its progress while it runs (rows done, updated at least every second).
+#[utoipa::path(get, path = "/workspaces/{ws}/imports/{id}", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
+    responses((status = 200, body = ImportView), (status = 404, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn get(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+) -> Result<Json<ImportView>, ApiError> {
+    blocking(move || {
+        access(&ctx.app, &caller, &ws_name, Role::Viewer)?;
+        Ok(Json(view(&ctx.app, &load(&ctx.app, &ws_name, &id)?)))
+    })
+    .await
+}
+
+/// How the file's columns are mapped: each column with sample values, its field and how
+/// confident the match is; what is missing.
+#[utoipa::path(get, path = "/workspaces/{ws}/imports/{id}/mapping", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
+    responses((status = 200, body = MappingView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn get_mapping(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+) -> Result<Json<MappingView>, ApiError> {
+    blocking(move || {
+        let (ws, _) = access(&ctx.app, &caller, &ws_name, Role::Viewer)?;
+        let row = load(&ctx.app, &ws_name, &id)?;
+        let rt = record_type(&ws, &row.record_type)?;
+        let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
+        let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
+        let p = peek(&ctx.app, &row.upload_id, &options)?;
+        Ok(Json(mapping_view(rt, &p, &mapping, &options)))
+    })
+    .await
+}
+
+const EDITABLE: &[&str] = &["incomplete", "ready", "failed", "cancelled"];
+
+/// Corrects the mapping: header as written -> field (`null` leaves the column out). The
+/// corrections are remembered for the record type and offered when the headers come back.
+/// The import becomes `ready`, or `incomplete` while something is missing.
+#[utoipa::path(put, path = "/workspaces/{ws}/imports/{id}/mapping", tag = "imports",
+    request_body = MappingInput,
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
+    responses((status = 200, body = MappingView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn put_mapping(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+    Json(mapping): Json<MappingInput>,
+) -> Result<Json<MappingView>, ApiError> {
+    blocking(move || {
+        let app = &ctx.app;
+        let (ws, _) = access(app, &caller, &ws_name, Role::Importer)?;
+        let row = load(app, &ws_name, &id)?;
+        let rt = record_type(&ws, &row.record_type)?;
+        mapping
+            .manual()
+            .check(rt)
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
+        let p = peek(app, &row.upload_id, &options)?;
+        if let Some(h) = mapping.columns.keys().find(|h| !p.header.contains(h)) {
+            return Err(ApiError::invalid(format!(
+                "the file has no column `{h}`; its columns: {}",
+                p.header.join(", ")
+            )));
+        }
+        let mv = mapping_view(rt, &p, &mapping, &options);
+        let status = if mv.complete {
+            Status::Ready
+        } else {
+            Status::Incomplete
+        };
+        let json = serde_json::to_string(&mapping).unwrap_or_default();
+        if !app.control.transition(
+            &id,
+            EDITABLE,
+            status.as_str(),
+            &[("mapping", json.into()), ("validation", Val::Null)],
+        )? {
+            return Err(ApiError::state(format!(
+                "the mapping of an import that is {} cannot change",
+                row.status
+            )));
+        }
+        // Remember the corrections for the next file of this type.
+        let mut all: MappingInput = app
+            .control
+            .remembered(&ws_name, &rt.name)?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
+        all.columns.extend(mapping.columns.clone());
+        app.control.remember(
+            &ws_name,
+            &rt.name,
+            &serde_json::to_string(&all).unwrap_or_default(),
+        )?;
+        app.control
+            .audit(&id, Some(&caller.user.id), "mapped", Some(status.as_str()))?;
+        Ok(Json(mv))
+    })
+    .await
+}
+
+/// Sets the import's options.
+#[utoipa::path(put, path = "/workspaces/{ws}/imports/{id}/options", tag = "imports",
+    request_body = ImportOptions,
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
+    responses((status = 200, body = ImportView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn put_options(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+    Json(options): Json<ImportOptions>,
+) -> Result<Json<ImportView>, ApiError> {
+    blocking(move || {
+        let app = &ctx.app;
+        let (ws, _) = access(app, &caller, &ws_name, Role::Importer)?;
+        let row = load(app, &ws_name, &id)?;
+        let rt = record_type(&ws, &row.record_type)?;
+        let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
+        engine_request(&ws.schema, &rt.name, &options, &mapping)
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        let mut request = engine_request(&ws.schema, &rt.name, &options, &mapping)
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        request.options.match_on = intake_engine::import::match_fields(rt, &options.match_on)
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        let p = peek(app, &row.upload_id, &options)?;
+        let mv = mapping_view(rt, &p, &mapping, &options);
+        let status = if mv.complete {
+            Status::Ready
+        } else {
+            Status::Incomplete
+        };
+        let json = serde_json::to_string(&options).unwrap_or_default();
+        if !app.control.transition(
+            &id,
+            EDITABLE,
+            status.as_str(),
+            &[
+                ("options", json.into()),
+                ("validation", Val::Null),
+                ("mute", options.mute_notifications.into()),
+            ],
+        )? {
+            return Err(ApiError::state(format!(
+                "the options of an import that is {} cannot change",
+                row.status
+            )));
+        }
+        app.control
+            .audit(&id, Some(&caller.user.id), "options", None)?;
+        Ok(Json(view(app, &load(app, &ws_name, &id)?)))
+    })
+    .await
+}
+
+/// Validates the import against the workspace without writing anything: every cell, every
+/// link, uniqueness in the file and in the database, and what would be created, updated,
+/// unchanged or deleted. The problems are listed by `GET .../problems`.
+#[utoipa::path(post, path = "/workspaces/{ws}/imports/{id}/validate", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
+    responses((status = 200, body = ValidationSummary), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn validate(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+) -> Result<Json<ValidationSummary>, ApiError> {
+    blocking(move || {
+        let app = &ctx.app;
+        let (ws, _) = access(app, &caller, &ws_name, Role::Importer)?;
+        let row = load(app, &ws_name, &id)?;
+        if !EDITABLE.contains(&row.status.as_str()) && row.status != "waiting_for_approval" {
+            return Err(ApiError::state(format!(
+                "an import that is {} is not validated again",
+                row.status
+            )));
+        }
+        let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
+        let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
+        let mut request = engine_request(&ws.schema, &row.record_type, &options, &mapping)
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        request.dry_run = true;
+        request.threads = app.config.threads;
+        let input = crate::jobs::UploadInput {
+            path: app.upload_path(&row.upload_id),
+            name: row.file_name.clone(),
+        };
+        let outcome = import(
+            &ws.schema,
+            ws.store.as_ref(),
+            &input,
+            &request,
+            Outputs::default(),
+            &NoProgress,
+        )
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unreadable_file",
+                e.to_string(),
+            )
+        })?;
+        let dir = app.import_dir(&id);
+        fs_err::create_dir_all(&dir)?;
+        crate::jobs::write_report(&dir.join("report.jsonl"), &outcome.report.problems)?;
+        let counts = CountsView::from(outcome.counts);
+        let summary =
+            ValidationSummary::of(counts, &outcome.report.problems, &outcome.report.warnings);
+        let mut files: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&row.files).unwrap_or_default();
+        files.insert("report".into(), "report.jsonl".into());
+        app.control.set(
+            &id,
+            &[
+                ("validation", serde_json::to_string(&summary).unwrap_or_default().into()),
+                ("rows_total", Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX))),
+                ("files", serde_json::Value::Object(files).to_string().into()),
+            ],
+        )?;
+        app.control.audit(
+            &id,
+            Some(&caller.user.id),
+            "validated",
+            Some(&format!("{} rows, {} problems", counts.rows, summary.problems)),
+        )?;
+        Ok(Json(summary))
+    })
+    .await
+}
+
+/// Filters of the problem list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ProblemQuery {
+    /// Only problems in this column (header as written).
+    pub column: Option<String>,
+    /// Only problems with this code.
+    pub code: Option<String>,
+    /// At most this many (default 100, at most 1,000).
+    pub limit: Option<u32>,
+    /// Skip this many.
+    pub offset: Option<u64>,
+}
+
+/// A page of problems.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemPage {
+    /// Matching problems in all.
+    pub total: u64,
+    /// This page, by row then column.
+    pub problems: Vec<ProblemView>,
+}
+
+/// The problems of the last validation or run, paginated, filterable by column and code.
+#[utoipa::path(get, path = "/workspaces/{ws}/imports/{id}/problems", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import"), ProblemQuery),
+    responses((status = 200, body = ProblemPage), (status = 404, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn problems(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+    Query(q): Query<ProblemQuery>,
+) -> Result<Json<ProblemPage>, ApiError> {
+    blocking(move || {
+        let app = &ctx.app;
+        access(app, &caller, &ws_name, Role::Viewer)?;
+        load(app, &ws_name, &id)?;
+        let path = app.import_dir(&id).join("report.jsonl");
+        let limit = u64::from(q.limit.unwrap_or(100).clamp(1, 1000));
+        let offset = q.offset.unwrap_or(0);
+        let mut page = ProblemPage {
+            total: 0,
+            problems: Vec::new(),
+        };
+        let Ok(file) = fs_err::File::open(&path) else {
+            return Ok(Json(page));
+        };
+        // The report is read line by line: memory stays flat for 100,000 problems.
+        for line in BufReader::new(file).lines() {
+            let line = line?;
+            let Ok(p) = serde_json::from_str::<ProblemView>(&line) else {
+                continue;
+            };
+            if q.column.as_ref().is_some_and(|c| p.column.as_ref() != Some(c))
+                || q.code.as_ref().is_some_and(|c| &p.code != c)
+            {
+                continue;
+            }
+            if page.total >= offset && page.total < offset + limit {
+                page.problems.push(p);
+            }
+            page.total += 1;
+        }
+        Ok(Json(page))
+    })
+    .await
+}
+
+/// Submits the import: it waits for approval when the workspace requires it, else it is
+/// queued for a worker. Deleting or deactivating records needs the manager role. Submitting
+/// again with the same `Idempotency-Key` answers the import as it is, without running it
+/// twice.
+#[utoipa::path(post, path = "/workspaces/{ws}/imports/{id}/submit", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Submitting twice with one key runs once")),
+    responses((status = 200, body = ImportView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn submit(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<ImportView>, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let wake = ctx.wake.clone();
+    blocking(move || {
+        let app = &ctx.app;
+        let (ws, role) = access(app, &caller, &ws_name, Role::Importer)?;
+        let row = load(app, &ws_name, &id)?;
+        if let Some(k) = &key
+            && row.submit_key.as_deref() == Some(k)
+        {
+            return Ok(Json(view(app, &row)));
+        }
+        if row.status == "incomplete" {
+            return Err(ApiError::state(
+                "the mapping lacks the key or required columns: correct it (PUT .../mapping) first",
+            ));
+        }
+        // Deleting and deactivating need a manager.
+        let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
+        let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
+        let rt = record_type(&ws, &row.record_type)?;
+        let p = peek(app, &row.upload_id, &options)?;
+        let mv = mapping_view(rt, &p, &mapping, &options);
+        if role < Role::Manager && mv.columns.iter().any(|c| c.target == "action") {
+            return Err(ApiError::forbidden(
+                "this file has an action column, which can delete or deactivate records: submitting it needs the manager role",
+            ));
+        }
+        let to = if ws.settings.require_approval {
+            Status::WaitingForApproval
+        } else {
+            Status::Queued
+        };
+        let mut set = vec![("submit_key", Val::from(key.clone()))];
+        if to == Status::Queued {
+            set.push(("queued_at", Val::from(crate::control::now_ms())));
+            set.push(("cancel_requested", Val::from(false)));
+            set.push(("rows_done", Val::Int(0)));
+        }
+        if !app
+            .control
+            .transition(&id, &["ready", "failed", "cancelled"], to.as_str(), &set)?
+        {
+            return Err(ApiError::state(format!(
+                "an import that is {} cannot be submitted",
+                row.status
+            )));
+        }
+        app.control
+            .audit(&id, Some(&caller.user.id), "submitted", Some(to.as_str()))?;
+        if to == Status::Queued {
+            wake.notify();
+        }
+        Ok(Json(view(app, &load(app, &ws_name, &id)?)))
+    })
+    .await
+}
+
+/// Approves an import waiting for approval (managers; with four eyes, not its uploader):
+/// it is queued.
+#[utoipa::path(post, path = "/workspaces/{ws}/imports/{id}/approve", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
+    responses((status = 200, body = ImportView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn approve(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+) -> Result<Json<ImportView>, ApiError> {
+    let wake = ctx.wake.clone();
+    blocking(move || {
+        let app = &ctx.app;
+        let (ws, _) = access(app, &caller, &ws_name, Role::Manager)?;
+        let row = load(app, &ws_name, &id)?;
+        if ws.settings.four_eyes && row.created_by == caller.user.id {
+            return Err(ApiError::forbidden(
+                "this workspace asks for four eyes: another manager must approve your import",
+            ));
+        }
+        if !app.control.transition(
+            &id,
+            &["waiting_for_approval"],
+            Status::Queued.as_str(),
+            &[
+                ("queued_at", Val::from(crate::control::now_ms())),
+                ("cancel_requested", Val::from(false)),
+                ("rows_done", Val::Int(0)),
+            ],
+        )? {
+            return Err(ApiError::state(format!(
+                "an import that is {} cannot be approved",
+                row.status
+            )));
+        }
+        app.control
+            .audit(&id, Some(&caller.user.id), "approved", None)?;
+        wake.notify();
+        Ok(Json(view(app, &load(app, &ws_name, &id)?)))
+    })
+    .await
+}
+
+/// Cancels an import: one not yet running is `cancelled` at once; a running one stops after
+/// its current batch and writes nothing.
+#[utoipa::path(post, path = "/workspaces/{ws}/imports/{id}/cancel", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
+    responses((status = 200, body = ImportView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn cancel(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+) -> Result<Json<ImportView>, ApiError> {
+    blocking(move || {
+        let app = &ctx.app;
+        let (_, role) = access(app, &caller, &ws_name, Role::Importer)?;
+        let row = load(app, &ws_name, &id)?;
+        if role < Role::Manager && row.created_by != caller.user.id {
+            return Err(ApiError::forbidden(
+                "only its uploader or a manager can cancel an import",
+            ));
+        }
+        if row.status == "in_progress" {
+            app.control.set(&id, &[("cancel_requested", Val::from(true))])?;
+        } else if !app.control.transition(
+            &id,
+            &["incomplete", "ready", "waiting_for_approval", "queued"],
+            Status::Cancelled.as_str(),
+            &[],
+        )? {
+            return Err(ApiError::state(format!(
+                "an import that is {} cannot be cancelled",
+                row.status
+            )));
+        }
+        app.control
+            .audit(&id, Some(&caller.user.id), "cancel", Some(&row.status))?;
+        Ok(Json(view(app, &load(app, &ws_name, &id)?)))
+    })
+    .await
+}
+
+/// Reverts a completed import as a whole (managers), unless later imports changed the same
+/// records: then it says which (`details.conflicts`).
+#[utoipa::path(post, path = "/workspaces/{ws}/imports/{id}/revert", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
+    responses((status = 200, body = ImportView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn revert(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+) -> Result<Json<ImportView>, ApiError> {
+    blocking(move || {
+        let app = &ctx.app;
+        let (ws, _) = access(app, &caller, &ws_name, Role::Manager)?;
+        let row = load(app, &ws_name, &id)?;
+        let (Some(store_id), "completed") = (row.store_import_id, row.status.as_str()) else {
+            return Err(ApiError::state(format!(
+                "only a completed import can be reverted; this one is {}",
+                row.status
+            )));
+        };
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        match ws.store.revert(&ws.schema, store_id, &now) {
+            Ok(c) => {
+                app.control
+                    .transition(&id, &["completed"], Status::Reverted.as_str(), &[])?;
+                app.control.audit(
+                    &id,
+                    Some(&caller.user.id),
+                    "reverted",
+                    Some(&format!(
+                        "{} removed, {} restored, {} undeleted, {} reactivated",
+                        c.removed, c.restored, c.undeleted, c.reactivated
+                    )),
+                )?;
+                app.forget(&ws_name);
+            }
+            Err(intake_store::StoreError::RevertConflict { conflicts, .. }) => {
+                return Err(ApiError::state(format!(
+                    "this import cannot be reverted: later imports changed {} of its records",
+                    conflicts.len()
+                ))
+                .details(serde_json::json!({ "conflicts": conflicts })));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Json(view(app, &load(app, &ws_name, &id)?)))
+    })
+    .await
+}
+
+/// Downloads a result file: `report` (the problems, JSON lines), `response` (the failing
+/// rows in the file's layout with an error column; XLSX for a workbook) or `success` (the
+/// written rows with their UUIDs).
+#[utoipa::path(get, path = "/workspaces/{ws}/imports/{id}/files/{name}", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import"),
+        ("name" = String, Path, description = "report, response or success")),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn file(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id, name)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let app = ctx.app.clone();
+    let (path, stored) = blocking(move || {
+        access(&app, &caller, &ws_name, Role::Viewer)?;
+        let row = load(&app, &ws_name, &id)?;
+        let files: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&row.files).unwrap_or_default();
+        let stored = files
+            .get(&name)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.contains('/') && !s.contains(".."))
+            .ok_or_else(|| {
+                ApiError::not_found(&format!(
+                    "file `{name}` of this import (it has: {})",
+                    files.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?
+            .to_string();
+        let stem: String = row
+            .file_name
+            .rsplit_once('.')
+            .map_or(row.file_name.as_str(), |(s, _)| s)
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        Ok((app.import_dir(&id).join(&stored), format!("{stem}.{stored}")))
+    })
+    .await?;
+    let f = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| ApiError::not_found("the file"))?;
+    let mime = match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some("jsonl") => "application/jsonl",
+        _ => "application/octet-stream",
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{stored}\""),
+            ),
+        ],
+        Body::from_stream(tokio_util::io::ReaderStream::new(f)),
+    )
+        .into_response())
+}
+
+/// Who uploaded, mapped, validated, submitted, approved, ran and reverted the import, and when.
+#[utoipa::path(get, path = "/workspaces/{ws}/imports/{id}/audit", tag = "imports",
+    params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 404, body = ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn audit(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Path((ws_name, id)): Path<(String, String)>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    blocking(move || {
+        access(&ctx.app, &caller, &ws_name, Role::Viewer)?;
+        load(&ctx.app, &ws_name, &id)?;
+        Ok(Json(ctx.app.control.audit_trail(&id)?))
+    })
+    .await
+}

@@ -1,0 +1,440 @@
+//! Workers: claim queued imports, run them through the engine, record what happened.
+//!
+//! A worker claims an import with a lease timed by the database clock and renews it with
+//! its progress at least every second. A worker that dies stops renewing; once the lease
+//! has run out, another worker claims the import again. Two guards keep its records from
+//! being written twice: the engine asks before committing whether the lease is still this
+//! worker's ([`Progress::may_commit`]), and the workspace's store refuses a second import
+//! for the same job in the same transaction as the records (a unique job key), so even a
+//! worker that lost its lease between that question and its commit cannot write twice. A
+//! worker that claims an import another worker already committed records that outcome
+//! instead of running it again.
+
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use intake_engine::import::{ImportError, Input, OutputFile, Outputs, import};
+use intake_engine::progress::Progress;
+use intake_store::ImportRecord;
+
+use crate::control::ImportRow;
+use crate::db::Val;
+use crate::model::{
+    CountsView, ImportOptions, MappingInput, ProblemView, Status, ValidationSummary,
+    engine_request,
+};
+use crate::state::{App, ServerError};
+
+/// Wakes idle workers of this process when an import is queued.
+#[derive(Debug, Default)]
+pub struct Wake {
+    queued: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Wake {
+    /// Tells a waiting worker there is work.
+    pub fn notify(&self) {
+        *self.queued.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        self.cv.notify_all();
+    }
+
+    /// Waits until notified or `timeout` passes.
+    fn wait(&self, timeout: Duration) {
+        let guard = self
+            .queued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (mut guard, _) = self
+            .cv
+            .wait_timeout_while(guard, timeout, |q| !*q)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = false;
+    }
+}
+
+/// An uploaded file, read as many times as the engine needs, under the name the user gave.
+#[derive(Debug)]
+pub struct UploadInput {
+    /// Where it is stored.
+    pub path: PathBuf,
+    /// The name the user gave.
+    pub name: String,
+}
+
+impl Input for UploadInput {
+    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+        Ok(Box::new(io::BufReader::new(fs_err::File::open(&self.path)?)))
+    }
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn size(&self) -> Option<u64> {
+        std::fs::metadata(&self.path).ok().map(|m| m.len())
+    }
+}
+
+/// A worker's identity: host, process and a random part.
+pub fn worker_id() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+/// Runs imports until `stop` is set: claims one, runs it, claims the next; waits (up to a
+/// second, or until woken) when none is queued.
+pub fn work(app: &App, stop: &AtomicBool, wake: &Wake) {
+    let worker = worker_id();
+    tracing::info!(worker, "worker started");
+    let lease_ms = i64::try_from(app.config.lease.as_millis()).unwrap_or(30_000);
+    while !stop.load(Ordering::SeqCst) {
+        match app.control.claim(&worker, lease_ms) {
+            Ok(Some(job)) => {
+                let span = tracing::info_span!("import", id = %job.id, workspace = %job.workspace, attempt = job.attempts);
+                let _enter = span.enter();
+                run(app, &worker, &job, stop);
+            }
+            Ok(None) => wake.wait(Duration::from_secs(1)),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot claim imports");
+                wake.wait(Duration::from_secs(1));
+            }
+        }
+    }
+    tracing::info!(worker, "worker stopped");
+}
+
+/// Reports progress to the import's row and renews the lease; answers the engine's
+/// questions (stop? commit?).
+struct JobProgress<'a> {
+    app: &'a App,
+    id: &'a str,
+    worker: &'a str,
+    lease_ms: i64,
+    stop: &'a AtomicBool,
+    rows: AtomicU64,
+    last: Mutex<Instant>,
+    lost: AtomicBool,
+    cancel: AtomicBool,
+}
+
+impl JobProgress<'_> {
+    fn renew(&self) {
+        let rows = i64::try_from(self.rows.load(Ordering::SeqCst)).unwrap_or(i64::MAX);
+        match self.app.control.renew(self.id, self.worker, self.lease_ms, rows) {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!("the lease passed to another worker; stopping");
+                self.lost.store(true, Ordering::SeqCst);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot renew the lease"),
+        }
+        if self.app.control.cancel_requested(self.id).unwrap_or(false) {
+            self.cancel.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Progress for JobProgress<'_> {
+    fn on_batch_done(&self, rows: u64, _bytes: Option<u64>) {
+        self.rows.store(rows, Ordering::SeqCst);
+        let due = {
+            let mut last = self
+                .last
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.elapsed() >= Duration::from_millis(500) {
+                *last = Instant::now();
+                true
+            } else {
+                false
+            }
+        };
+        if due {
+            self.renew();
+        }
+        hold_for_tests(self.app, self.id);
+    }
+
+    fn cancelled(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+            || self.lost.load(Ordering::SeqCst)
+            || self.cancel.load(Ordering::SeqCst)
+    }
+
+    fn may_commit(&self) -> Result<(), String> {
+        self.renew();
+        if self.lost.load(Ordering::SeqCst) {
+            return Err("the import passed to another worker (its lease ran out)".into());
+        }
+        Ok(())
+    }
+}
+
+/// Tests that kill a worker mid-import set `INTAKE_TEST_HOLD_AFTER_BATCH` to a file path:
+/// after its first batch the worker creates the file and waits there to be killed.
+fn hold_for_tests(app: &App, id: &str) {
+    let _ = app;
+    if let Some(path) = std::env::var_os("INTAKE_TEST_HOLD_AFTER_BATCH") {
+        let _ = fs_err::write(&path, id);
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+fn stored_files(dir: &Path, response_rows: u64, success_rows: u64) -> serde_json::Value {
+    let mut files = serde_json::Map::new();
+    files.insert("report".into(), "report.jsonl".into());
+    for (name, rows) in [("response", response_rows), ("success", success_rows)] {
+        let raw = dir.join(name);
+        if rows == 0 {
+            let _ = std::fs::remove_file(&raw);
+            continue;
+        }
+        // A workbook input gives workbook outputs: zip's magic bytes.
+        let mut magic = [0u8; 2];
+        let xlsx = fs_err::File::open(&raw)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok()
+            && &magic == b"PK";
+        let file = format!("{name}.{}", if xlsx { "xlsx" } else { "csv" });
+        if std::fs::rename(&raw, dir.join(&file)).is_ok() {
+            files.insert(name.into(), file.into());
+        }
+    }
+    serde_json::Value::Object(files)
+}
+
+/// Writes problems as JSON lines.
+pub fn write_report(path: &Path, problems: &[intake_core::report::Problem]) -> io::Result<()> {
+    let mut w = BufWriter::new(fs_err::File::create(path)?);
+    for p in problems {
+        serde_json::to_writer(&mut w, &ProblemView::from(p))?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()
+}
+
+fn run(app: &App, worker: &str, job: &ImportRow, stop: &AtomicBool) {
+    let _ = app
+        .control
+        .audit(&job.id, None, "started", Some(&format!("attempt {}", job.attempts)));
+    let outcome = run_inner(app, worker, job, stop);
+    let final_status = match outcome {
+        Ok(Some(status)) => Some(status),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "import failed");
+            let message = e.to_string();
+            let done = app
+                .control
+                .finish(
+                    &job.id,
+                    worker,
+                    Status::Failed.as_str(),
+                    &[("message", message.clone().into())],
+                )
+                .unwrap_or(false);
+            if done {
+                let _ = app.control.audit(&job.id, None, "failed", Some(&message));
+                Some(Status::Failed)
+            } else {
+                None
+            }
+        }
+    };
+    if let Some(status) = final_status {
+        tracing::info!(status = status.as_str(), "import ended");
+        crate::notify::import_ended(app, &job.id);
+    }
+}
+
+/// Runs one import; `Ok(None)` when the outcome is not this worker's to record (lost lease,
+/// shutdown: the import goes back to the queue).
+fn run_inner(
+    app: &App,
+    worker: &str,
+    job: &ImportRow,
+    stop: &AtomicBool,
+) -> Result<Option<Status>, ServerError> {
+    let ws = app
+        .workspace(&job.workspace)?
+        .ok_or_else(|| ServerError::Other(format!("workspace `{}` is gone", job.workspace)))?;
+    // A run before this one may have committed and died before recording it.
+    if job.attempts > 1
+        && let Some(done) = ws.store.import_by_job(&job.id)?
+    {
+        tracing::info!(store_import = done.id, "already committed by an earlier run");
+        return record_committed(app, worker, job, &done);
+    }
+    let options: ImportOptions = serde_json::from_str(&job.options).unwrap_or_default();
+    let mapping: MappingInput = serde_json::from_str(&job.mapping).unwrap_or_default();
+    let mut request = engine_request(&ws.schema, &job.record_type, &options, &mapping)
+        .map_err(|e| ServerError::Other(e.to_string()))?;
+    request.job = Some(job.id.clone());
+    request.threads = app.config.threads;
+    let input = UploadInput {
+        path: app.upload_path(&job.upload_id),
+        name: job.file_name.clone(),
+    };
+    let dir = app.import_dir(&job.id);
+    fs_err::create_dir_all(&dir)?;
+    let mut response = fs_err::File::create(dir.join("response"))?;
+    let mut success = fs_err::File::create(dir.join("success"))?;
+    let progress = JobProgress {
+        app,
+        id: &job.id,
+        worker,
+        lease_ms: i64::try_from(app.config.lease.as_millis()).unwrap_or(30_000),
+        stop,
+        rows: AtomicU64::new(0),
+        last: Mutex::new(Instant::now()),
+        lost: AtomicBool::new(false),
+        cancel: AtomicBool::new(false),
+    };
+    let result = import(
+        &ws.schema,
+        ws.store.as_ref(),
+        &input,
+        &request,
+        Outputs {
+            response: Some(OutputFile::LikeInput(&mut response)),
+            success: Some(OutputFile::LikeInput(&mut success)),
+        },
+        &progress,
+    );
+    drop((response, success));
+    let outcome = match result {
+        Ok(o) => o,
+        Err(ImportError::Cancelled | ImportError::CommitRefused(_))
+            if progress.lost.load(Ordering::SeqCst) =>
+        {
+            return Ok(None);
+        }
+        Err(ImportError::Cancelled) if progress.cancel.load(Ordering::SeqCst) => {
+            let done = app.control.finish(
+                &job.id,
+                worker,
+                Status::Cancelled.as_str(),
+                &[("message", "cancelled while running; nothing was written".into())],
+            )?;
+            if done {
+                app.control.audit(&job.id, None, "cancelled", Some("nothing was written"))?;
+                return Ok(Some(Status::Cancelled));
+            }
+            return Ok(None);
+        }
+        Err(ImportError::Cancelled) => {
+            // Shutting down: the transaction was rolled back; another worker runs it.
+            app.control.release(&job.id, worker)?;
+            app.control
+                .audit(&job.id, None, "requeued", Some("the worker shut down; nothing was written"))?;
+            return Ok(None);
+        }
+        Err(e) => return Err(ServerError::Other(e.to_string())),
+    };
+    write_report(&dir.join("report.jsonl"), &outcome.report.problems)?;
+    let files = stored_files(&dir, outcome.response_rows, outcome.success_rows);
+    let counts = CountsView::from(outcome.counts);
+    let summary = ValidationSummary::of(counts, &outcome.report.problems, &outcome.report.warnings);
+    let status = if outcome.committed {
+        Status::Completed
+    } else {
+        Status::Failed
+    };
+    let message = (!outcome.committed).then(|| {
+        format!(
+            "{} row{} with problems; nothing was written",
+            counts.failed,
+            if counts.failed == 1 { "" } else { "s" }
+        )
+    });
+    let done = app.control.finish(
+        &job.id,
+        worker,
+        status.as_str(),
+        &[
+            ("counts", json(&counts).into()),
+            ("validation", json(&summary).into()),
+            ("files", files.to_string().into()),
+            ("store_import_id", Val::from(outcome.import_id)),
+            ("rows_done", Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX))),
+            ("rows_total", Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX))),
+            ("message", message.clone().into()),
+        ],
+    )?;
+    app.forget(&job.workspace);
+    if !done {
+        return Ok(None);
+    }
+    let detail = format!(
+        "{} rows: {} created, {} updated, {} unchanged, {} deleted, {} failed",
+        counts.rows, counts.created, counts.updated, counts.unchanged, counts.deleted, counts.failed
+    );
+    app.control
+        .audit(&job.id, None, status.as_str(), Some(&detail))?;
+    Ok(Some(status))
+}
+
+/// Records the outcome an earlier run committed.
+fn record_committed(
+    app: &App,
+    worker: &str,
+    job: &ImportRow,
+    done: &ImportRecord,
+) -> Result<Option<Status>, ServerError> {
+    let counts = CountsView::from(done.counts);
+    let status = match done.status {
+        intake_store::ImportStatus::Completed => Status::Completed,
+        intake_store::ImportStatus::Reverted => Status::Reverted,
+        intake_store::ImportStatus::Failed => Status::Failed,
+    };
+    let ok = app.control.finish(
+        &job.id,
+        worker,
+        status.as_str(),
+        &[
+            ("counts", json(&counts).into()),
+            ("store_import_id", Val::from(done.id)),
+            ("message", done.message.clone().into()),
+        ],
+    )?;
+    if !ok {
+        return Ok(None);
+    }
+    app.control.audit(
+        &job.id,
+        None,
+        status.as_str(),
+        Some("recorded from the run that committed before its worker stopped; its response and success files were not kept"),
+    )?;
+    Ok(Some(status))
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// Starts `n` worker threads on `app`; they stop when `stop` is set.
+pub fn spawn_workers(
+    app: &Arc<App>,
+    n: usize,
+    stop: &Arc<AtomicBool>,
+    wake: &Arc<Wake>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    (0..n)
+        .map(|i| {
+            let (app, stop, wake) = (app.clone(), stop.clone(), wake.clone());
+            std::thread::Builder::new()
+                .name(format!("intake-worker-{i}"))
+                .spawn(move || work(&app, &stop, &wake))
+        })
+        .filter_map(Result::ok)
+        .collect()
+}

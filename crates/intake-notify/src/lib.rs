@@ -1,0 +1,14 @@
+//! The notification sent when an import ends: a JSON webhook signed with the workspace's
+//! secret, and a plain-text e-mail over SMTP.
+//!
+//! Everything here is synchronous and blocking: the server calls it from a worker thread,
+//! after the import's transaction is over, so a slow receiver never holds an import up.
+//! Waiting between webhook attempts goes through a `sleep` parameter, so tests record the
+//! delays instead of sleeping.
+
+mod event;
+mod signature;
+
+pub use event::{Counts, ImportEnded};
+pub use signature::{signature, verify};
+

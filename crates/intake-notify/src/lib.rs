@@ -6,9 +6,15 @@
 //! Waiting between webhook attempts goes through a `sleep` parameter, so tests record the
 //! delays instead of sleeping.
 
+mod error;
 mod event;
 mod signature;
+mod webhook;
 
+pub use error::NotifyError;
 pub use event::{Counts, ImportEnded};
 pub use signature::{signature, verify};
+pub use webhook::{Delivery, WebhookConfig, send_webhook};
 
+/// `User-Agent` of the webhook requests.
+const USER_AGENT: &str = concat!("intake/", env!("CARGO_PKG_VERSION"));

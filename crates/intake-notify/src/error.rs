@@ -28,19 +28,37 @@ pub enum NotifyError {
         max_attempts: u32,
     },
 
-    /// HTTPS webhooks need the `tls` feature, which this build left out.
+    /// A sender or recipient address that is not an e-mail address.
+    #[error("`{address}` is not an e-mail address: {reason}")]
+    MailAddress { address: String, reason: String },
+
+    /// The SMTP server could not be reached, refused the mail or failed to take it.
+    #[error("mail to `{to}` could not be sent through {host}:{port}: {cause}")]
+    Smtp {
+        to: String,
+        host: String,
+        port: u16,
+        cause: String,
+        /// The server was unreachable or answered 4xx: sending later may work.
+        transient: bool,
+    },
+
+    /// HTTPS webhooks and STARTTLS need the `tls` feature, which this build left out.
     #[error("{what} needs TLS, which this build of intake leaves out (the `tls` feature)")]
     TlsUnavailable { what: String },
 }
 
 impl NotifyError {
-    /// Whether sending again later may succeed: the receiver was down or busy, rather
-    /// than the configuration being wrong.
+    /// Whether sending again later may succeed: the receiver or the server was down or
+    /// busy, rather than the configuration or the message being wrong.
     pub fn is_transient(&self) -> bool {
         match self {
             NotifyError::WebhookStatus { status, .. } => *status == 429 || *status >= 500,
             NotifyError::WebhookUnreachable { .. } => true,
-            NotifyError::WebhookUrl { .. } | NotifyError::TlsUnavailable { .. } => false,
+            NotifyError::Smtp { transient, .. } => *transient,
+            NotifyError::WebhookUrl { .. }
+            | NotifyError::MailAddress { .. }
+            | NotifyError::TlsUnavailable { .. } => false,
         }
     }
 }

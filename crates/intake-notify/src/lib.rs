@@ -8,13 +8,15 @@
 
 mod error;
 mod event;
+mod mail;
 mod signature;
 mod webhook;
 
 pub use error::NotifyError;
 pub use event::{Counts, ImportEnded};
+pub use mail::{SmtpConfig, mail_text, send_mail};
 pub use signature::{signature, verify};
 pub use webhook::{Delivery, WebhookConfig, send_webhook};
 
-/// `User-Agent` of the webhook requests.
+/// `User-Agent` of the webhook requests, and the name the mail is sent by.
 const USER_AGENT: &str = concat!("intake/", env!("CARGO_PKG_VERSION"));

@@ -1,11 +1,13 @@
-//! The notifications sent to real sockets on 127.0.0.1: a webhook receiver speaking a
-//! few lines of HTTP/1.1 on a thread. Nothing sleeps: the delays between
+//! The notifications sent to real sockets on 127.0.0.1: a webhook receiver and an SMTP
+//! sink, each a few lines of the protocol on a thread. Nothing sleeps: the delays between
 //! webhook attempts are recorded instead.
 
-// The receiver is a test fixture: a failure there is a failed test.
+// The receiver and the sink are test fixtures: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod mail;
 mod receiver;
+mod smtp_sink;
 mod webhook;
 
 use intake_notify::{Counts, ImportEnded};

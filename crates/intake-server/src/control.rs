@@ -429,7 +429,12 @@ impl Control {
     }
 
     /// Records an API token (by its digest).
-    pub fn create_token(&self, token_hash: &str, user_id: &str, name: &str) -> Result<String, DbError> {
+    pub fn create_token(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        name: &str,
+    ) -> Result<String, DbError> {
         let id = uuid::Uuid::now_v7().to_string();
         self.db.execute(
             "INSERT INTO tokens (id, token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -576,7 +581,9 @@ impl Control {
     ) -> Result<ImportRow, DbError> {
         if let Some(k) = key
             && let Some(r) = self.db.query_opt(
-                &format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE workspace = $1 AND create_key = $2"),
+                &format!(
+                    "SELECT {IMPORT_COLUMNS} FROM imports WHERE workspace = $1 AND create_key = $2"
+                ),
                 &[workspace.into(), k.into()],
             )?
         {
@@ -837,7 +844,11 @@ impl Control {
     // ---- remembered mappings ----
 
     /// The mapping remembered for a record type (JSON), if any.
-    pub fn remembered(&self, workspace: &str, record_type: &str) -> Result<Option<String>, DbError> {
+    pub fn remembered(
+        &self,
+        workspace: &str,
+        record_type: &str,
+    ) -> Result<Option<String>, DbError> {
         self.db
             .query_opt(
                 "SELECT mapping FROM remembered_mappings WHERE workspace = $1 AND record_type = $2",
@@ -848,7 +859,12 @@ impl Control {
     }
 
     /// Remembers a record type's mapping (JSON).
-    pub fn remember(&self, workspace: &str, record_type: &str, mapping: &str) -> Result<(), DbError> {
+    pub fn remember(
+        &self,
+        workspace: &str,
+        record_type: &str,
+        mapping: &str,
+    ) -> Result<(), DbError> {
         let n = self.db.execute(
             "UPDATE remembered_mappings SET mapping = $3 WHERE workspace = $1 AND record_type = $2",
             &[workspace.into(), record_type.into(), mapping.into()],

@@ -151,8 +151,8 @@ const NOW_POSTGRES: &str = "CAST(extract(epoch from clock_timestamp()) * 1000 AS
 
 fn sqlite_err(e: rusqlite::Error) -> DbError {
     if let rusqlite::Error::SqliteFailure(f, msg) = &e
-        && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        && f.extended_code
+            == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
     {
         return DbError::Duplicate(msg.clone().unwrap_or_default());
     }
@@ -188,12 +188,12 @@ impl Db {
     /// Connects to PostgreSQL at `url`, creating the schema [`PG_SCHEMA`] and its tables.
     pub fn open_postgres(url: &str) -> Result<Db, DbError> {
         let (url, _) = intake_postgres::split_schema(url);
-        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
-            DbError::Unavailable {
-                location: intake_postgres::redact(&url),
-                message: e.to_string(),
-            }
-        })?;
+        let config: postgres::Config =
+            url.parse()
+                .map_err(|e: postgres::Error| DbError::Unavailable {
+                    location: intake_postgres::redact(&url),
+                    message: e.to_string(),
+                })?;
         let db = Db::Postgres {
             config: Box::new(config),
             idle: Mutex::new(Vec::new()),
@@ -205,7 +205,9 @@ impl Db {
     fn rewrite(&self, sql: &str) -> String {
         match self {
             Db::Sqlite { .. } => {
-                let s = sql.replace("{now}", NOW_SQLITE).replace("{skip_locked}", "");
+                let s = sql
+                    .replace("{now}", NOW_SQLITE)
+                    .replace("{skip_locked}", "");
                 // `$1` -> `?1`: SQLite numbers `$NAME` parameters in order of appearance.
                 let mut out = String::with_capacity(s.len());
                 let mut chars = s.chars().peekable();
@@ -238,13 +240,12 @@ impl Db {
     }
 
     fn postgres(&self, config: &postgres::Config) -> Result<postgres::Client, DbError> {
-        let mut client =
-            config
-                .connect(postgres::NoTls)
-                .map_err(|e| DbError::Unavailable {
-                    location: format!("{:?}", config.get_hosts()),
-                    message: e.to_string(),
-                })?;
+        let mut client = config
+            .connect(postgres::NoTls)
+            .map_err(|e| DbError::Unavailable {
+                location: format!("{:?}", config.get_hosts()),
+                message: e.to_string(),
+            })?;
         client
             .batch_execute(&format!(
                 "CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}; SET search_path TO {PG_SCHEMA}"
@@ -410,7 +411,9 @@ fn pg_run(
         for (i, c) in r.columns().iter().enumerate() {
             let t = c.type_();
             let v = if *t == Type::INT8 {
-                r.try_get::<_, Option<i64>>(i).map_err(pg_err)?.map(Val::Int)
+                r.try_get::<_, Option<i64>>(i)
+                    .map_err(pg_err)?
+                    .map(Val::Int)
             } else if *t == Type::INT4 {
                 r.try_get::<_, Option<i32>>(i)
                     .map_err(pg_err)?

@@ -23,8 +23,7 @@ use intake_store::ImportRecord;
 use crate::control::ImportRow;
 use crate::db::Val;
 use crate::model::{
-    CountsView, ImportOptions, MappingInput, ProblemView, Status, ValidationSummary,
-    engine_request,
+    CountsView, ImportOptions, MappingInput, ProblemView, Status, ValidationSummary, engine_request,
 };
 use crate::state::{App, ServerError};
 
@@ -38,7 +37,10 @@ pub struct Wake {
 impl Wake {
     /// Tells a waiting worker there is work.
     pub fn notify(&self) {
-        *self.queued.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        *self
+            .queued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
         self.cv.notify_all();
     }
 
@@ -67,7 +69,9 @@ pub struct UploadInput {
 
 impl Input for UploadInput {
     fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
-        Ok(Box::new(io::BufReader::new(fs_err::File::open(&self.path)?)))
+        Ok(Box::new(io::BufReader::new(fs_err::File::open(
+            &self.path,
+        )?)))
     }
     fn name(&self) -> String {
         self.name.clone()
@@ -88,7 +92,7 @@ pub fn worker_id() -> String {
 
 /// Runs imports until `stop` is set: claims one, runs it, claims the next; waits (up to a
 /// second, or until woken) when none is queued.
-pub fn work(app: &App, stop: &AtomicBool, wake: &Wake) {
+pub fn work(app: &Arc<App>, stop: &AtomicBool, wake: &Wake) {
     let worker = worker_id();
     tracing::info!(worker, "worker started");
     let lease_ms = i64::try_from(app.config.lease.as_millis()).unwrap_or(30_000);
@@ -126,7 +130,11 @@ struct JobProgress<'a> {
 impl JobProgress<'_> {
     fn renew(&self) {
         let rows = i64::try_from(self.rows.load(Ordering::SeqCst)).unwrap_or(i64::MAX);
-        match self.app.control.renew(self.id, self.worker, self.lease_ms, rows) {
+        match self
+            .app
+            .control
+            .renew(self.id, self.worker, self.lease_ms, rows)
+        {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!("the lease passed to another worker; stopping");
@@ -221,10 +229,13 @@ pub fn write_report(path: &Path, problems: &[intake_core::report::Problem]) -> i
     w.flush()
 }
 
-fn run(app: &App, worker: &str, job: &ImportRow, stop: &AtomicBool) {
-    let _ = app
-        .control
-        .audit(&job.id, None, "started", Some(&format!("attempt {}", job.attempts)));
+fn run(app: &Arc<App>, worker: &str, job: &ImportRow, stop: &AtomicBool) {
+    let _ = app.control.audit(
+        &job.id,
+        None,
+        "started",
+        Some(&format!("attempt {}", job.attempts)),
+    );
     let outcome = run_inner(app, worker, job, stop);
     let final_status = match outcome {
         Ok(Some(status)) => Some(status),
@@ -270,7 +281,10 @@ fn run_inner(
     if job.attempts > 1
         && let Some(done) = ws.store.import_by_job(&job.id)?
     {
-        tracing::info!(store_import = done.id, "already committed by an earlier run");
+        tracing::info!(
+            store_import = done.id,
+            "already committed by an earlier run"
+        );
         return record_committed(app, worker, job, &done);
     }
     let options: ImportOptions = serde_json::from_str(&job.options).unwrap_or_default();
@@ -322,10 +336,14 @@ fn run_inner(
                 &job.id,
                 worker,
                 Status::Cancelled.as_str(),
-                &[("message", "cancelled while running; nothing was written".into())],
+                &[(
+                    "message",
+                    "cancelled while running; nothing was written".into(),
+                )],
             )?;
             if done {
-                app.control.audit(&job.id, None, "cancelled", Some("nothing was written"))?;
+                app.control
+                    .audit(&job.id, None, "cancelled", Some("nothing was written"))?;
                 return Ok(Some(Status::Cancelled));
             }
             return Ok(None);
@@ -333,8 +351,12 @@ fn run_inner(
         Err(ImportError::Cancelled) => {
             // Shutting down: the transaction was rolled back; another worker runs it.
             app.control.release(&job.id, worker)?;
-            app.control
-                .audit(&job.id, None, "requeued", Some("the worker shut down; nothing was written"))?;
+            app.control.audit(
+                &job.id,
+                None,
+                "requeued",
+                Some("the worker shut down; nothing was written"),
+            )?;
             return Ok(None);
         }
         Err(e) => return Err(ServerError::Other(e.to_string())),
@@ -364,8 +386,14 @@ fn run_inner(
             ("validation", json(&summary).into()),
             ("files", files.to_string().into()),
             ("store_import_id", Val::from(outcome.import_id)),
-            ("rows_done", Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX))),
-            ("rows_total", Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX))),
+            (
+                "rows_done",
+                Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX)),
+            ),
+            (
+                "rows_total",
+                Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX)),
+            ),
             ("message", message.clone().into()),
         ],
     )?;
@@ -375,7 +403,12 @@ fn run_inner(
     }
     let detail = format!(
         "{} rows: {} created, {} updated, {} unchanged, {} deleted, {} failed",
-        counts.rows, counts.created, counts.updated, counts.unchanged, counts.deleted, counts.failed
+        counts.rows,
+        counts.created,
+        counts.updated,
+        counts.unchanged,
+        counts.deleted,
+        counts.failed
     );
     app.control
         .audit(&job.id, None, status.as_str(), Some(&detail))?;

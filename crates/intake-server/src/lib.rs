@@ -13,4 +13,5 @@ pub mod db;
 pub mod jobs;
 pub mod model;
 pub mod notify;
+pub mod run;
 pub mod state;

@@ -217,10 +217,7 @@ pub fn engine_request(
         let thousands = match options.thousands_separator.as_deref() {
             Some("none" | "") => None,
             Some(t) => Some(one_char("thousands_separator", t)?),
-            None => schema
-                .locale
-                .thousands_separator
-                .filter(|t| *t != decimal),
+            None => schema.locale.thousands_separator.filter(|t| *t != decimal),
         };
         if thousands == Some(decimal) {
             return Err(OptionError(format!(
@@ -236,9 +233,7 @@ pub fn engine_request(
     let (csv, sheet) = read_options(options)?;
     let manual = mapping.manual();
     if let Some(rt) = schema.record_type(record_type) {
-        manual
-            .check(rt)
-            .map_err(|e| OptionError(e.to_string()))?;
+        manual.check(rt).map_err(|e| OptionError(e.to_string()))?;
     }
     Ok(ImportRequest {
         record_type: record_type.to_string(),
@@ -381,7 +376,12 @@ impl ValidationSummary {
         for p in problems {
             *by_code.entry(p.code.as_str().to_string()).or_default() += 1;
             *by_column
-                .entry(p.column.as_ref().map(|c| c.header.clone()).unwrap_or_default())
+                .entry(
+                    p.column
+                        .as_ref()
+                        .map(|c| c.header.clone())
+                        .unwrap_or_default(),
+                )
                 .or_default() += 1;
         }
         ValidationSummary {

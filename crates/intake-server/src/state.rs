@@ -102,7 +102,9 @@ pub struct Workspace {
 
 impl std::fmt::Debug for Workspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Workspace").field("name", &self.name).finish()
+        f.debug_struct("Workspace")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -228,15 +230,33 @@ pub struct Bootstrap {
 /// Registers the home folder's workspace (writing the `crm` demo schema into an empty
 /// folder) and, on a server without users, creates `admin` with a generated password.
 pub fn bootstrap(app: &App) -> Result<Bootstrap, ServerError> {
+    let demo_created = !app.config.home.join(SCHEMA_FILE).exists();
+    let name = bootstrap_workspace(app)?;
+    let mut admin = None;
+    if app.control.user_count()? == 0 {
+        let password = crate::auth::random_password();
+        let hash =
+            crate::auth::hash_password(&password).map_err(|e| ServerError::Other(e.to_string()))?;
+        app.control.create_user("admin", None, Some(&hash), true)?;
+        admin = Some(("admin".to_string(), password));
+    }
+    Ok(Bootstrap {
+        workspace: name,
+        demo_created,
+        admin,
+    })
+}
+
+/// Registers the home folder's workspace, writing the `crm` demo schema into a folder
+/// without one; returns its name.
+pub fn bootstrap_workspace(app: &App) -> Result<String, ServerError> {
     let home = &app.config.home;
     fs_err::create_dir_all(home)?;
     let path = home.join(SCHEMA_FILE);
-    let mut demo_created = false;
     if !path.exists() {
         let demo = intake_core::demo::demo("crm")
             .ok_or_else(|| ServerError::Other("the crm demo is missing".into()))?;
         fs_err::write(&path, demo.source)?;
-        demo_created = true;
     }
     let toml = fs_err::read_to_string(&path)?;
     let folder = fs_err::canonicalize(home)?
@@ -249,18 +269,5 @@ pub fn bootstrap(app: &App) -> Result<Bootstrap, ServerError> {
     app.forget(&name);
     // Load it now: a schema that does not load stops the start, with its message.
     app.workspace(&name)?;
-    let mut admin = None;
-    if app.control.user_count()? == 0 {
-        let password = crate::auth::random_password();
-        let hash = crate::auth::hash_password(&password)
-            .map_err(|e| ServerError::Other(e.to_string()))?;
-        app.control
-            .create_user("admin", None, Some(&hash), true)?;
-        admin = Some(("admin".to_string(), password));
-    }
-    Ok(Bootstrap {
-        workspace: name,
-        demo_created,
-        admin,
-    })
+    Ok(name)
 }

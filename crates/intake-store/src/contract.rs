@@ -544,7 +544,10 @@ pub fn a_job_is_committed_at_most_once(store: &dyn Store) {
     };
     let id = ok(tx.commit(&counts, "2026-01-01T00:00:01Z"), "commit");
     let found = ok(store.import_by_job("job-1"), "by job");
-    assert_eq!(found.map(|i| (i.id, i.job)), Some((id, Some("job-1".into()))));
+    assert_eq!(
+        found.map(|i| (i.id, i.job)),
+        Some((id, Some("job-1".into())))
+    );
 
     // The same job run again (another worker): it cannot commit, and writes nothing.
     let again = store.begin_import(&schema, &job).and_then(|mut tx| {

@@ -63,6 +63,153 @@ pub enum Command {
     Export(ExportArgs),
     /// List, show and revert imports.
     Imports(ImportsArgs),
+    /// Serve the HTTP API (and run imports in the background) for the workspace
+    Serve(ServeArgs),
+    /// Run import workers without serving HTTP (beside `intake serve --workers 0`)
+    Worker(WorkerArgs),
+    /// Manage the server's users, their roles and API tokens
+    Users(UsersArgs),
+}
+
+/// What the server and workers share.
+#[derive(Debug, Args)]
+pub struct ServerOptions {
+    /// Where uploads and result files are kept (several servers and workers must share it);
+    /// default: .intake/files in the workspace.
+    #[arg(long, env = "INTAKE_FILES", value_name = "DIR")]
+    pub files: Option<PathBuf>,
+    /// How long a worker holds an import before another may take it over, in seconds
+    /// (renewed every second while it runs).
+    #[arg(
+        long,
+        env = "INTAKE_LEASE_SECONDS",
+        default_value = "30",
+        value_name = "S"
+    )]
+    pub lease_seconds: u64,
+    /// SMTP server for notification mail, `smtp://HOST:PORT`.
+    #[arg(long, env = "INTAKE_SMTP_URL", value_name = "URL")]
+    pub smtp: Option<String>,
+    /// The sender of notification mail.
+    #[arg(
+        long,
+        env = "INTAKE_MAIL_FROM",
+        default_value = "intake@localhost",
+        value_name = "ADDRESS"
+    )]
+    pub mail_from: String,
+    /// The server's address as users reach it, for links in notifications.
+    #[arg(long, env = "INTAKE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "INTAKE_ADDR",
+        default_value = "127.0.0.1:8080",
+        value_name = "HOST:PORT"
+    )]
+    pub addr: std::net::SocketAddr,
+    /// Import workers in this process (0: none; run `intake worker` beside it).
+    #[arg(long, default_value = "1", value_name = "N")]
+    pub workers: usize,
+    /// The largest upload accepted, in MB.
+    #[arg(
+        long,
+        env = "INTAKE_MAX_UPLOAD_MB",
+        default_value = "1024",
+        value_name = "MB"
+    )]
+    pub max_upload_mb: u64,
+    /// Session cookies only over HTTPS (set it behind a TLS proxy).
+    #[arg(long)]
+    pub secure_cookies: bool,
+    #[command(flatten)]
+    pub server: ServerOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Import workers (threads) in this process.
+    #[arg(long, default_value = "1", value_name = "N")]
+    pub workers: usize,
+    #[command(flatten)]
+    pub server: ServerOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    #[command(subcommand)]
+    pub action: UsersAction,
+}
+
+/// A workspace role.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// Reads types, records, imports.
+    Viewer,
+    /// Uploads, maps, validates, submits.
+    Importer,
+    /// Approves, deletes, reverts.
+    Manager,
+    /// Manages the workspace.
+    Admin,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Every user with their roles.
+    List,
+    /// Create a user; prints the generated password (or reads one from stdin).
+    Add {
+        /// Login name.
+        name: String,
+        /// Their role in the workspace.
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        /// The workspace for --role, by name (default: the one in the workspace folder).
+        #[arg(long = "in", value_name = "WORKSPACE")]
+        in_workspace: Option<String>,
+        /// Where notifications go.
+        #[arg(long)]
+        email: Option<String>,
+        /// May create workspaces and users, and is admin everywhere.
+        #[arg(long)]
+        server_admin: bool,
+        /// Read the password from the first line of stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Give a user a role in a workspace.
+    Role {
+        /// Login name.
+        name: String,
+        /// The role.
+        #[arg(value_enum)]
+        role: RoleArg,
+        /// The workspace, by name (default: the one in the workspace folder).
+        #[arg(long = "in", value_name = "WORKSPACE")]
+        in_workspace: Option<String>,
+    },
+    /// Set a new password; prints the generated one (or reads one from stdin).
+    Password {
+        /// Login name.
+        name: String,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create an API token for a user; prints it once.
+    Token {
+        /// Login name.
+        name: String,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
 }
 
 #[derive(Debug, Args)]

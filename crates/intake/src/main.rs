@@ -66,6 +66,9 @@ fn main() -> ExitCode {
         Command::Import(a) => commands::import::run(&cli.global, a),
         Command::Export(a) => commands::export::run(&cli.global, a),
         Command::Imports(a) => commands::imports::run(&cli.global, a),
+        Command::Serve(a) => commands::serve::serve(&cli.global, a),
+        Command::Worker(a) => commands::serve::worker(&cli.global, a),
+        Command::Users(a) => commands::users::run(&cli.global, a),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

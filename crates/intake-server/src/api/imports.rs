@@ -119,7 +119,9 @@ pub async fn upload(
     drop(file);
     if size == 0 {
         let _ = tokio::fs::remove_file(&path).await;
-        return Err(ApiError::invalid("the upload is empty: send the file's bytes as the request body"));
+        return Err(ApiError::invalid(
+            "the upload is empty: send the file's bytes as the request body",
+        ));
     }
     let file_name = clean_name(q.name.as_deref());
     let app = ctx.app.clone();
@@ -131,7 +133,14 @@ pub async fn upload(
             file_name: file_name.clone(),
             size: i64::try_from(size).unwrap_or(i64::MAX),
         })?;
-        Ok((StatusCode::CREATED, Json(UploadView { id, file_name, size })))
+        Ok((
+            StatusCode::CREATED,
+            Json(UploadView {
+                id,
+                file_name,
+                size,
+            }),
+        ))
     })
     .await
 }
@@ -207,7 +216,10 @@ fn view(app: &App, r: &ImportRow) -> ImportView {
             rows_done: u64::try_from(r.rows_done).unwrap_or(0),
             rows_total: r.rows_total.and_then(|n| u64::try_from(n).ok()),
         },
-        counts: r.counts.as_deref().and_then(|c| serde_json::from_str(c).ok()),
+        counts: r
+            .counts
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok()),
         validation: r
             .validation
             .as_deref()
@@ -252,8 +264,8 @@ fn peek(app: &App, upload_id: &str, options: &ImportOptions) -> Result<Peek, Api
             format!("the file cannot be read: {e}"),
         )
     };
-    let mut reader = intake_formats::open(BufReader::new(file), &csv, &sheet)
-        .map_err(unreadable)?;
+    let mut reader =
+        intake_formats::open(BufReader::new(file), &csv, &sheet).map_err(unreadable)?;
     let mut batch = RecordBatch::new();
     let mut header: Option<Vec<String>> = None;
     let mut samples = Vec::new();
@@ -484,7 +496,12 @@ pub async fn create(
                 &row.id,
                 Some(&caller.user.id),
                 "created",
-                Some(&format!("{} ({} bytes), {}", upload.file_name, upload.size, status.as_str())),
+                Some(&format!(
+                    "{} ({} bytes), {}",
+                    upload.file_name,
+                    upload.size,
+                    status.as_str()
+                )),
             );
         }
         Ok((StatusCode::CREATED, Json(view(app, &row))))
@@ -771,8 +788,14 @@ pub async fn validate(
         app.control.set(
             &id,
             &[
-                ("validation", serde_json::to_string(&summary).unwrap_or_default().into()),
-                ("rows_total", Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX))),
+                (
+                    "validation",
+                    serde_json::to_string(&summary).unwrap_or_default().into(),
+                ),
+                (
+                    "rows_total",
+                    Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX)),
+                ),
                 ("files", serde_json::Value::Object(files).to_string().into()),
             ],
         )?;
@@ -780,7 +803,10 @@ pub async fn validate(
             &id,
             Some(&caller.user.id),
             "validated",
-            Some(&format!("{} rows, {} problems", counts.rows, summary.problems)),
+            Some(&format!(
+                "{} rows, {} problems",
+                counts.rows, summary.problems
+            )),
         )?;
         Ok(Json(summary))
     })
@@ -840,7 +866,9 @@ pub async fn problems(
             let Ok(p) = serde_json::from_str::<ProblemView>(&line) else {
                 continue;
             };
-            if q.column.as_ref().is_some_and(|c| p.column.as_ref() != Some(c))
+            if q.column
+                .as_ref()
+                .is_some_and(|c| p.column.as_ref() != Some(c))
                 || q.code.as_ref().is_some_and(|c| &p.code != c)
             {
                 continue;
@@ -995,7 +1023,8 @@ pub async fn cancel(
             ));
         }
         if row.status == "in_progress" {
-            app.control.set(&id, &[("cancel_requested", Val::from(true))])?;
+            app.control
+                .set(&id, &[("cancel_requested", Val::from(true))])?;
         } else if !app.control.transition(
             &id,
             &["incomplete", "ready", "waiting_for_approval", "queued"],
@@ -1104,7 +1133,10 @@ pub async fn file(
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             .collect();
-        Ok((app.import_dir(&id).join(&stored), format!("{stem}.{stored}")))
+        Ok((
+            app.import_dir(&id).join(&stored),
+            format!("{stem}.{stored}"),
+        ))
     })
     .await?;
     let f = tokio::fs::File::open(&path)

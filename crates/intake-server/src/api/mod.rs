@@ -79,7 +79,11 @@ impl ApiError {
     /// 404: the thing does not exist, or not for this caller (a workspace the caller is no
     /// member of answers 404 too, so ids never leak across workspaces).
     pub fn not_found(what: &str) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// 400: the request is wrong.

@@ -190,8 +190,7 @@ pub async fn export(
                 ("text/csv; charset=utf-8", "csv")
             }
             "xlsx" => {
-                export_xlsx(&ws.schema, ws.store.as_ref(), &request, &mut file)
-                    .map_err(invalid)?;
+                export_xlsx(&ws.schema, ws.store.as_ref(), &request, &mut file).map_err(invalid)?;
                 (
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     "xlsx",

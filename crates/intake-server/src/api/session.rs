@@ -167,7 +167,9 @@ pub async fn create_token(
     blocking(move || {
         let name = req.name.trim().to_string();
         if name.is_empty() || name.len() > 100 {
-            return Err(ApiError::invalid("a token's name must have 1 to 100 characters"));
+            return Err(ApiError::invalid(
+                "a token's name must have 1 to 100 characters",
+            ));
         }
         let token = new_token();
         ctx.app
@@ -233,7 +235,11 @@ pub async fn create_user(
         }
         check_username(&req.username).map_err(ApiError::invalid)?;
         let generated = req.password.is_none().then(random_password);
-        let password = req.password.clone().or_else(|| generated.clone()).unwrap_or_default();
+        let password = req
+            .password
+            .clone()
+            .or_else(|| generated.clone())
+            .unwrap_or_default();
         if password.chars().count() < 8 {
             return Err(ApiError::invalid("a password needs at least 8 characters"));
         }

@@ -1010,7 +1010,8 @@ pub fn parse_currency(raw: &str) -> Result<&'static str, CellError> {
         })
 }
 
-fn list_preview(list: &LookupList) -> String {
+/// The first options of a list, as `Label` (code), for messages.
+pub fn list_preview(list: &LookupList) -> String {
     const SHOWN: usize = 8;
     let mut names: Vec<String> = list
         .options
@@ -1083,19 +1084,29 @@ pub fn parse_multiselect<'a>(
     if unknown.is_empty() {
         return Ok(out);
     }
-    let what = if unknown.len() == 1 {
+    Err(unknown_items(&unknown, list, separator))
+}
+
+fn unknown_items(quoted: &[String], list: &LookupList, separator: char) -> CellError {
+    let what = if quoted.len() == 1 {
         "is not an option"
     } else {
         "are not options"
     };
-    Err(CellError::new(
+    CellError::new(
         ProblemCode::UnknownOption,
         format!(
             "{} {what} of this list; separate options with `{separator}` and use {}",
-            unknown.join(", "),
+            quoted.join(", "),
             list_preview(list)
         ),
-    ))
+    )
+}
+
+/// Why one item of a multiselect cell is refused (the validator reports each unknown item
+/// on its own, with the item as the problem's value).
+pub fn unknown_item(item: &str, list: &LookupList, separator: char) -> CellError {
+    unknown_items(&[q(item)], list, separator)
 }
 
 /// Parses a path such as `Administrator/Europe/France` (spaces around separators ignored).

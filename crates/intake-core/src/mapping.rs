@@ -7,11 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::RowNumber;
 use crate::report::{Column, Problem, ProblemCode, Warning, display_header};
-use crate::schema::RecordType;
+use crate::schema::{FieldType, RecordType, Schema};
 
 /// Normalises a header for matching: lower case, words separated by one space, punctuation
 /// other than letters and digits treated as a separator.
@@ -125,11 +125,88 @@ impl Mapping {
     }
 }
 
-/// A mapping given by the user: header as written -> field name or label (`None` = ignore).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A mapping given by the user: which field each column feeds, and what some values of
+/// lookup columns mean.
+///
+/// Serialised (JSON) as `{"columns": {"Header": "field" | null}, "values": {"Header":
+/// {"Value": "option" | {"create": true}}}}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManualMapping {
     /// Header -> field (by name or label), or `None` to ignore the column.
+    #[serde(default)]
     pub columns: BTreeMap<String, Option<String>>,
+    /// Header as written -> value as written -> what the value means. Only for columns
+    /// feeding a select or multiselect field.
+    #[serde(default)]
+    pub values: BTreeMap<String, BTreeMap<String, ValueChoice>>,
+}
+
+/// What one value of a lookup column means (a value mapping).
+///
+/// Written `"gold"` (an option's code or label) or `{ create = true }` in a mapping file, and
+/// likewise `"gold"` or `{"create": true}` in JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueChoice {
+    /// The option with this code or label.
+    Option(String),
+    /// The value becomes a new option of the list, as with `--create-missing-options`.
+    Create,
+}
+
+impl Serialize for ValueChoice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            ValueChoice::Option(o) => s.serialize_str(o),
+            ValueChoice::Create => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("create", &true)?;
+                m.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ValueChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ValueChoice;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an option's code or label, or `{ create = true }`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ValueChoice, E> {
+                let v = v.trim();
+                if v.is_empty() {
+                    return Err(E::custom(
+                        "an empty option; write an option's code or label, or `{ create = true }`",
+                    ));
+                }
+                Ok(ValueChoice::Option(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ValueChoice, A::Error> {
+                let mut create = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "create" {
+                        return Err(serde::de::Error::custom(format!(
+                            "unknown key `{key}`; write an option's code or label, or `{{ create = true }}`"
+                        )));
+                    }
+                    create = Some(map.next_value::<bool>()?);
+                }
+                match create {
+                    Some(true) => Ok(ValueChoice::Create),
+                    _ => Err(serde::de::Error::custom(
+                        "expected `{ create = true }`; to map the value to an option, write the option's code or label",
+                    )),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// A mapping file that cannot be used.
@@ -153,18 +230,83 @@ pub enum ManualMappingError {
         /// The fields it has.
         fields: String,
     },
+    /// Values are mapped for a column of the file that feeds no field.
+    #[error(
+        "the mapping file maps values of `{header}`, but that column is not imported into a field of `{record_type}`; map the column under [columns] first"
+    )]
+    ValuesOfUnmappedColumn {
+        /// Header as written.
+        header: String,
+        /// The record type.
+        record_type: String,
+    },
+    /// Values are mapped for a column whose field has no list of options.
+    #[error(
+        "the mapping file maps values of `{header}`, but it feeds `{field}` ({field_type}), which has no options; value mappings are for select and multiselect fields"
+    )]
+    ValuesOfNonLookup {
+        /// Header as written.
+        header: String,
+        /// The field the column feeds.
+        field: String,
+        /// Its type.
+        field_type: String,
+    },
+    /// A value is mapped to something that is not an option of the field's list.
+    #[error(
+        "the mapping file maps `{value}` of `{header}` to `{target}`, which is not an option of `{field}`; expected one of {options}, or `{{ create = true }}`"
+    )]
+    UnknownOption {
+        /// Header as written.
+        header: String,
+        /// The value as written.
+        value: String,
+        /// The option asked for.
+        target: String,
+        /// The field.
+        field: String,
+        /// The options it has (a preview).
+        options: String,
+    },
+    /// A value is to be created in a list that never grows.
+    #[error(
+        "the mapping file asks to create `{value}` of `{header}`, but the options of `{field}` are a closed list; map it to one of {options}"
+    )]
+    CreateInClosedList {
+        /// Header as written.
+        header: String,
+        /// The value as written.
+        value: String,
+        /// The field.
+        field: String,
+        /// The options it has (a preview).
+        options: String,
+    },
 }
 
 impl ManualMapping {
-    /// Reads a mapping file: a `[columns]` table of `"Header" = "field"` (`""` ignores a column).
+    /// Reads a mapping file: a `[columns]` table of `"Header" = "field"` (`""` ignores a
+    /// column) and `[values."Header"]` tables of `"Value" = "option"` or
+    /// `"Value" = { create = true }`.
     pub fn from_toml(source: &str) -> Result<Self, ManualMappingError> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct File {
+            #[serde(default)]
             columns: BTreeMap<String, String>,
+            #[serde(default)]
+            values: BTreeMap<String, BTreeMap<String, ValueChoice>>,
         }
-        let f: File = toml::from_str(source)
-            .map_err(|e| ManualMappingError::Syntax(e.message().to_string()))?;
+        let f: File = toml::from_str(source).map_err(|e| {
+            let line = e
+                .span()
+                .and_then(|s| source.get(..s.start))
+                .map(|before| before.matches('\n').count() + 1);
+            ManualMappingError::Syntax(match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_string(),
+            })
+        })?;
         Ok(Self {
             columns: f
                 .columns
@@ -181,11 +323,19 @@ impl ManualMapping {
                     )
                 })
                 .collect(),
+            values: f.values,
         })
     }
 
-    /// Checks that every named field exists.
-    pub fn check(&self, rt: &RecordType) -> Result<(), ManualMappingError> {
+    /// Checks that every named field exists and, for the columns of this file (`mapping`),
+    /// that value mappings name options of select and multiselect fields. Value mappings of
+    /// headers the file does not have are ignored, as are column mappings.
+    pub fn check(
+        &self,
+        schema: &Schema,
+        rt: &RecordType,
+        mapping: &Mapping,
+    ) -> Result<(), ManualMappingError> {
         for (header, field) in &self.columns {
             if let Some(f) = field
                 && resolve_manual(rt, f).is_none()
@@ -203,8 +353,84 @@ impl ManualMapping {
                 });
             }
         }
+        for (header, values) in &self.values {
+            let Some(column) = value_column(mapping, header) else {
+                continue;
+            };
+            let Target::Field(fi) = column.target else {
+                return Err(ManualMappingError::ValuesOfUnmappedColumn {
+                    header: header.clone(),
+                    record_type: rt.name.clone(),
+                });
+            };
+            let field = &rt.fields[fi];
+            let list = match &field.field_type {
+                FieldType::Select { list } | FieldType::MultiSelect { list, .. } => {
+                    schema.list(list)
+                }
+                other => {
+                    return Err(ManualMappingError::ValuesOfNonLookup {
+                        header: header.clone(),
+                        field: field.label.clone(),
+                        field_type: other.name().to_string(),
+                    });
+                }
+            };
+            // A list the schema lacks is reported by the schema; nothing to check against.
+            let Some(list) = list else { continue };
+            for (value, choice) in values {
+                match choice {
+                    ValueChoice::Option(target) if list.find(target.trim()).is_none() => {
+                        return Err(ManualMappingError::UnknownOption {
+                            header: header.clone(),
+                            value: value.clone(),
+                            target: target.clone(),
+                            field: field.label.clone(),
+                            options: crate::cell::list_preview(list),
+                        });
+                    }
+                    ValueChoice::Create if list.closed => {
+                        return Err(ManualMappingError::CreateInClosedList {
+                            header: header.clone(),
+                            value: value.clone(),
+                            field: field.label.clone(),
+                            options: crate::cell::list_preview(list),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
         Ok(())
     }
+}
+
+/// The file column a value mapping's header names: as written, else trimmed (as for
+/// column mappings).
+fn value_column<'m>(mapping: &'m Mapping, header: &str) -> Option<&'m ColumnMapping> {
+    mapping
+        .columns
+        .iter()
+        .find(|c| c.column.header == header)
+        .or_else(|| {
+            mapping
+                .columns
+                .iter()
+                .find(|c| c.column.header.trim() == header.trim())
+        })
+}
+
+/// The value mappings of one file column, if the mapping has any for its header.
+pub fn values_of<'v>(
+    values: &'v BTreeMap<String, BTreeMap<String, ValueChoice>>,
+    header: &str,
+) -> Option<&'v BTreeMap<String, ValueChoice>> {
+    values.get(header).or_else(|| {
+        values
+            .iter()
+            .find(|(h, _)| h.trim() == header.trim())
+            .map(|(_, v)| v)
+    })
 }
 
 fn resolve_manual(rt: &RecordType, name: &str) -> Option<Target> {
@@ -540,10 +766,15 @@ mod tests {
     use super::*;
     use crate::schema::Schema;
 
-    fn contact() -> RecordType {
-        let s = Schema::from_toml(
+    fn schema() -> Schema {
+        Schema::from_toml(
             "test.toml",
             r#"
+            [lists.tier]
+            options = [{ code = "gold", label = "Gold" }, { code = "silver", label = "Silver" }]
+            [lists.state]
+            closed = true
+            options = ["Open", "Closed"]
             [types.contact]
             label = "Contact"
             [[types.contact.fields]]
@@ -564,10 +795,23 @@ mod tests {
             name = "phone_number"
             label = "Phone Number"
             type = "text"
+            [[types.contact.fields]]
+            name = "tier"
+            label = "Tier"
+            type = "multiselect"
+            list = "tier"
+            [[types.contact.fields]]
+            name = "state"
+            label = "State"
+            type = "select"
+            list = "state"
             "#,
         )
-        .unwrap();
-        s.types[0].clone()
+        .unwrap()
+    }
+
+    fn contact() -> RecordType {
+        schema().types[0].clone()
     }
 
     fn map(headers: &[&str]) -> Vec<(String, String)> {
@@ -691,26 +935,89 @@ mod tests {
         assert_eq!(wcodes, ["duplicate_column"]);
     }
 
+    /// Checks a mapping file against a file with these headers; the error's message, or "ok".
+    fn check(toml: &str, headers: &[&str]) -> String {
+        let schema = schema();
+        let rt = &schema.types[0];
+        let manual = match ManualMapping::from_toml(toml) {
+            Ok(m) => m,
+            Err(e) => return e.to_string(),
+        };
+        let h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
+        let out = auto_map(rt, &h, &manual, &MapOptions::default());
+        match manual.check(&schema, rt, &out.mapping) {
+            Ok(()) => "ok".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+
     #[test]
     fn a_mapping_file_wins() {
         let rt = contact();
         let manual =
             ManualMapping::from_toml("[columns]\n\"Courriel\" = \"email\"\n\"Email\" = \"\"\n")
                 .unwrap();
-        manual.check(&rt).unwrap();
         let h: Vec<String> = ["Email", "Courriel"]
             .iter()
             .map(|s| s.to_string())
             .collect();
         let out = auto_map(&rt, &h, &manual, &MapOptions::default());
+        manual.check(&schema(), &rt, &out.mapping).unwrap();
         assert_eq!(out.mapping.columns[0].target, Target::Ignored);
         assert_eq!(out.mapping.columns[1].target, Target::Field(0));
-        let bad = ManualMapping::from_toml("[columns]\n\"X\" = \"nope\"\n").unwrap();
-        assert!(
-            bad.check(&rt)
-                .unwrap_err()
-                .to_string()
-                .contains("not a field of `contact`")
+        insta::assert_snapshot!(check("[columns]\n\"X\" = \"nope\"\n", &["X"]), @"the mapping file maps `X` to `nope`, which is not a field of `contact`; fields are: email, first_name, last_name, phone_number, tier, state");
+    }
+
+    #[test]
+    fn value_mappings_are_read_from_toml_and_json() {
+        let m = ManualMapping::from_toml(
+            "[columns]\n\"Level\" = \"tier\"\n[values.\"Level\"]\n\"Or\" = \" gold \"\n\"Platine\" = { create = true }\n",
+        )
+        .unwrap();
+        let expected = BTreeMap::from([(
+            "Level".to_string(),
+            BTreeMap::from([
+                ("Or".to_string(), ValueChoice::Option("gold".into())),
+                ("Platine".to_string(), ValueChoice::Create),
+            ]),
+        )]);
+        assert_eq!(m.values, expected);
+        let json = serde_json::to_string(&m.values).unwrap();
+        insta::assert_snapshot!(json, @r#"{"Level":{"Or":"gold","Platine":{"create":true}}}"#);
+        let back: BTreeMap<String, BTreeMap<String, ValueChoice>> =
+            serde_json::from_str(&json).unwrap();
+        assert_eq!(back, expected);
+        // Values alone: no [columns] table needed.
+        assert!(ManualMapping::from_toml("[values.Tier]\nOr = \"gold\"\n").is_ok());
+    }
+
+    #[test]
+    fn value_choices_refuse_anything_else() {
+        insta::assert_snapshot!(check("[values.Tier]\nOr = { create = false }\n", &["Tier"]), @"the mapping file is not valid: line 2: expected `{ create = true }`; to map the value to an option, write the option's code or label");
+        insta::assert_snapshot!(check("[values.Tier]\nOr = { make = true }\n", &["Tier"]), @"the mapping file is not valid: line 2: unknown key `make`; write an option's code or label, or `{ create = true }`");
+        insta::assert_snapshot!(check("[values.Tier]\nOr = 3\n", &["Tier"]), @"the mapping file is not valid: line 2: invalid type: integer `3`, expected an option's code or label, or `{ create = true }`");
+        insta::assert_snapshot!(check("[values.Tier]\nOr = \"\"\n", &["Tier"]), @"the mapping file is not valid: line 2: an empty option; write an option's code or label, or `{ create = true }`");
+    }
+
+    #[test]
+    fn value_mappings_are_checked_against_the_field_and_its_list() {
+        assert_eq!(
+            check(
+                "[values.Tier]\nOr = \"gold\"\nArgent = \"Silver\"\nPlatine = { create = true }\n",
+                &["Tier"]
+            ),
+            "ok"
+        );
+        // Headers the file lacks are ignored; headers are matched as written, then trimmed.
+        assert_eq!(check("[values.Nope]\nOr = \"x\"\n", &["Tier"]), "ok");
+        assert_eq!(check("[values.Tier]\nOr = \"gold\"\n", &[" Tier "]), "ok");
+        insta::assert_snapshot!(check("[values.Tier]\nOr = \"golden\"\n", &["Tier"]), @"the mapping file maps `Or` of `Tier` to `golden`, which is not an option of `Tier`; expected one of `Gold` (gold), `Silver` (silver), or `{ create = true }`");
+        insta::assert_snapshot!(check("[values.\"First Name\"]\nOr = \"gold\"\n", &["First Name"]), @"the mapping file maps values of `First Name`, but it feeds `First Name` (text), which has no options; value mappings are for select and multiselect fields");
+        insta::assert_snapshot!(check("[values.Misc]\nOr = \"gold\"\n", &["Misc"]), @"the mapping file maps values of `Misc`, but that column is not imported into a field of `contact`; map the column under [columns] first");
+        insta::assert_snapshot!(check("[values.State]\nPending = { create = true }\n", &["State"]), @"the mapping file asks to create `Pending` of `State`, but the options of `State` are a closed list; map it to one of `Open`, `Closed`");
+        assert_eq!(
+            check("[values.State]\nPending = \"Open\"\n", &["State"]),
+            "ok"
         );
     }
 }

@@ -457,6 +457,18 @@ impl LookupList {
         i.and_then(|&i| self.options.get(i))
     }
 
+    /// The form of a cell's value that [`LookupList::find`] compares: trimmed, and in lower
+    /// case when the list ignores case. Value mappings and the listing of unknown values
+    /// group values by it.
+    pub fn value_key<'v>(&self, value: &'v str) -> std::borrow::Cow<'v, str> {
+        let v = value.trim();
+        if self.case_insensitive {
+            std::borrow::Cow::Owned(v.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(v)
+        }
+    }
+
     /// An option that would match if case were ignored (for hints on exact lists).
     pub fn find_ignoring_case(&self, value: &str) -> Option<&LookupOption> {
         let lower = value.to_lowercase();

@@ -9,13 +9,15 @@
 //!
 //! Validation never stops at the first problem.
 
+use std::collections::BTreeMap;
+
 use rustc_hash::FxHashMap;
 
 use crate::RowNumber;
 use crate::cell::{self, CellError, CellFormats, LinkRef, NumberFormat, Value};
 use crate::judge::{Fit, Readings, Tally};
 use crate::locale::{DateFormat, DateTimeFormat, Locale};
-use crate::mapping::{Mapping, Target};
+use crate::mapping::{Mapping, Target, ValueChoice, values_of};
 use crate::plan::{Action, CellValue, TypedRow};
 use crate::report::{Column, Judgement, Problem, ProblemCode, Reading, ValidationReport, Warning};
 use crate::schema::{Field, FieldType, LookupList, RecordType, Schema};
@@ -135,6 +137,17 @@ struct ColumnPlan<'s> {
     key_slot: Option<usize>,
     /// For subdivisions: the plan index of the row's country column.
     country_plan: Option<usize>,
+    /// Value mappings of a lookup column, by [`LookupList::value_key`].
+    values: FxHashMap<String, Choice<'s>>,
+}
+
+/// A value mapping resolved against the field's list.
+#[derive(Debug, Clone, Copy)]
+enum Choice<'s> {
+    /// The option with this code.
+    Option(&'s str),
+    /// The value becomes a new option.
+    Create,
 }
 
 #[derive(Debug)]
@@ -338,6 +351,7 @@ impl<'s> Validator<'s> {
                 judged,
                 key_slot: None,
                 country_plan: None,
+                values: FxHashMap::default(),
             });
         }
         // Country columns first, so subdivisions can be qualified by the row's country.
@@ -416,6 +430,41 @@ impl<'s> Validator<'s> {
                 })
                 .collect(),
         }
+    }
+
+    /// Applies the value mappings of a mapping file (header as written -> value -> choice) to
+    /// the select and multiselect columns: a mapped value reads as its option, or becomes a
+    /// new option (`Create`, as `--create-missing-options` does, but for that value only and
+    /// never in a closed list). Mappings naming no option of the list are left out
+    /// ([`ManualMapping::check`](crate::mapping::ManualMapping::check) refuses them first).
+    #[must_use]
+    pub fn with_values(mut self, values: &BTreeMap<String, BTreeMap<String, ValueChoice>>) -> Self {
+        for plan in &mut self.plans {
+            let Some(list) = plan.list else { continue };
+            if !matches!(
+                plan.field.field_type,
+                FieldType::Select { .. } | FieldType::MultiSelect { .. }
+            ) {
+                continue;
+            }
+            let Some(mapped) = values_of(values, &plan.column.header) else {
+                continue;
+            };
+            for (value, choice) in mapped {
+                let choice = match choice {
+                    ValueChoice::Option(o) => match list.find(o.trim()) {
+                        Some(o) => Choice::Option(o.code.as_str()),
+                        None => continue,
+                    },
+                    ValueChoice::Create if list.closed => continue,
+                    ValueChoice::Create => Choice::Create,
+                };
+                plan.values
+                    .entry(list.value_key(value).into_owned())
+                    .or_insert(choice);
+            }
+        }
+        self
     }
 
     /// The record type checked.
@@ -661,15 +710,27 @@ impl<'s> Validator<'s> {
             let country = plan
                 .country_plan
                 .and_then(|c| countries.get(c).copied().flatten());
-            let parsed = match &plan.judged {
-                Judged::No => cell::parse(
+            let lookup = match (&plan.field.field_type, plan.list) {
+                (FieldType::Select { .. }, Some(list)) => {
+                    Some(self.select(plan, list, raw, r, out))
+                }
+                (FieldType::MultiSelect { separator, .. }, Some(list)) => {
+                    Some(self.multiselect(plan, list, *separator, raw, r, out))
+                }
+                _ => None,
+            };
+            let parsed = match (lookup, &plan.judged) {
+                (Some(Some(v)), _) => Ok(v),
+                // Each unknown item is already reported.
+                (Some(None), _) => continue,
+                (None, Judged::No) => cell::parse(
                     plan.field,
                     plan.list,
                     raw,
                     &self.cell_formats(self.number, &self.date),
                     country,
                 ),
-                Judged::Yes { slot, readings } => {
+                (None, Judged::Yes { slot, readings }) => {
                     let (fa, fb) = match readings {
                         Readings::Date(a, b) => (
                             self.cell_formats(self.number, a),
@@ -705,16 +766,6 @@ impl<'s> Validator<'s> {
                     }
                     cell::parse(plan.field, plan.list, raw, &fa, country)
                 }
-            };
-            let parsed = match parsed {
-                Err(e)
-                    if e.code == ProblemCode::UnknownOption
-                        && self.create_missing_options
-                        && !plan.list.is_some_and(|l| l.closed) =>
-                {
-                    self.new_options(plan, raw, out)
-                }
-                other => other,
             };
             match parsed {
                 Ok(v) => {
@@ -824,48 +875,99 @@ impl<'s> Validator<'s> {
         out.has_key = has_key;
     }
 
-    /// `--create-missing-options`: the cell's unknown values become new options of the list.
-    fn new_options<'r>(
+    /// What one value of a lookup cell reads as: its value mapping first, then the list;
+    /// an unknown value becomes a new option when the mapping or `--create-missing-options`
+    /// says so (never in a closed list). `None`: unknown.
+    fn lookup_value<'r>(
         &self,
-        plan: &ColumnPlan<'r>,
-        raw: &'r str,
+        plan: &ColumnPlan<'s>,
+        list: &'s LookupList,
+        value: &'r str,
         out: &mut BatchOutput,
-    ) -> Result<Value<'r>, CellError> {
-        let Some(list) = plan.list else {
-            return Err(CellError {
-                code: ProblemCode::UnknownOption,
-                message: "the field has no list".into(),
-            });
+    ) -> Option<&'r str>
+    where
+        's: 'r,
+    {
+        let choice = if plan.values.is_empty() {
+            None
+        } else {
+            plan.values.get(list.value_key(value).as_ref()).copied()
         };
-        match &plan.field.field_type {
-            FieldType::Select { .. } => {
-                let v = raw.trim();
-                out.new_options.push((list.name.clone(), v.to_string()));
-                Ok(Value::Select(v))
-            }
-            FieldType::MultiSelect { separator, .. } => {
-                let mut codes = Vec::new();
-                for part in raw
-                    .split(*separator)
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                {
-                    match list.find(part) {
-                        // Known options are stored by code, as without the option.
-                        Some(o) => codes.push(o.code.as_str()),
-                        None => {
-                            out.new_options.push((list.name.clone(), part.to_string()));
-                            codes.push(part);
-                        }
-                    }
-                }
-                Ok(Value::MultiSelect(codes))
-            }
-            _ => Err(CellError {
-                code: ProblemCode::UnknownOption,
-                message: "paths cannot be created by an import".into(),
-            }),
+        if let Some(Choice::Option(code)) = choice {
+            return Some(code);
         }
+        if let Some(o) = list.find(value) {
+            return Some(o.code.as_str());
+        }
+        let create = matches!(choice, Some(Choice::Create)) || self.create_missing_options;
+        if create && !list.closed {
+            out.new_options.push((list.name.clone(), value.to_string()));
+            return Some(value);
+        }
+        None
+    }
+
+    /// A select cell, or `None` once its problem is reported.
+    fn select<'r>(
+        &self,
+        plan: &ColumnPlan<'s>,
+        list: &'s LookupList,
+        raw: &'r str,
+        row: RowNumber,
+        out: &mut BatchOutput,
+    ) -> Option<Value<'r>>
+    where
+        's: 'r,
+    {
+        let v = raw.trim();
+        if let Some(code) = self.lookup_value(plan, list, v, out) {
+            return Some(Value::Select(code));
+        }
+        if let Err(e) = cell::parse_select(v, list) {
+            out.problems
+                .push(problem(row, &plan.column, plan.field, raw, e));
+        }
+        None
+    }
+
+    /// A multiselect cell, each item read on its own; `None` once every unknown item is
+    /// reported, each as its own problem whose value is the item (so unknown values can be
+    /// listed exactly).
+    fn multiselect<'r>(
+        &self,
+        plan: &ColumnPlan<'s>,
+        list: &'s LookupList,
+        separator: char,
+        raw: &'r str,
+        row: RowNumber,
+        out: &mut BatchOutput,
+    ) -> Option<Value<'r>>
+    where
+        's: 'r,
+    {
+        let mut codes = Vec::new();
+        let mut unknown = false;
+        for part in raw
+            .split(separator)
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match self.lookup_value(plan, list, part, out) {
+                Some(code) if !codes.contains(&code) => codes.push(code),
+                Some(_) => {}
+                None => {
+                    unknown = true;
+                    out.problems.push(problem(
+                        row,
+                        &plan.column,
+                        plan.field,
+                        part,
+                        cell::unknown_item(part, list, separator),
+                    ));
+                }
+            }
+        }
+        (!unknown).then_some(Value::MultiSelect(codes))
     }
 
     fn cell_formats<'a>(&'a self, number: NumberFormat, date: &'a DateFormat) -> CellFormats<'a> {

@@ -392,7 +392,6 @@ pub fn import(
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
     let rt = record_type(schema, &request.record_type)?;
-    request.mapping.check(rt).map_err(EngineError::from)?;
     let match_on = match_fields(rt, &request.match_on)?;
     let mut request = request.clone();
     request.options.match_on.clone_from(&match_on);
@@ -484,6 +483,10 @@ fn run<'st>(
     )
     .map_err(|e| EngineError::read(e, None))?;
     let (header, header_row, mut mapped, warnings) = header_of(&mut reader, rt, &request.mapping)?;
+    request
+        .mapping
+        .check(schema, rt, &mapped.mapping)
+        .map_err(EngineError::from)?;
     let detected = reader.detected().copied();
     let workbook = reader.workbook().cloned();
     // Columns an update-only import does not need are not missing.
@@ -496,7 +499,8 @@ fn run<'st>(
         });
     }
     let inline_links = inline_links(schema, rt, &header, &mut mapped.mapping);
-    let validator = Validator::new(schema, rt, &mapped.mapping, &request.options);
+    let validator = Validator::new(schema, rt, &mapped.mapping, &request.options)
+        .with_values(&request.mapping.values);
     // Cells of the linked records' columns are checked by the rules of their own type.
     let inline_options = ValidateOptions {
         match_on: Vec::new(),

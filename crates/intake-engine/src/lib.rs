@@ -8,6 +8,7 @@ pub mod export;
 pub mod import;
 pub mod progress;
 pub mod validate;
+pub mod values;
 pub mod workbook;
 
 pub use export::{ExportError, ExportRequest, export, export_xlsx};
@@ -17,4 +18,5 @@ pub use import::{
 };
 pub use progress::{NoProgress, Progress};
 pub use validate::{EngineError, FileValidation, ValidateRequest, validate};
+pub use values::{MAX_UNKNOWN_VALUES, UnknownValue, UnknownValues, unknown_values};
 pub use workbook::{OutputWriter, template_xlsx};

@@ -280,7 +280,6 @@ pub fn validate<R: Read>(
     progress: &dyn Progress,
 ) -> Result<FileValidation, EngineError> {
     let rt = record_type(schema, &request.record_type)?;
-    request.mapping.check(rt)?;
     let mut csv = request.csv;
     if csv.delimiter.is_none() {
         csv.delimiter = request.options.locale.delimiter;
@@ -289,9 +288,11 @@ pub fn validate<R: Read>(
     let mut reader =
         intake_formats::open(input, &csv, &sheet).map_err(|e| EngineError::read(e, None))?;
     let (header, header_row, mapped, mut warnings) = header_of(&mut reader, rt, &request.mapping)?;
+    request.mapping.check(schema, rt, &mapped.mapping)?;
     let detected = reader.detected().copied();
     let workbook = reader.workbook().cloned();
-    let validator = Validator::new(schema, rt, &mapped.mapping, &request.options);
+    let validator = Validator::new(schema, rt, &mapped.mapping, &request.options)
+        .with_values(&request.mapping.values);
 
     let threads = if request.threads == 0 {
         std::thread::available_parallelism().map_or(2, std::num::NonZero::get)

@@ -523,6 +523,65 @@ fn lookup_must_match_an_option() {
     );
 }
 
+fn value_mappings_map_or_create_single_values() {
+    let ws = crm();
+    let mapping = intake_core::mapping::ManualMapping::from_toml(
+        "[values.Industry]\nShops = \"Retail\"\nBakery = { create = true }\n",
+    )
+    .unwrap();
+    let csv = "Account Name,Industry\nA,Shops\nB,Bakery\nC,Pottery\nD, pottery \n";
+    let o = import(&ws, "account", csv, |r| r.mapping = mapping.clone());
+    // What no mapping names is still refused, and listed for mapping.
+    assert_eq!(
+        problems(&o),
+        vec![(4, "unknown_option"), (5, "unknown_option")]
+    );
+    assert_eq!(o.counts.created, 0);
+    let rt = ws.schema.record_type("account").unwrap();
+    let unknown = intake_engine::unknown_values(&ws.schema, rt, &o.mapping, &o.report);
+    let listed: Vec<(&str, &str, &str, u64, u64)> = unknown
+        .iter()
+        .flat_map(|u| {
+            u.values.iter().map(|v| {
+                (
+                    u.column.header.as_str(),
+                    u.field.as_str(),
+                    v.value.as_str(),
+                    v.rows,
+                    v.first_row.get(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("Industry", "industry", "Pottery", 1, 4),
+            ("Industry", "industry", "pottery", 1, 5)
+        ]
+    );
+
+    let o = import(
+        &ws,
+        "account",
+        "Account Name,Industry\nA,Shops\nB,Bakery\n",
+        |r| r.mapping = mapping.clone(),
+    );
+    assert_eq!(problems(&o), vec![]);
+    assert_eq!(o.counts.created, 2);
+    assert_eq!(
+        rows(&ws, "SELECT name, industry FROM account ORDER BY id"),
+        vec![
+            vec!["A".to_string(), "RET".into()],
+            vec!["B".to_string(), "Bakery".into()]
+        ]
+    );
+    assert_eq!(
+        ws.store.added_options().unwrap(),
+        vec![("industry".to_string(), "Bakery".to_string())]
+    );
+}
+
 fn create_missing_options_adds_to_the_list() {
     let mut ws = crm();
     let o = import(
@@ -1759,6 +1818,7 @@ on_both_backends!(
     ignore_required_creates_new_records_with_required_empty,
     filled_cell_always_checked_even_with_ignore_required,
     lookup_must_match_an_option,
+    value_mappings_map_or_create_single_values,
     create_missing_options_adds_to_the_list,
     on_error_abort_writes_nothing,
     on_error_skip_writes_valid_rows_and_lists_failing_ones_in_the_response_file,

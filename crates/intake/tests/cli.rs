@@ -387,6 +387,81 @@ fn c14_c15_limits_are_refused_before_work_and_can_be_raised() {
 }
 
 #[test]
+fn unknown_lookup_values_are_listed_and_a_mapping_file_maps_or_creates_them() {
+    let env = Env::new();
+    assert_eq!(env.run(&["init"]).code, 0);
+    env.write(
+        "contacts.csv",
+        "First Name,Last Name,Email,Stage\n\
+         Ann,Lee,ann@example.com,Prospect\n\
+         Bob,Ray,bob@example.com,Partner\n\
+         Cy,Doe,cy@example.com,Prospect\n\
+         Di,Fox,di@example.com,Lead\n",
+    );
+    env.write("mapping.toml", "[columns]\n\"Stage\" = \"stage\"\n");
+    let r = env.run(&[
+        "validate",
+        "contact",
+        "contacts.csv",
+        "--mapping",
+        "mapping.toml",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    insta::assert_snapshot!(r.stderr.lines().filter(|l| l.starts_with("hint:")).collect::<Vec<_>>().join("\n"), @r#"hint: map the unknown values of `Stage` in a mapping file (--mapping FILE): [values."Stage"] "Prospect" = "an option" (or { create = true })"#);
+    let r = env.run(&[
+        "validate",
+        "contact",
+        "contacts.csv",
+        "--mapping",
+        "mapping.toml",
+        "--json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    insta::assert_snapshot!(doc["unknown_values"].to_string(), @r#"[{"column":"Stage","field":"stage","values":[{"value":"Prospect","rows":2,"first_row":2},{"value":"Partner","rows":1,"first_row":3}],"truncated":false}]"#);
+
+    env.write(
+        "mapping.toml",
+        "[columns]\n\"Stage\" = \"stage\"\n\n\
+         [values.\"Stage\"]\n\
+         \"Prospect\" = \"lead\"\n\
+         \"Partner\" = { create = true }\n",
+    );
+    let r = env.run(&[
+        "import",
+        "contact",
+        "contacts.csv",
+        "--mapping",
+        "mapping.toml",
+    ]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = env.run(&["export", "contact"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let stages: Vec<String> = r
+        .stdout
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(stages, ["Lead", "Partner", "Lead", "Lead"], "{}", r.stdout);
+
+    // A mapping to something that is no option is refused, naming the value and the options.
+    env.write(
+        "bad.toml",
+        "[values.\"Stage\"]\n\"Prospect\" = \"prospect\"\n",
+    );
+    let r = env.run(&[
+        "validate",
+        "contact",
+        "contacts.csv",
+        "--mapping",
+        "bad.toml",
+    ]);
+    assert_eq!(r.code, 2);
+    insta::assert_snapshot!(r.stderr, @"error: the mapping file maps `Prospect` of `Stage` to `prospect`, which is not an option of `Lifecycle Stage`; expected one of `Lead` (lead), `Customer` (customer), `Other` (other), `Partner`, or `{ create = true }`");
+}
+
+#[test]
 fn msp_imports_are_partial_by_default_with_the_failing_rows_next_to_the_file() {
     let env = Env::demo("msp");
     let sites = "Company ID,Company Name,Site ID,Site Name,Address Line 1,City,State,Postal Code,Country\n\

@@ -80,9 +80,28 @@ name = "state"
 label = "State"
 type = "subdivision"
 country_field = "country"
+
+[[types.contact.fields]]
+name = "tags"
+label = "Tags"
+type = "multiselect"
+list = "tag"
+
+[lists.tag]
+case_insensitive = true
+options = [{ code = "vip", label = "VIP" }, { code = "press", label = "Press" }]
 "#;
 
 fn run(csv_rows: &[&str], options: impl FnOnce(&mut ValidateOptions)) -> ValidationReport {
+    run_mapped(csv_rows, &ManualMapping::default(), options).0
+}
+
+/// Validates with a mapping file; the report, the typed rows and the options to create.
+fn run_mapped(
+    csv_rows: &[&str],
+    manual: &ManualMapping,
+    options: impl FnOnce(&mut ValidateOptions),
+) -> (ValidationReport, Vec<TypedRow>, Vec<(String, String)>) {
     let schema = Schema::from_toml("test.toml", SCHEMA).unwrap();
     let rt = schema.record_type("contact").unwrap();
     let headers: Vec<String> = csv_rows[0].split(',').map(str::to_string).collect();
@@ -91,13 +110,16 @@ fn run(csv_rows: &[&str], options: impl FnOnce(&mut ValidateOptions)) -> Validat
     let mapped = auto_map(
         rt,
         &headers,
-        &ManualMapping::default(),
+        manual,
         &MapOptions {
             require_required: true,
         },
     );
-    let v = Validator::new(&schema, rt, &mapped.mapping, &opts);
+    manual.check(&schema, rt, &mapped.mapping).unwrap();
+    let v = Validator::new(&schema, rt, &mapped.mapping, &opts).with_values(&manual.values);
     let mut val = v.start();
+    let mut typed = Vec::new();
+    let mut new_options = Vec::new();
     // Two batches, to exercise merging.
     let rows: Vec<TestRow> = csv_rows[1..]
         .iter()
@@ -127,9 +149,15 @@ fn run(csv_rows: &[&str], options: impl FnOnce(&mut ValidateOptions)) -> Validat
         for r in chunk {
             v.check_row(r, &mut out);
         }
+        typed.append(&mut out.typed);
+        new_options.append(&mut out.new_options);
         val.merge(&mut out);
     }
-    val.finish(RowNumber::new(1), mapped.problems, mapped.warnings)
+    (
+        val.finish(RowNumber::new(1), mapped.problems, mapped.warnings),
+        typed,
+        new_options,
+    )
 }
 
 /// The problems as rendered sentences with their codes.
@@ -448,4 +476,78 @@ fn rows_of_empty_cells_are_skipped_and_said() {
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     assert_eq!(r.rows, 1);
     insta::assert_snapshot!(r.warnings[0].message, @"3 rows have only empty cells (formatted but empty spreadsheet rows?) and are skipped");
+}
+
+/// Validates `Email,Name,Stage,Tags` rows under a mapping file: the problems, then per row the
+/// stored stage and tags, then the options to create.
+fn check_values(mapping: &str, rows: &[&str], create_missing: bool) -> String {
+    let manual = ManualMapping::from_toml(mapping).unwrap();
+    let mut all = vec!["Email,Name,Stage,Tags"];
+    all.extend(rows);
+    let (report, typed, new_options) = run_mapped(&all, &manual, |o| {
+        o.typed = true;
+        o.create_missing_options = create_missing;
+    });
+    let mut out: Vec<String> = report
+        .problems
+        .iter()
+        .map(|p| format!("{} [{}] value `{}`", render(p), p.code, p.value))
+        .collect();
+    for t in typed.iter().filter(|t| !t.failed) {
+        let v = |f: usize| match &t.values[f] {
+            CellValue::Set(Stored::Text(s)) => s.clone(),
+            other => format!("{other:?}"),
+        };
+        out.push(format!("row {}: stage {}, tags {}", t.row, v(2), v(7)));
+    }
+    for (list, value) in new_options {
+        out.push(format!("new option of `{list}`: {value}"));
+    }
+    out.join("\n")
+}
+
+#[test]
+fn value_mappings_read_a_select_value_as_its_option() {
+    let m = "[values.Stage]\nProspect = \"lead\"\nClient = \"Customer\"\nNew = { create = true }\n";
+    insta::assert_snapshot!(check_values(m, &[
+        "a@example.com,Ann, Prospect ,",
+        "b@example.com,Bob,Client,",
+        "c@example.com,Cy,New,",
+        "d@example.com,Di,prospect,",
+    ], false), @r"
+    row 5, column `Stage` (C): `prospect` is not an option of this list; expected one of `Lead` (lead), `Customer` (customer) [unknown_option] value `prospect`
+    row 2: stage lead, tags Set(Null)
+    row 3: stage customer, tags Set(Null)
+    row 4: stage New, tags Set(Null)
+    new option of `stage`: New
+    ");
+}
+
+#[test]
+fn value_mappings_apply_to_each_item_of_a_multiselect() {
+    // The tag list ignores case, so mappings do too; every unknown item is its own problem.
+    let m = "[values.Tags]\nimportant = \"VIP\"\nBlog = { create = true }\n";
+    insta::assert_snapshot!(check_values(m, &[
+        "a@example.com,Ann,,IMPORTANT;press;blog",
+        "b@example.com,Bob,,Radio;vip;TV",
+    ], false), @r"
+    row 3, column `Tags` (D): `Radio` is not an option of this list; separate options with `;` and use `VIP` (vip), `Press` (press) [unknown_option] value `Radio`
+    row 3, column `Tags` (D): `TV` is not an option of this list; separate options with `;` and use `VIP` (vip), `Press` (press) [unknown_option] value `TV`
+    row 2: stage Set(Null), tags vip;press;blog
+    new option of `tag`: blog
+    ");
+}
+
+#[test]
+fn create_missing_options_still_creates_what_no_mapping_names() {
+    let m = "[values.Stage]\nProspect = \"lead\"\n";
+    insta::assert_snapshot!(check_values(m, &[
+        "a@example.com,Ann,Prospect,Radio;VIP",
+        "b@example.com,Bob,Partner,",
+    ], true), @r"
+    row 2: stage lead, tags vip;Radio
+    row 3: stage Partner, tags Set(Null)
+    new option of `tag`: Radio
+    new option of `stage`: Partner
+    ");
 }

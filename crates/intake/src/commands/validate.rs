@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use intake_engine::{
-    EngineError, FileValidation, ImportError, ImportRequest, NoProgress, OnError, Outputs, Progress,
+    EngineError, FileValidation, ImportError, ImportRequest, NoProgress, OnError, Outputs,
+    Progress, UnknownValues,
 };
 use intake_formats::ReadError;
 use intake_formats::{CsvWriter, CsvWriterOptions};
@@ -72,7 +73,12 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
         ImportError::Engine(e) => with_hint(e),
         other => anyhow::anyhow!(other),
     })?;
+    let unknown = match ws.schema.record_type(&args.record_type) {
+        Some(rt) => intake_engine::unknown_values(&ws.schema, rt, &o.mapping, &o.report),
+        None => Vec::new(),
+    };
     let v = Checked {
+        unknown,
         file: FileValidation {
             detected: o.detected,
             workbook: o.workbook,
@@ -103,6 +109,8 @@ pub fn run(global: &Global, args: &ValidateArgs) -> anyhow::Result<Outcome> {
 /// A validated file and what an import of it would write.
 struct Checked {
     file: FileValidation,
+    /// Per lookup column, the values that match no option (to map with `[values."Header"]`).
+    unknown: Vec<UnknownValues>,
     counts: Counts,
     /// Linked records an import would create inline, per type.
     linked_created: std::collections::BTreeMap<String, u64>,
@@ -169,6 +177,12 @@ fn print_json(c: &Checked) -> anyhow::Result<()> {
             "message": w.message,
         })).collect::<Vec<_>>(),
         "judgements": r.judgements,
+        "unknown_values": c.unknown.iter().map(|u| json!({
+            "column": u.column.header,
+            "field": u.field,
+            "values": u.values,
+            "truncated": u.truncated,
+        })).collect::<Vec<_>>(),
         "detected": match (&v.detected, &v.workbook) {
             (Some(d), _) => json!({
                 "format": "csv",
@@ -297,6 +311,30 @@ fn print_human(args: &ValidateArgs, c: &Checked) {
     } else if let Some(path) = &args.report {
         let _ = writeln!(out, "the list is also in `{}`", path.display());
     }
+    let _ = out.flush();
+    drop(out);
+    let mut err = std::io::stderr().lock();
+    for u in &c.unknown {
+        let Some(first) = u.values.first() else {
+            continue;
+        };
+        let _ = writeln!(
+            err,
+            "hint: map the unknown values of `{}` in a mapping file (--mapping FILE): [values.\"{}\"] \"{}\" = \"an option\" (or {{ create = true }})",
+            u.column.header.trim(),
+            toml_key(u.column.header.trim()),
+            toml_key(&first.value)
+        );
+    }
+}
+
+/// Text as the inside of a TOML basic string.
+fn toml_key(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t")
 }
 
 /// Writes every problem: JSON when the file name ends in `.json`, else CSV.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use intake_core::cell::NumberFormat;
 use intake_core::locale::{DateFormat, parse_delimiter};
-use intake_core::mapping::ManualMapping;
+use intake_core::mapping::{ManualMapping, ValueChoice};
 use intake_core::report::{Problem, Warning};
 use intake_core::schema::Schema;
 use intake_core::validate::{Mode, ValidateOptions};
@@ -129,13 +129,17 @@ pub struct ImportOptions {
     pub mute_notifications: bool,
 }
 
-/// A column mapping as the API takes it: header as written -> field name or label
-/// (`null` ignores the column).
+/// The user's corrections to the automatic mapping: columns (header as written -> field
+/// name or label, `null` leaves the column out) and values of lookup columns (header ->
+/// value as written -> an option's code or label, or `{"create": true}` to add it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MappingInput {
     /// Header -> field, or `null` to leave the column out.
     pub columns: BTreeMap<String, Option<String>>,
+    /// Header -> value as written -> option (code or label) or `{"create": true}`.
+    #[schema(value_type = Object, example = json!({"Stage": {"Prospect": "lead", "Partner": {"create": true}}}))]
+    pub values: BTreeMap<String, BTreeMap<String, ValueChoice>>,
 }
 
 impl MappingInput {
@@ -143,6 +147,7 @@ impl MappingInput {
     pub fn manual(&self) -> ManualMapping {
         ManualMapping {
             columns: self.columns.clone(),
+            values: self.values.clone(),
         }
     }
 }
@@ -232,9 +237,6 @@ pub fn engine_request(
     }
     let (csv, sheet) = read_options(options)?;
     let manual = mapping.manual();
-    if let Some(rt) = schema.record_type(record_type) {
-        manual.check(rt).map_err(|e| OptionError(e.to_string()))?;
-    }
     Ok(ImportRequest {
         record_type: record_type.to_string(),
         options: v,

@@ -324,11 +324,12 @@ pub struct MappingView {
 }
 
 fn mapping_view(
+    schema: &intake_core::schema::Schema,
     rt: &RecordType,
     peek: &Peek,
     input: &MappingInput,
     options: &ImportOptions,
-) -> MappingView {
+) -> Result<MappingView, ApiError> {
     let outcome = auto_map(
         rt,
         &peek.header,
@@ -372,7 +373,11 @@ fn mapping_view(
             }
         })
         .collect();
-    MappingView {
+    input
+        .manual()
+        .check(schema, rt, &outcome.mapping)
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    Ok(MappingView {
         columns,
         problems: outcome.problems.iter().map(ProblemView::from).collect(),
         warnings: outcome
@@ -382,7 +387,7 @@ fn mapping_view(
             .collect(),
         complete: outcome.problems.is_empty() && !peek.header.is_empty(),
         mapping: input.clone(),
-    }
+    })
 }
 
 fn record_type<'w>(ws: &'w Workspace, name: &str) -> Result<&'w RecordType, ApiError> {
@@ -408,6 +413,11 @@ fn remembered(app: &App, ws: &str, rt: &str, header: &[String]) -> Result<Mappin
     Ok(MappingInput {
         columns: all
             .columns
+            .into_iter()
+            .filter(|(h, _)| header.contains(h))
+            .collect(),
+        values: all
+            .values
             .into_iter()
             .filter(|(h, _)| header.contains(h))
             .collect(),
@@ -470,12 +480,11 @@ pub async fn create(
         let mut mapping = remembered(app, &ws_name, &rt.name, &p.header)?;
         if let Some(m) = &req.mapping {
             mapping.columns.extend(m.columns.clone());
+            for (h, v) in &m.values {
+                mapping.values.entry(h.clone()).or_default().extend(v.clone());
+            }
         }
-        mapping
-            .manual()
-            .check(rt)
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
-        let mv = mapping_view(rt, &p, &mapping, &req.options);
+        let mv = mapping_view(&ws.schema, rt, &p, &mapping, &req.options)?;
         let status = if mv.complete {
             Status::Ready
         } else {
@@ -594,7 +603,7 @@ pub async fn get_mapping(
         let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
         let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
         let p = peek(&ctx.app, &row.upload_id, &options)?;
-        Ok(Json(mapping_view(rt, &p, &mapping, &options)))
+        Ok(Json(mapping_view(&ws.schema, rt, &p, &mapping, &options)?))
     })
     .await
 }
@@ -622,19 +631,20 @@ pub async fn put_mapping(
         let (ws, _) = access(app, &caller, &ws_name, Role::Importer)?;
         let row = load(app, &ws_name, &id)?;
         let rt = record_type(&ws, &row.record_type)?;
-        mapping
-            .manual()
-            .check(rt)
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
         let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
         let p = peek(app, &row.upload_id, &options)?;
-        if let Some(h) = mapping.columns.keys().find(|h| !p.header.contains(h)) {
+        if let Some(h) = mapping
+            .columns
+            .keys()
+            .chain(mapping.values.keys())
+            .find(|h| !p.header.contains(h))
+        {
             return Err(ApiError::invalid(format!(
                 "the file has no column `{h}`; its columns: {}",
                 p.header.join(", ")
             )));
         }
-        let mv = mapping_view(rt, &p, &mapping, &options);
+        let mv = mapping_view(&ws.schema, rt, &p, &mapping, &options)?;
         let status = if mv.complete {
             Status::Ready
         } else {
@@ -659,6 +669,9 @@ pub async fn put_mapping(
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default();
         all.columns.extend(mapping.columns.clone());
+        for (h, v) in &mapping.values {
+            all.values.entry(h.clone()).or_default().extend(v.clone());
+        }
         app.control.remember(
             &ws_name,
             &rt.name,
@@ -698,7 +711,7 @@ pub async fn put_options(
         request.options.match_on = intake_engine::import::match_fields(rt, &options.match_on)
             .map_err(|e| ApiError::invalid(e.to_string()))?;
         let p = peek(app, &row.upload_id, &options)?;
-        let mv = mapping_view(rt, &p, &mapping, &options);
+        let mv = mapping_view(&ws.schema, rt, &p, &mapping, &options)?;
         let status = if mv.complete {
             Status::Ready
         } else {
@@ -920,7 +933,7 @@ pub async fn submit(
         let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
         let rt = record_type(&ws, &row.record_type)?;
         let p = peek(app, &row.upload_id, &options)?;
-        let mv = mapping_view(rt, &p, &mapping, &options);
+        let mv = mapping_view(&ws.schema, rt, &p, &mapping, &options)?;
         if role < Role::Manager && mv.columns.iter().any(|c| c.target == "action") {
             return Err(ApiError::forbidden(
                 "this file has an action column, which can delete or deactivate records: submitting it needs the manager role",

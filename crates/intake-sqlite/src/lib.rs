@@ -250,6 +250,23 @@ impl SqliteStore {
              );",
         )
         .map_err(|e| store.unavailable(&e))?;
+        // Databases made before server jobs existed lack the column.
+        let has_job: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('_intake_imports') WHERE name = 'job'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(backend)?
+            > 0;
+        if !has_job {
+            conn.execute_batch("ALTER TABLE _intake_imports ADD COLUMN job TEXT")
+                .map_err(backend)?;
+        }
+        conn.execute_batch(
+            "CREATE UNIQUE INDEX IF NOT EXISTS _intake_imports_job ON _intake_imports (job)",
+        )
+        .map_err(backend)?;
         Ok(store)
     }
 
@@ -275,23 +292,6 @@ impl SqliteStore {
         .map_err(|e| self.unavailable(&e))?;
         conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
             .map_err(backend)?;
-        // Databases made before server jobs existed lack the column.
-        let has_job: bool = conn
-            .query_row(
-                "SELECT COUNT(*) FROM pragma_table_info('_intake_imports') WHERE name = 'job'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map_err(backend)?
-            > 0;
-        if !has_job {
-            conn.execute_batch("ALTER TABLE _intake_imports ADD COLUMN job TEXT")
-                .map_err(backend)?;
-        }
-        conn.execute_batch(
-            "CREATE UNIQUE INDEX IF NOT EXISTS _intake_imports_job ON _intake_imports (job)",
-        )
-        .map_err(backend)?;
         conn.execute_batch(&format!(
             "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -{cache_kib}; PRAGMA foreign_keys = OFF;"
         ))

@@ -481,7 +481,11 @@ pub async fn create(
         if let Some(m) = &req.mapping {
             mapping.columns.extend(m.columns.clone());
             for (h, v) in &m.values {
-                mapping.values.entry(h.clone()).or_default().extend(v.clone());
+                mapping
+                    .values
+                    .entry(h.clone())
+                    .or_default()
+                    .extend(v.clone());
             }
         }
         let mv = mapping_view(&ws.schema, rt, &p, &mapping, &req.options)?;

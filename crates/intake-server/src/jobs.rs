@@ -90,20 +90,29 @@ pub fn worker_id() -> String {
     )
 }
 
+/// Claims one queued import and runs it; `false` when none was waiting.
+pub fn run_one(app: &Arc<App>, worker: &str, stop: &AtomicBool) -> Result<bool, ServerError> {
+    let lease_ms = i64::try_from(app.config.lease.as_millis()).unwrap_or(30_000);
+    match app.control.claim(worker, lease_ms)? {
+        Some(job) => {
+            let span = tracing::info_span!("import", id = %job.id, workspace = %job.workspace, attempt = job.attempts);
+            let _enter = span.enter();
+            run(app, worker, &job, stop);
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
 /// Runs imports until `stop` is set: claims one, runs it, claims the next; waits (up to a
 /// second, or until woken) when none is queued.
 pub fn work(app: &Arc<App>, stop: &AtomicBool, wake: &Wake) {
     let worker = worker_id();
     tracing::info!(worker, "worker started");
-    let lease_ms = i64::try_from(app.config.lease.as_millis()).unwrap_or(30_000);
     while !stop.load(Ordering::SeqCst) {
-        match app.control.claim(&worker, lease_ms) {
-            Ok(Some(job)) => {
-                let span = tracing::info_span!("import", id = %job.id, workspace = %job.workspace, attempt = job.attempts);
-                let _enter = span.enter();
-                run(app, &worker, &job, stop);
-            }
-            Ok(None) => wake.wait(Duration::from_secs(1)),
+        match run_one(app, &worker, stop) {
+            Ok(true) => {}
+            Ok(false) => wake.wait(Duration::from_secs(1)),
             Err(e) => {
                 tracing::error!(error = %e, "cannot claim imports");
                 wake.wait(Duration::from_secs(1));
@@ -166,7 +175,10 @@ impl Progress for JobProgress<'_> {
         if due {
             self.renew();
         }
-        hold_for_tests(self.app, self.id);
+        // Rows past the first batch: the first batch has been written in the transaction.
+        if rows > 4096 {
+            hold_for_tests(self.id);
+        }
     }
 
     fn cancelled(&self) -> bool {
@@ -185,9 +197,9 @@ impl Progress for JobProgress<'_> {
 }
 
 /// Tests that kill a worker mid-import set `INTAKE_TEST_HOLD_AFTER_BATCH` to a file path:
-/// after its first batch the worker creates the file and waits there to be killed.
-fn hold_for_tests(app: &App, id: &str) {
-    let _ = app;
+/// once its first batch is written (uncommitted), the worker creates the file and waits
+/// there to be killed.
+fn hold_for_tests(id: &str) {
     if let Some(path) = std::env::var_os("INTAKE_TEST_HOLD_AFTER_BATCH") {
         let _ = fs_err::write(&path, id);
         loop {
@@ -234,7 +246,7 @@ fn run(app: &Arc<App>, worker: &str, job: &ImportRow, stop: &AtomicBool) {
         &job.id,
         None,
         "started",
-        Some(&format!("attempt {}", job.attempts)),
+        Some(&format!("attempt {} by worker {worker}", job.attempts)),
     );
     let outcome = run_inner(app, worker, job, stop);
     let final_status = match outcome {

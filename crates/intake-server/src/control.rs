@@ -153,6 +153,8 @@ pub struct ImportRow {
     pub rows_total: Option<i64>,
     /// Rows done by the running job.
     pub rows_done: i64,
+    /// When it was last queued (ms): each submission is a run of its own.
+    pub queued_at: Option<i64>,
     /// The worker holding it.
     pub lease_owner: Option<String>,
     /// Until when (database clock, ms).
@@ -182,7 +184,7 @@ pub struct ImportRow {
 const IMPORT_COLUMNS: &str = "id, workspace, record_type, upload_id, file_name, status, mapping,
   options, created_by, created_at, updated_at, submit_key, rows_total, rows_done, lease_owner,
   lease_until, attempts, cancel_requested, mute, store_import_id, counts, validation, message,
-  files, started_at, finished_at";
+  files, started_at, finished_at, queued_at";
 
 fn import_of(r: &Row) -> Result<ImportRow, DbError> {
     Ok(ImportRow {
@@ -212,6 +214,7 @@ fn import_of(r: &Row) -> Result<ImportRow, DbError> {
         files: r.text(23)?,
         started_at: r.opt_int(24)?,
         finished_at: r.opt_int(25)?,
+        queued_at: r.opt_int(26)?,
     })
 }
 

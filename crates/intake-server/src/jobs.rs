@@ -289,10 +289,10 @@ fn run_inner(
     let ws = app
         .workspace(&job.workspace)?
         .ok_or_else(|| ServerError::Other(format!("workspace `{}` is gone", job.workspace)))?;
-    // A run before this one may have committed and died before recording it.
-    if job.attempts > 1
-        && let Some(done) = ws.store.import_by_job(&job.id)?
-    {
+    // One key per submission: a failed import submitted again is a new run.
+    let key = format!("{}@{}", job.id, job.queued_at.unwrap_or_default());
+    // A worker before this one may have committed this run and died before recording it.
+    if let Some(done) = ws.store.import_by_job(&key)? {
         tracing::info!(
             store_import = done.id,
             "already committed by an earlier run"
@@ -303,7 +303,7 @@ fn run_inner(
     let mapping: MappingInput = serde_json::from_str(&job.mapping).unwrap_or_default();
     let mut request = engine_request(&ws.schema, &job.record_type, &options, &mapping)
         .map_err(|e| ServerError::Other(e.to_string()))?;
-    request.job = Some(job.id.clone());
+    request.job = Some(key);
     request.threads = app.config.threads;
     let input = UploadInput {
         path: app.upload_path(&job.upload_id),

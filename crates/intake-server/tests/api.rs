@@ -1,0 +1,638 @@
+//! The HTTP API, driven in-process: the import lifecycle end to end, roles on every
+//! endpoint, workspace isolation, idempotency, approval with four eyes, cancel, re-mapping a
+//! failed import, upload limits, sessions and CSRF (RELIABILITY A1–A8).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{CONTACTS, Server};
+use serde_json::{Value, json};
+
+fn status(v: &Value) -> &str {
+    v["status"].as_str().unwrap_or_default()
+}
+
+/// The whole journey: upload, automatic mapping, validate, submit, approve, run, result
+/// files, revert, audit.
+fn journey(s: &Server) {
+    s.settings(json!({"require_approval": true, "four_eyes": true}));
+    let imp = s.new_import("importer", "contact", CONTACTS.as_bytes());
+    assert_eq!(status(&imp), "ready", "{imp}");
+    let id = imp["id"].as_str().unwrap().to_string();
+    let path = |p: &str| format!("/workspaces/{{ws}}/imports/{id}{p}");
+
+    let (st, m) = s.call("importer", "GET", &path("/mapping"), None);
+    assert_eq!(st, StatusCode::OK);
+    let fields: Vec<&str> = m["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["header"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["First Name", "Last Name", "Email", "Account Name"]);
+    assert_eq!(m["complete"], true);
+
+    let (st, v) = s.call("importer", "POST", &path("/validate"), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["counts"]["created"], 3);
+    assert_eq!(v["problems"], 0);
+    assert_eq!(s.count("contact"), 0, "validation writes nothing");
+
+    let (st, v) = s.call("importer", "POST", &path("/submit"), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(status(&v), "waiting_for_approval");
+    assert_eq!(s.run_jobs(), 0, "nothing runs before approval");
+
+    // Four eyes: the uploader cannot approve, even as a manager; another manager can.
+    let (st, v) = s.call("importer", "POST", &path("/approve"), None);
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, v) = s.call("manager", "POST", &path("/approve"), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(status(&v), "queued");
+
+    assert_eq!(s.run_jobs(), 1);
+    let (_, v) = s.call("viewer", "GET", &path(""), None);
+    assert_eq!(status(&v), "completed", "{v}");
+    assert_eq!(v["counts"]["created"], 3);
+    assert_eq!(v["progress"]["rows_done"], 3);
+    assert_eq!(s.count("contact"), 3);
+    assert_eq!(
+        s.count("account"),
+        2,
+        "accounts created inline once per name"
+    );
+
+    let req = Request::builder()
+        .uri(format!(
+            "/api/v1/workspaces/{}/imports/{id}/files/success",
+            s.ws
+        ))
+        .body(Body::empty())
+        .unwrap();
+    let (st, _, bytes) = s.request("viewer", req);
+    assert_eq!(st, StatusCode::OK);
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(text.contains("ada@example.com"));
+
+    // Records are listed and found.
+    let (st, v) = s.call(
+        "viewer",
+        "GET",
+        "/workspaces/{ws}/records/contact?filter=email%20%3D%20%22alan%40example.com%22",
+        None,
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["total"], 1);
+    let uuid = v["records"][0]["uuid"].as_str().unwrap().to_string();
+    let (st, v) = s.call(
+        "viewer",
+        "GET",
+        &format!("/workspaces/{{ws}}/records/contact/{uuid}"),
+        None,
+    );
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["values"]["last_name"], "Turing");
+
+    // Reverting needs a manager.
+    let (st, _) = s.call("importer", "POST", &path("/revert"), None);
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = s.call("manager", "POST", &path("/revert"), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(status(&v), "reverted");
+    assert_eq!(s.count("contact"), 0);
+
+    let (_, audit) = s.call("viewer", "GET", &path("/audit"), None);
+    let trail: Vec<(String, String)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["user"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("created", "importer"),
+        ("validated", "importer"),
+        ("submitted", "importer"),
+        ("approved", "manager"),
+        ("started", "-"),
+        ("completed", "-"),
+        ("reverted", "manager"),
+    ]
+    .iter()
+    .map(|(a, u)| ((*a).to_string(), (*u).to_string()))
+    .collect();
+    assert_eq!(trail, expected);
+}
+
+#[test]
+fn the_import_journey() {
+    journey(&Server::sqlite());
+}
+
+#[test]
+fn the_import_journey_postgres() {
+    let Some(s) = Server::postgres("the_import_journey_postgres") else {
+        return;
+    };
+    journey(&s);
+}
+
+/// Every endpoint against every role: below the endpoint's role is 403, a non-member gets
+/// 404 (the workspace does not exist for them), nobody gets 401.
+#[test]
+fn every_endpoint_by_role() {
+    let s = Server::sqlite();
+    let imp = s.new_import("importer", "contact", CONTACTS.as_bytes());
+    let id = imp["id"].as_str().unwrap();
+    let i = |p: &str| format!("/workspaces/{{ws}}/imports/{id}{p}");
+    // (method, path, body, least role)
+    let endpoints: Vec<(&str, String, Option<Value>, &str)> = vec![
+        ("GET", "/workspaces/{ws}".into(), None, "viewer"),
+        ("GET", "/workspaces/{ws}/types".into(), None, "viewer"),
+        (
+            "GET",
+            "/workspaces/{ws}/types/contact".into(),
+            None,
+            "viewer",
+        ),
+        (
+            "GET",
+            "/workspaces/{ws}/types/contact/template".into(),
+            None,
+            "viewer",
+        ),
+        ("GET", "/workspaces/{ws}/imports".into(), None, "viewer"),
+        ("GET", i(""), None, "viewer"),
+        ("GET", i("/mapping"), None, "viewer"),
+        ("GET", i("/problems"), None, "viewer"),
+        ("GET", i("/audit"), None, "viewer"),
+        (
+            "GET",
+            "/workspaces/{ws}/records/contact".into(),
+            None,
+            "viewer",
+        ),
+        (
+            "GET",
+            "/workspaces/{ws}/records/contact/export".into(),
+            None,
+            "viewer",
+        ),
+        (
+            "POST",
+            "/workspaces/{ws}/uploads?name=x.csv".into(),
+            None,
+            "importer",
+        ),
+        (
+            "POST",
+            "/workspaces/{ws}/imports".into(),
+            Some(json!({"upload_id": "none", "record_type": "contact"})),
+            "importer",
+        ),
+        (
+            "PUT",
+            i("/mapping"),
+            Some(json!({"columns": {}})),
+            "importer",
+        ),
+        ("PUT", i("/options"), Some(json!({})), "importer"),
+        ("POST", i("/validate"), None, "importer"),
+        ("POST", i("/approve"), None, "manager"),
+        ("POST", i("/revert"), None, "manager"),
+        (
+            "PUT",
+            "/workspaces/{ws}/settings".into(),
+            Some(json!({})),
+            "admin",
+        ),
+        (
+            "PUT",
+            "/workspaces/{ws}/members/viewer".into(),
+            Some(json!({"role": "viewer"})),
+            "admin",
+        ),
+    ];
+    let rank = |r: &str| {
+        ["viewer", "importer", "manager", "admin"]
+            .iter()
+            .position(|x| *x == r)
+    };
+    let users = [
+        ("viewer", "viewer"),
+        ("importer2", "importer"),
+        ("manager", "manager"),
+        ("wsadmin", "admin"),
+    ];
+    for (method, path, body, least) in &endpoints {
+        for (user, role) in users {
+            let (st, v) = s.call(user, method, path, body.clone());
+            if rank(role) < rank(least) {
+                assert_eq!(st, StatusCode::FORBIDDEN, "{user} {method} {path}: {v}");
+                assert_eq!(v["code"], "forbidden");
+            } else {
+                assert_ne!(st, StatusCode::FORBIDDEN, "{user} {method} {path}: {v}");
+                assert_ne!(st, StatusCode::UNAUTHORIZED, "{user} {method} {path}: {v}");
+                assert!(!st.is_server_error(), "{user} {method} {path}: {v}");
+            }
+        }
+        let (st, v) = s.call("outsider", method, path, body.clone());
+        assert_eq!(st, StatusCode::NOT_FOUND, "outsider {method} {path}: {v}");
+        let (st, v) = s.call("", method, path, body.clone());
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "nobody {method} {path}: {v}");
+        assert_eq!(v["code"], "unauthenticated");
+    }
+    // Server-wide: users and workspaces are created by server admins only.
+    for user in ["wsadmin", "manager"] {
+        let (st, _) = s.call(
+            user,
+            "POST",
+            "/users",
+            Some(json!({"username": "new", "password": "long enough"})),
+        );
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _) = s.call(
+            user,
+            "POST",
+            "/workspaces",
+            Some(json!({"name": "w2", "demo": "msp"})),
+        );
+        assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+}
+
+/// A2: an id of another workspace is not found, even for a member of both.
+#[test]
+fn ids_of_another_workspace_are_not_found() {
+    let s = Server::sqlite();
+    let imp = s.new_import("importer", "contact", CONTACTS.as_bytes());
+    let id = imp["id"].as_str().unwrap();
+    let (st, v) = s.call(
+        "admin",
+        "POST",
+        "/workspaces",
+        Some(json!({"name": "other", "demo": "msp"})),
+    );
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    for p in ["", "/mapping", "/audit", "/problems", "/files/report"] {
+        let (st, v) = s.call(
+            "admin",
+            "GET",
+            &format!("/workspaces/other/imports/{id}{p}"),
+            None,
+        );
+        assert_eq!(st, StatusCode::NOT_FOUND, "{p}: {v}");
+    }
+    let (st, _) = s.call(
+        "admin",
+        "GET",
+        &format!("/workspaces/{}/imports/{id}", s.ws),
+        None,
+    );
+    assert_eq!(st, StatusCode::OK);
+    // An upload of one workspace cannot start an import in another.
+    let upload = s.upload("admin", "c.csv", CONTACTS.as_bytes());
+    let (st, v) = s.call(
+        "admin",
+        "POST",
+        "/workspaces/other/imports",
+        Some(json!({"upload_id": upload, "record_type": "site"})),
+    );
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+}
+
+/// Creating or submitting twice with one Idempotency-Key does it once.
+#[test]
+fn idempotency_keys_make_retries_safe() {
+    let s = Server::sqlite();
+    let upload = s.upload("importer", "c.csv", CONTACTS.as_bytes());
+    let create = || {
+        let req = Request::builder()
+            .method("POST")
+            .uri(format!("/api/v1/workspaces/{}/imports", s.ws))
+            .header("content-type", "application/json")
+            .header("idempotency-key", "create-1")
+            .body(Body::from(
+                json!({"upload_id": upload, "record_type": "contact"}).to_string(),
+            ))
+            .unwrap();
+        s.request("importer", req)
+    };
+    let (a, va, _) = create();
+    let (b, vb, _) = create();
+    assert_eq!((a, b), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(va["id"], vb["id"]);
+    let id = va["id"].as_str().unwrap();
+    let submit = || {
+        let req = Request::builder()
+            .method("POST")
+            .uri(format!("/api/v1/workspaces/{}/imports/{id}/submit", s.ws))
+            .header("idempotency-key", "submit-1")
+            .body(Body::empty())
+            .unwrap();
+        s.request("importer", req)
+    };
+    assert_eq!(submit().0, StatusCode::OK);
+    assert_eq!(s.run_jobs(), 1);
+    let (st, v, _) = submit();
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(status(&v), "completed");
+    assert_eq!(s.run_jobs(), 0, "the second submission ran nothing");
+    assert_eq!(s.count("contact"), 3);
+    // Without the key, a second submission is refused.
+    let (st, v) = s.call(
+        "importer",
+        "POST",
+        &format!("/workspaces/{{ws}}/imports/{id}/submit"),
+        None,
+    );
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["code"], "invalid_state");
+}
+
+/// A failed import (problems, all or nothing) writes nothing, keeps its report, and can be
+/// re-mapped and submitted again.
+#[test]
+fn a_failed_import_is_remapped_and_run_again() {
+    let s = Server::sqlite();
+    let file = "First Name,Surname,Email\nAda,Lovelace,ada@example.com\nAlan,Turing,not-an-email\n";
+    let imp = s.new_import("importer", "contact", file.as_bytes());
+    let id = imp["id"].as_str().unwrap().to_string();
+    let path = |p: &str| format!("/workspaces/{{ws}}/imports/{id}{p}");
+    // `Surname` is matched to Last Name by its alias; the e-mail is wrong on row 3.
+    assert_eq!(status(&imp), "ready", "{imp}");
+    let (st, v) = s.call("importer", "POST", &path("/submit"), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    s.run_jobs();
+    let (_, v) = s.call("importer", "GET", &path(""), None);
+    assert_eq!(status(&v), "failed", "{v}");
+    assert_eq!(s.count("contact"), 0);
+    let (_, p) = s.call(
+        "importer",
+        "GET",
+        &path("/problems?code=invalid_email"),
+        None,
+    );
+    assert_eq!(p["total"], 1, "{p}");
+    assert_eq!(p["problems"][0]["row"], 3);
+    assert_eq!(p["problems"][0]["column"], "Email");
+    assert_eq!(p["problems"][0]["value"], "not-an-email");
+    let (_, p) = s.call("importer", "GET", &path("/problems?column=Surname"), None);
+    assert_eq!(p["total"], 0);
+    // Leave the e-mail column out: the import can run again.
+    let (st, m) = s.call(
+        "importer",
+        "PUT",
+        &path("/mapping"),
+        Some(json!({"columns": {"Email": null}})),
+    );
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let (st, v) = s.call("importer", "POST", &path("/submit"), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    s.run_jobs();
+    let (_, v) = s.call("importer", "GET", &path(""), None);
+    assert_eq!(status(&v), "completed", "{v}");
+    assert_eq!(s.count("contact"), 2);
+    // The correction is remembered for the next file with these headers.
+    let next = s.new_import("importer", "contact", file.as_bytes());
+    assert_eq!(next["mapping"]["columns"]["Email"], Value::Null);
+    assert!(next["mapping"]["columns"].get("Email").is_some(), "{next}");
+}
+
+/// A mapping that lacks a required column makes the import incomplete; it cannot be
+/// submitted until corrected.
+#[test]
+fn an_incomplete_mapping_blocks_submission() {
+    let s = Server::sqlite();
+    let imp = s.new_import("importer", "contact", b"Alpha,Omega\nAda,Lovelace\n");
+    assert_eq!(status(&imp), "incomplete", "{imp}");
+    let id = imp["id"].as_str().unwrap();
+    let path = |p: &str| format!("/workspaces/{{ws}}/imports/{id}{p}");
+    let (st, v) = s.call("importer", "POST", &path("/submit"), None);
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    let (_, m) = s.call("importer", "GET", &path("/mapping"), None);
+    assert_eq!(m["complete"], false);
+    assert!(m["problems"].to_string().contains("Last Name"), "{m}");
+    let (st, m) = s.call(
+        "importer",
+        "PUT",
+        &path("/mapping"),
+        Some(json!({"columns": {"Alpha": "first_name", "Omega": "last_name"}})),
+    );
+    assert_eq!(st, StatusCode::OK, "{m}");
+    assert_eq!(m["complete"], true);
+    let (st, m) = s.call(
+        "importer",
+        "PUT",
+        &path("/mapping"),
+        Some(json!({"columns": {"Alpha": "no_such_field"}})),
+    );
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{m}");
+    assert!(
+        m["message"].as_str().unwrap().contains("no_such_field"),
+        "{m}"
+    );
+    let (_, v) = s.call("importer", "GET", &path(""), None);
+    assert_eq!(status(&v), "ready");
+}
+
+/// Unknown lookup values are mapped to options (or created) through the mapping.
+#[test]
+fn value_mappings_fix_unknown_options() {
+    let s = Server::sqlite();
+    let file = "Account Name,Customer Tier\nAcme,Platinum\nGlobex,gold\n";
+    let imp = s.new_import("importer", "account", file.as_bytes());
+    let id = imp["id"].as_str().unwrap();
+    let path = |p: &str| format!("/workspaces/{{ws}}/imports/{id}{p}");
+    let (_, v) = s.call("importer", "POST", &path("/validate"), None);
+    assert_eq!(v["by_code"]["unknown_option"], 1, "{v}");
+    let (st, m) = s.call(
+        "importer",
+        "PUT",
+        &path("/mapping"),
+        Some(json!({"values": {"Customer Tier": {"Platinum": "gold"}}})),
+    );
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let (_, v) = s.call("importer", "POST", &path("/validate"), None);
+    assert_eq!(v["problems"], 0, "{v}");
+}
+
+/// Cancelling before the run; a running import stops and writes nothing.
+#[test]
+fn cancel_stops_an_import() {
+    let s = Server::sqlite();
+    let imp = s.new_import("importer", "contact", CONTACTS.as_bytes());
+    let id = imp["id"].as_str().unwrap();
+    let path = |p: &str| format!("/workspaces/{{ws}}/imports/{id}{p}");
+    s.call("importer", "POST", &path("/submit"), None);
+    // Another importer cannot cancel it; its uploader can.
+    let (st, _) = s.call("importer2", "POST", &path("/cancel"), None);
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = s.call("importer", "POST", &path("/cancel"), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(status(&v), "cancelled");
+    assert_eq!(s.run_jobs(), 0);
+    assert_eq!(s.count("contact"), 0);
+    let (st, _) = s.call("importer", "POST", &path("/cancel"), None);
+    assert_eq!(st, StatusCode::CONFLICT);
+}
+
+/// A file with an action column (deletes, deactivations) needs a manager to submit.
+#[test]
+fn deleting_rows_need_a_manager() {
+    let s = Server::sqlite();
+    let imp = s.new_import(
+        "importer",
+        "contact",
+        b"Action,Contact UUID,Last Name\ndelete,01a20000-0000-7000-8000-000000000001,X\n",
+    );
+    let id = imp["id"].as_str().unwrap();
+    let (st, v) = s.call(
+        "importer",
+        "POST",
+        &format!("/workspaces/{{ws}}/imports/{id}/submit"),
+        None,
+    );
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, v) = s.call(
+        "manager",
+        "POST",
+        &format!("/workspaces/{{ws}}/imports/{id}/submit"),
+        None,
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+/// Uploads larger than the limit are refused while they arrive, and nothing is kept.
+#[test]
+fn uploads_over_the_limit_are_refused() {
+    let s = Server::start_with(None, |c| c.max_upload_bytes = 1000);
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/workspaces/{}/uploads?name=big.csv", s.ws))
+        .body(Body::from(vec![b'a'; 5000]))
+        .unwrap();
+    let (st, v, _) = s.request("importer", req);
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(v["code"], "payload_too_large");
+    let stored = std::fs::read_dir(s.app.config.files.join("uploads"))
+        .unwrap()
+        .count();
+    assert_eq!(stored, 0, "the partial upload is removed");
+    // An empty body is a mistake too.
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/workspaces/{}/uploads", s.ws))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(s.request("importer", req).0, StatusCode::BAD_REQUEST);
+}
+
+/// Sessions: login sets an HttpOnly cookie; changes need the CSRF token; logout ends it.
+#[test]
+fn sessions_need_the_csrf_token_to_change_anything() {
+    let s = Server::sqlite();
+    let login = |password: &str| {
+        let req = Request::builder()
+            .method("POST")
+            .uri("/api/v1/session")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"username": "manager", "password": password}).to_string(),
+            ))
+            .unwrap();
+        let app = intake_server::api::router(s.ctx.clone());
+        s.rt.block_on(async move {
+            use tower::ServiceExt;
+            app.oneshot(req).await.unwrap()
+        })
+    };
+    assert_eq!(login("wrong").status(), StatusCode::UNAUTHORIZED);
+    let resp = login("manager-password");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+    let body = s.rt.block_on(async {
+        use http_body_util::BodyExt;
+        resp.into_body().collect().await.unwrap().to_bytes()
+    });
+    let me: Value = serde_json::from_slice(&body).unwrap();
+    let csrf = me["csrf_token"].as_str().unwrap().to_string();
+    let with = |method: &str, path: &str, csrf: Option<&str>| {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path.replace("{ws}", &s.ws))
+            .header("cookie", &session)
+            .header("content-type", "application/json");
+        if let Some(c) = csrf {
+            b = b.header("x-csrf-token", c);
+        }
+        s.request("", b.body(Body::from("{}")).unwrap())
+    };
+    assert_eq!(with("GET", "/api/v1/me", None).0, StatusCode::OK);
+    let (st, v, _) = with("PUT", "/api/v1/workspaces/{ws}/imports/x/options", None);
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["code"], "csrf_failed");
+    let (st, _, _) = with(
+        "PUT",
+        "/api/v1/workspaces/{ws}/imports/x/options",
+        Some("wrong"),
+    );
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = with(
+        "PUT",
+        "/api/v1/workspaces/{ws}/imports/x/options",
+        Some(&csrf),
+    );
+    assert_eq!(
+        st,
+        StatusCode::NOT_FOUND,
+        "past CSRF: the import does not exist"
+    );
+    assert_eq!(
+        with("DELETE", "/api/v1/session", Some(&csrf)).0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(with("GET", "/api/v1/me", None).0, StatusCode::UNAUTHORIZED);
+}
+
+/// The OpenAPI document lists every route the router serves.
+#[test]
+fn the_openapi_document_covers_the_api() {
+    let doc = serde_json::to_value(intake_server::api::openapi()).unwrap();
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    for p in [
+        "/api/v1/session",
+        "/api/v1/workspaces/{ws}/uploads",
+        "/api/v1/workspaces/{ws}/imports/{id}/submit",
+        "/api/v1/workspaces/{ws}/imports/{id}/approve",
+        "/api/v1/workspaces/{ws}/imports/{id}/files/{name}",
+        "/api/v1/workspaces/{ws}/records/{type}/export",
+        "/healthz",
+    ] {
+        assert!(
+            paths.iter().any(|x| x.as_str() == p),
+            "{p} missing: {paths:?}"
+        );
+    }
+    assert!(paths.len() >= 25, "{}", paths.len());
+    let s = Server::sqlite();
+    let req = Request::builder()
+        .uri("/api/openapi.json")
+        .body(Body::empty())
+        .unwrap();
+    let (st, v, _) = s.request("", req);
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["openapi"], "3.1.0");
+}

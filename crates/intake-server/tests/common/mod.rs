@@ -1,0 +1,220 @@
+//! A server in a temporary folder, driven in-process through its router: users of every
+//! role with API tokens, and helpers to call the API and run the queued imports.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use intake_server::api::{Ctx, router};
+use intake_server::auth::{digest, hash_password, new_token};
+use intake_server::control::Role;
+use intake_server::jobs::{Wake, run_one};
+use intake_server::state::{App, Config, bootstrap};
+use intake_testkit::postgres::{TestDatabase, postgres_or_skip};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// A contacts file of the crm demo.
+pub const CONTACTS: &str = "First Name,Last Name,Email,Account Name\n\
+Ada,Lovelace,ada@example.com,Analytical Engines\n\
+Alan,Turing,alan@example.com,Bletchley\n\
+Grace,Hopper,grace@example.com,Analytical Engines\n";
+
+/// The roles the tests use, by user name.
+pub const USERS: &[(&str, Option<Role>)] = &[
+    ("viewer", Some(Role::Viewer)),
+    ("importer", Some(Role::Importer)),
+    ("importer2", Some(Role::Importer)),
+    ("manager", Some(Role::Manager)),
+    ("manager2", Some(Role::Manager)),
+    ("wsadmin", Some(Role::Admin)),
+    ("outsider", None),
+];
+
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub app: Arc<App>,
+    pub rt: tokio::runtime::Runtime,
+    pub ctx: Ctx,
+    pub tokens: HashMap<String, String>,
+    pub ws: String,
+    pub db: Option<TestDatabase>,
+}
+
+impl Server {
+    /// A server on SQLite files, its workspace the `crm` demo.
+    pub fn sqlite() -> Server {
+        Server::start(None)
+    }
+
+    /// A server on a fresh PostgreSQL database, or `None` (skipped) when there is none.
+    pub fn postgres(test: &str) -> Option<Server> {
+        let db = postgres_or_skip(test)?;
+        Some(Server::start(Some(db)))
+    }
+
+    pub fn start(db: Option<TestDatabase>) -> Server {
+        Server::start_with(db, |_| {})
+    }
+
+    /// A server whose configuration `tweak` changes.
+    pub fn start_with(db: Option<TestDatabase>, tweak: impl FnOnce(&mut Config)) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("crm");
+        let mut config = Config::new(&home);
+        config.database = db.as_ref().map(|d| d.url().to_string());
+        config.threads = 2;
+        config.lease = std::time::Duration::from_secs(30);
+        tweak(&mut config);
+        let app = Arc::new(App::open(config).unwrap());
+        let boot = bootstrap(&app).unwrap();
+        let mut tokens = HashMap::new();
+        let admin = app.control.user_by_name("admin").unwrap().unwrap();
+        let t = new_token();
+        app.control
+            .create_token(&digest(&t), &admin.id, "tests")
+            .unwrap();
+        tokens.insert("admin".to_string(), t);
+        for (name, role) in USERS {
+            let hash = hash_password(&format!("{name}-password")).unwrap();
+            let u = app
+                .control
+                .create_user(
+                    name,
+                    Some(&format!("{name}@example.com")),
+                    Some(&hash),
+                    false,
+                )
+                .unwrap();
+            if let Some(r) = role {
+                app.control.set_role(&u.id, &boot.workspace, *r).unwrap();
+            }
+            let t = new_token();
+            app.control
+                .create_token(&digest(&t), &u.id, "tests")
+                .unwrap();
+            tokens.insert((*name).to_string(), t);
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let ctx = Ctx {
+            app: app.clone(),
+            wake: Arc::new(Wake::default()),
+        };
+        Server {
+            dir,
+            app,
+            rt,
+            ctx,
+            tokens,
+            ws: boot.workspace,
+            db,
+        }
+    }
+
+    /// Sends a request as `who` (a user name, or `""` for nobody); answers the status and the
+    /// body (JSON, or the text as a JSON string).
+    pub fn request(&self, who: &str, req: Request<Body>) -> (StatusCode, Value, Vec<u8>) {
+        let mut req = req;
+        if let Some(t) = self.tokens.get(who) {
+            req.headers_mut()
+                .insert("authorization", format!("Bearer {t}").parse().unwrap());
+        }
+        let app = router(self.ctx.clone());
+        self.rt.block_on(async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = resp
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec();
+            let json = serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+            (status, json, bytes)
+        })
+    }
+
+    /// A JSON call.
+    pub fn call(
+        &self,
+        who: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let path = path.replace("{ws}", &self.ws);
+        let b = Request::builder()
+            .method(method)
+            .uri(format!("/api/v1{path}"));
+        let req = match body {
+            Some(v) => b
+                .header("content-type", "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        let (s, v, _) = self.request(who, req);
+        (s, v)
+    }
+
+    /// Uploads bytes as `who`; answers the upload's id.
+    pub fn upload(&self, who: &str, name: &str, bytes: &[u8]) -> String {
+        let req = Request::builder()
+            .method("POST")
+            .uri(format!(
+                "/api/v1/workspaces/{}/uploads?name={name}",
+                self.ws
+            ))
+            .body(Body::from(bytes.to_vec()))
+            .unwrap();
+        let (s, v, _) = self.request(who, req);
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v["id"].as_str().unwrap().to_string()
+    }
+
+    /// Uploads a file and creates an import of `record_type` from it; answers the import.
+    pub fn new_import(&self, who: &str, record_type: &str, bytes: &[u8]) -> Value {
+        let upload = self.upload(who, "contacts.csv", bytes);
+        let (s, v) = self.call(
+            who,
+            "POST",
+            "/workspaces/{ws}/imports",
+            Some(serde_json::json!({"upload_id": upload, "record_type": record_type})),
+        );
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v
+    }
+
+    /// Runs the queued imports in this thread; answers how many ran.
+    pub fn run_jobs(&self) -> usize {
+        let stop = AtomicBool::new(false);
+        let mut n = 0;
+        while run_one(&self.app, "test-worker", &stop).unwrap() {
+            n += 1;
+        }
+        n
+    }
+
+    /// Sets the workspace's settings.
+    pub fn settings(&self, v: Value) {
+        let (s, b) = self.call("wsadmin", "PUT", "/workspaces/{ws}/settings", Some(v));
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+
+    /// Records of a type in the workspace.
+    pub fn count(&self, record_type: &str) -> u64 {
+        let ws = self.app.workspace(&self.ws).unwrap().unwrap();
+        let rt = ws.schema.record_type(record_type).unwrap();
+        ws.store.read().unwrap().count(rt).unwrap()
+    }
+}

@@ -90,17 +90,25 @@ pub fn worker_id() -> String {
     )
 }
 
-/// Claims one queued import and runs it; `false` when none was waiting.
-pub fn run_one(app: &Arc<App>, worker: &str, stop: &AtomicBool) -> Result<bool, ServerError> {
+/// What [`run_one`] did.
+#[derive(Debug)]
+pub enum Ran {
+    /// No import was waiting.
+    Nothing,
+    /// It ran one; its notifications are being sent on this thread, if any.
+    Import(Option<std::thread::JoinHandle<()>>),
+}
+
+/// Claims one queued import and runs it.
+pub fn run_one(app: &Arc<App>, worker: &str, stop: &AtomicBool) -> Result<Ran, ServerError> {
     let lease_ms = i64::try_from(app.config.lease.as_millis()).unwrap_or(30_000);
     match app.control.claim(worker, lease_ms)? {
         Some(job) => {
             let span = tracing::info_span!("import", id = %job.id, workspace = %job.workspace, attempt = job.attempts);
             let _enter = span.enter();
-            run(app, worker, &job, stop);
-            Ok(true)
+            Ok(Ran::Import(run(app, worker, &job, stop)))
         }
-        None => Ok(false),
+        None => Ok(Ran::Nothing),
     }
 }
 
@@ -111,8 +119,8 @@ pub fn work(app: &Arc<App>, stop: &AtomicBool, wake: &Wake) {
     tracing::info!(worker, "worker started");
     while !stop.load(Ordering::SeqCst) {
         match run_one(app, &worker, stop) {
-            Ok(true) => {}
-            Ok(false) => wake.wait(Duration::from_secs(1)),
+            Ok(Ran::Import(_)) => {}
+            Ok(Ran::Nothing) => wake.wait(Duration::from_secs(1)),
             Err(e) => {
                 tracing::error!(error = %e, "cannot claim imports");
                 wake.wait(Duration::from_secs(1));
@@ -241,7 +249,12 @@ pub fn write_report(path: &Path, problems: &[intake_core::report::Problem]) -> i
     w.flush()
 }
 
-fn run(app: &Arc<App>, worker: &str, job: &ImportRow, stop: &AtomicBool) {
+fn run(
+    app: &Arc<App>,
+    worker: &str,
+    job: &ImportRow,
+    stop: &AtomicBool,
+) -> Option<std::thread::JoinHandle<()>> {
     let _ = app.control.audit(
         &job.id,
         None,
@@ -272,10 +285,9 @@ fn run(app: &Arc<App>, worker: &str, job: &ImportRow, stop: &AtomicBool) {
             }
         }
     };
-    if let Some(status) = final_status {
-        tracing::info!(status = status.as_str(), "import ended");
-        crate::notify::import_ended(app, &job.id);
-    }
+    let status = final_status?;
+    tracing::info!(status = status.as_str(), "import ended");
+    crate::notify::import_ended(app, &job.id)
 }
 
 /// Runs one import; `Ok(None)` when the outcome is not this worker's to record (lost lease,

@@ -636,3 +636,125 @@ fn the_openapi_document_covers_the_api() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["openapi"], "3.1.0");
 }
+
+/// When an import ends: a signed webhook to the workspace's receiver and a mail to the
+/// uploader, each noted in the audit trail; a muted import sends nothing.
+#[test]
+fn the_end_of_an_import_is_notified_by_webhook_and_mail() {
+    let sink = intake_testkit::smtp_sink::smtp_sink(false);
+    let hook = intake_testkit::webhook_receiver::receiver(&[500, 200]);
+    let port = sink.port;
+    let s = Server::start_with(None, move |c| {
+        c.smtp = Some(format!("smtp://127.0.0.1:{port}"));
+        c.mail_from = "intake@example.com".into();
+    });
+    let secret = "a-secret-of-some-length";
+    s.settings(json!({"webhook_url": hook.url, "webhook_secret": secret, "notify_email": true}));
+    let imp = s.new_import("importer", "contact", CONTACTS.as_bytes());
+    let id = imp["id"].as_str().unwrap();
+    s.call(
+        "importer",
+        "POST",
+        &format!("/workspaces/{{ws}}/imports/{id}/submit"),
+        None,
+    );
+    assert_eq!(s.run_jobs(), 1);
+
+    let requests = hook.requests();
+    assert_eq!(requests.len(), 2, "retried after a 500");
+    let r = &requests[1];
+    let signature = r.header("x-intake-signature").unwrap();
+    assert!(intake_notify::verify(secret.as_bytes(), &r.body, signature));
+    let event: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(event["event"], "import.ended");
+    assert_eq!(event["import_id"], id);
+    assert_eq!(event["status"], "completed");
+    assert_eq!(event["counts"]["created"], 3);
+    assert_eq!(event["uploaded_by"], "importer");
+
+    let mail = sink.session();
+    assert!(
+        mail.rcpt_to[0].contains("importer@example.com"),
+        "{:?}",
+        mail.rcpt_to
+    );
+    assert!(mail.data.contains("contacts.csv"), "{}", mail.data);
+
+    let (_, audit) = s.call(
+        "viewer",
+        "GET",
+        &format!("/workspaces/{{ws}}/imports/{id}/audit"),
+        None,
+    );
+    let notes: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "notified")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 2, "{audit}");
+    assert!(
+        notes[0].starts_with("webhook delivered (status 200, 2 attempts)"),
+        "{notes:?}"
+    );
+    assert!(
+        notes[1].starts_with("mail sent to importer@example.com"),
+        "{notes:?}"
+    );
+
+    // Muted: nothing is sent (the receiver would fail the test by answering nothing more).
+    let imp = s.new_import("importer", "contact", CONTACTS.as_bytes());
+    let id = imp["id"].as_str().unwrap();
+    let (st, v) = s.call(
+        "importer",
+        "PUT",
+        &format!("/workspaces/{{ws}}/imports/{id}/options"),
+        Some(json!({"mute_notifications": true})),
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    s.call(
+        "importer",
+        "POST",
+        &format!("/workspaces/{{ws}}/imports/{id}/submit"),
+        None,
+    );
+    assert_eq!(s.run_jobs(), 1);
+    assert_eq!(hook.requests().len(), 2, "a muted import sends no webhook");
+}
+
+/// A worker shutting down stops its import after the current batch: nothing is written and
+/// the import goes back to the queue, where the next worker runs it.
+#[test]
+fn a_worker_shutting_down_gives_its_import_back() {
+    let s = Server::sqlite();
+    let imp = s.new_import("importer", "contact", CONTACTS.as_bytes());
+    let id = imp["id"].as_str().unwrap();
+    s.call(
+        "importer",
+        "POST",
+        &format!("/workspaces/{{ws}}/imports/{id}/submit"),
+        None,
+    );
+    let stopping = std::sync::atomic::AtomicBool::new(true);
+    let ran = intake_server::jobs::run_one(&s.app, "stopping-worker", &stopping).unwrap();
+    assert!(matches!(ran, intake_server::jobs::Ran::Import(None)));
+    let (_, v) = s.call(
+        "viewer",
+        "GET",
+        &format!("/workspaces/{{ws}}/imports/{id}"),
+        None,
+    );
+    assert_eq!(status(&v), "queued", "{v}");
+    assert_eq!(s.count("contact"), 0);
+    assert_eq!(s.run_jobs(), 1);
+    let (_, v) = s.call(
+        "viewer",
+        "GET",
+        &format!("/workspaces/{{ws}}/imports/{id}"),
+        None,
+    );
+    assert_eq!(status(&v), "completed", "{v}");
+    assert_eq!(v["attempts"], 2);
+    assert_eq!(s.count("contact"), 3);
+}

@@ -3,10 +3,14 @@
 //! - [`replay_fuzz_inputs`]: runs a fuzz target's driver on its stored seeds and on every
 //!   input that once made it fail, so a fixed crash stays fixed without a fuzzer.
 //! - [`postgres`]: a fresh PostgreSQL database per test ([`postgres::postgres_or_skip`]).
+//! - [`webhook_receiver`] and [`smtp_sink`]: a webhook receiver and an SMTP sink on
+//!   127.0.0.1, each a few lines of the protocol on a thread, for notification tests.
 
 #![allow(clippy::expect_used, clippy::panic)]
 
 pub mod postgres;
+pub mod smtp_sink;
+pub mod webhook_receiver;
 
 use std::panic::catch_unwind;
 use std::path::{Path, PathBuf};

@@ -6,9 +6,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod mail;
-mod receiver;
-mod smtp_sink;
 mod webhook;
+
+use intake_testkit::{smtp_sink, webhook_receiver as receiver};
 
 use intake_notify::{Counts, ImportEnded};
 

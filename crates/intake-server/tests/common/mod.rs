@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use intake_server::api::{Ctx, router};
 use intake_server::auth::{digest, hash_password, new_token};
 use intake_server::control::Role;
-use intake_server::jobs::{Wake, run_one};
+use intake_server::jobs::{Ran, Wake, run_one};
 use intake_server::state::{App, Config, bootstrap};
 use intake_testkit::postgres::{TestDatabase, postgres_or_skip};
 use serde_json::Value;
@@ -199,7 +199,10 @@ impl Server {
     pub fn run_jobs(&self) -> usize {
         let stop = AtomicBool::new(false);
         let mut n = 0;
-        while run_one(&self.app, "test-worker", &stop).unwrap() {
+        while let Ran::Import(notifications) = run_one(&self.app, "test-worker", &stop).unwrap() {
+            if let Some(h) = notifications {
+                h.join().unwrap();
+            }
             n += 1;
         }
         n

@@ -14,7 +14,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use intake_engine::import::{ImportError, Input, OutputFile, Outputs, import};
 use intake_engine::progress::Progress;
@@ -139,7 +139,6 @@ struct JobProgress<'a> {
     lease_ms: i64,
     stop: &'a AtomicBool,
     rows: AtomicU64,
-    last: Mutex<Instant>,
     lost: AtomicBool,
     cancel: AtomicBool,
 }
@@ -167,22 +166,8 @@ impl JobProgress<'_> {
 
 impl Progress for JobProgress<'_> {
     fn on_batch_done(&self, rows: u64, _bytes: Option<u64>) {
+        // The heartbeat records it (and renews the lease) every half second.
         self.rows.store(rows, Ordering::SeqCst);
-        let due = {
-            let mut last = self
-                .last
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if last.elapsed() >= Duration::from_millis(500) {
-                *last = Instant::now();
-                true
-            } else {
-                false
-            }
-        };
-        if due {
-            self.renew();
-        }
         // Rows past the first batch: the first batch has been written in the transaction.
         if rows > 4096 {
             hold_for_tests(self.id);
@@ -332,21 +317,46 @@ fn run_inner(
         lease_ms: i64::try_from(app.config.lease.as_millis()).unwrap_or(30_000),
         stop,
         rows: AtomicU64::new(0),
-        last: Mutex::new(Instant::now()),
         lost: AtomicBool::new(false),
         cancel: AtomicBool::new(false),
     };
-    let result = import(
-        &ws.schema,
-        ws.store.as_ref(),
-        &input,
-        &request,
-        Outputs {
-            response: Some(OutputFile::LikeInput(&mut response)),
-            success: Some(OutputFile::LikeInput(&mut success)),
-        },
-        &progress,
-    );
+    // The heartbeat: progress and the lease every half second, whatever the engine is doing
+    // (reading, writing, building indexes at the commit, writing the result files).
+    let running = AtomicBool::new(true);
+    let (gate, bell) = (Mutex::new(()), Condvar::new());
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut guard = gate
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            while running.load(Ordering::SeqCst) {
+                guard = bell
+                    .wait_timeout(guard, Duration::from_millis(500))
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
+                if running.load(Ordering::SeqCst) {
+                    progress.renew();
+                }
+            }
+        });
+        let result = import(
+            &ws.schema,
+            ws.store.as_ref(),
+            &input,
+            &request,
+            Outputs {
+                response: Some(OutputFile::LikeInput(&mut response)),
+                success: Some(OutputFile::LikeInput(&mut success)),
+            },
+            &progress,
+        );
+        running.store(false, Ordering::SeqCst);
+        let _lock = gate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        bell.notify_all();
+        result
+    });
     drop((response, success));
     let outcome = match result {
         Ok(o) => o,

@@ -714,17 +714,23 @@ impl Control {
     }
 
     /// Claims the oldest queued import, or one whose worker's lease ran out, for `worker`
-    /// until the database clock passes `lease_ms` from now.
+    /// until the database clock passes `lease_ms` from now. An import of a workspace that
+    /// already has one running waits: imports of a workspace take turns at its store anyway,
+    /// and a workspace that queues many imports does not hold up the others (A8).
     pub fn claim(&self, worker: &str, lease_ms: i64) -> Result<Option<ImportRow>, DbError> {
         let r = self.db.query_opt(
             &format!(
                 "UPDATE imports SET status = 'in_progress', lease_owner = $1,
                    lease_until = {{now}} + $2, attempts = attempts + 1,
                    started_at = COALESCE(started_at, {{now}}), updated_at = {{now}}
-                 WHERE id = (SELECT id FROM imports
-                             WHERE status = 'queued'
-                                OR (status = 'in_progress' AND lease_until < {{now}})
-                             ORDER BY queued_at, id LIMIT 1 {{skip_locked}})
+                 WHERE id = (SELECT i.id FROM imports i
+                             WHERE (i.status = 'queued'
+                                    OR (i.status = 'in_progress' AND i.lease_until < {{now}}))
+                               AND NOT EXISTS (
+                                 SELECT 1 FROM imports r
+                                 WHERE r.workspace = i.workspace AND r.id <> i.id
+                                   AND r.status = 'in_progress' AND r.lease_until >= {{now}})
+                             ORDER BY i.queued_at, i.id LIMIT 1 {{skip_locked}})
                    AND (status = 'queued' OR (status = 'in_progress' AND lease_until < {{now}}))
                  RETURNING {IMPORT_COLUMNS}"
             ),

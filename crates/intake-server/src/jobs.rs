@@ -382,6 +382,18 @@ fn run_inner(
             }
             return Ok(None);
         }
+        Err(ImportError::Store(intake_store::StoreError::Busy)) => {
+            // Another import of the workspace (a CLI import, another server's worker) holds
+            // its store: nothing was written; the import goes back to the queue.
+            app.control.release(&job.id, worker)?;
+            app.control.audit(
+                &job.id,
+                None,
+                "requeued",
+                Some("the workspace was busy with another import; nothing was written"),
+            )?;
+            return Ok(None);
+        }
         Err(ImportError::Cancelled) => {
             // Shutting down: the transaction was rolled back; another worker runs it.
             app.control.release(&job.id, worker)?;

@@ -205,8 +205,10 @@ fn every_endpoint_by_role() {
         ),
         ("PUT", i("/options"), Some(json!({})), "importer"),
         ("POST", i("/validate"), None, "importer"),
+        ("GET", i("/files/report"), None, "viewer"),
         ("POST", i("/approve"), None, "manager"),
         ("POST", i("/revert"), None, "manager"),
+        ("POST", i("/submit"), None, "importer"),
         (
             "PUT",
             "/workspaces/{ws}/settings".into(),
@@ -757,4 +759,88 @@ fn a_worker_shutting_down_gives_its_import_back() {
     assert_eq!(status(&v), "completed", "{v}");
     assert_eq!(v["attempts"], 2);
     assert_eq!(s.count("contact"), 3);
+}
+
+/// A7: the uploaded file's name is for display only, cleaned of path separators and control
+/// characters; the file is stored under a generated name.
+#[test]
+fn upload_names_are_only_shown() {
+    let s = Server::sqlite();
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!(
+            "/api/v1/workspaces/{}/uploads?name=..%2F..%2Fetc%2Fpasswd%0A.csv",
+            s.ws
+        ))
+        .body(Body::from(CONTACTS))
+        .unwrap();
+    let (st, v, _) = s.request("importer", req);
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["file_name"], "....etcpasswd.csv");
+    let id = v["id"].as_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok());
+    let stored: Vec<String> = std::fs::read_dir(s.app.config.files.join("uploads"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(stored, [id.to_string()]);
+}
+
+/// A8: while a workspace has an import running, the next worker takes another workspace's
+/// import rather than the busy workspace's next one.
+#[test]
+fn a_busy_workspace_does_not_hold_up_the_others() {
+    let s = Server::sqlite();
+    let (st, v) = s.call(
+        "admin",
+        "POST",
+        "/workspaces",
+        Some(json!({"name": "other", "demo": "crm"})),
+    );
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let submit = |ws: &str, n: usize| -> Vec<String> {
+        (0..n)
+            .map(|_| {
+                let upload = {
+                    let req = Request::builder()
+                        .method("POST")
+                        .uri(format!("/api/v1/workspaces/{ws}/uploads?name=c.csv"))
+                        .body(Body::from(CONTACTS))
+                        .unwrap();
+                    s.request("admin", req).1["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                };
+                let (_, v) = s.call(
+                    "admin",
+                    "POST",
+                    &format!("/workspaces/{ws}/imports"),
+                    Some(json!({"upload_id": upload, "record_type": "contact"})),
+                );
+                let id = v["id"].as_str().unwrap().to_string();
+                let (st, v) = s.call(
+                    "admin",
+                    "POST",
+                    &format!("/workspaces/{ws}/imports/{id}/submit"),
+                    None,
+                );
+                assert_eq!(st, StatusCode::OK, "{v}");
+                id
+            })
+            .collect()
+    };
+    let busy = submit(&s.ws, 3);
+    let other = submit("other", 1);
+    let first = s.app.control.claim("w1", 60_000).unwrap().unwrap();
+    assert_eq!(first.id, busy[0]);
+    let second = s.app.control.claim("w2", 60_000).unwrap().unwrap();
+    assert_eq!(
+        second.id, other[0],
+        "the other workspace's import goes first"
+    );
+    assert!(
+        s.app.control.claim("w3", 60_000).unwrap().is_none(),
+        "both workspaces are busy"
+    );
 }

@@ -57,7 +57,7 @@ fn types_of(schema: &Schema) -> Vec<TypeSummary> {
 }
 
 /// The caller's workspaces.
-#[utoipa::path(get, path = "/workspaces", tag = "workspaces", responses(
+#[utoipa::path(get, path = "/workspaces", operation_id = "list_workspaces", tag = "workspaces", responses(
     (status = 200, body = Vec<WorkspaceView>), (status = 401, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn list(
@@ -96,7 +96,7 @@ pub struct NewWorkspace {
 
 /// Creates a workspace (server admins). On SQLite its records live in a database file of
 /// its own; on PostgreSQL in a schema of its own.
-#[utoipa::path(post, path = "/workspaces", tag = "workspaces", request_body = NewWorkspace, responses(
+#[utoipa::path(post, path = "/workspaces", operation_id = "create_workspace", tag = "workspaces", request_body = NewWorkspace, responses(
     (status = 201, body = WorkspaceView), (status = 400, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
@@ -166,7 +166,7 @@ pub async fn create(
 }
 
 /// One workspace.
-#[utoipa::path(get, path = "/workspaces/{ws}", tag = "workspaces",
+#[utoipa::path(get, path = "/workspaces/{ws}", operation_id = "get_workspace", tag = "workspaces",
     params(("ws" = String, Path, description = "Workspace")),
     responses((status = 200, body = WorkspaceView), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]

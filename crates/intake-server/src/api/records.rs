@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
+use super::extract::Json;
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use intake_core::filter::Filter;

@@ -1,6 +1,6 @@
 //! Logging in and out, who am I, API tokens, users.
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

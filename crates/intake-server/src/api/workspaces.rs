@@ -1,8 +1,9 @@
 //! Workspaces, their members and settings, record types, field descriptions and templates.
 
-use axum::Json;
+use super::extract::Json;
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use intake_core::describe::{describe as describe_type, template_headers_with_inline};

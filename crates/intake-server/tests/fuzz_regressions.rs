@@ -182,3 +182,16 @@ fn openapi_documents_rejections() {
     assert_eq!(key["minLength"], 1);
     assert_eq!(key["maxLength"], 200);
 }
+
+#[test]
+fn openapi_documents_what_the_server_checks() {
+    let doc = serde_json::to_value(intake_server::api::openapi()).expect("serialisable");
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["NewWorkspace"]["properties"]["name"]["pattern"].is_string());
+    assert!(schemas["UserRequest"]["properties"]["username"]["pattern"].is_string());
+    assert_eq!(schemas["TokenRequest"]["properties"]["name"]["minLength"], 1);
+    let options = &doc["paths"]["/api/v1/workspaces/{ws}/imports/{id}/options"]["put"];
+    assert!(options["responses"].get("422").is_some());
+    let file = &doc["paths"]["/api/v1/workspaces/{ws}/imports/{id}/files/{name}"]["get"];
+    assert!(file["responses"]["200"]["content"].get("text/csv").is_some());
+}

@@ -695,7 +695,8 @@ pub async fn put_mapping(
     params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
     responses((status = 200, body = ImportView), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)),
+        (status = 409, body = ErrorBody),
+        (status = 422, description = "The file cannot be read with these options", body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn put_options(
     State(ctx): State<Ctx>,
@@ -1119,7 +1120,7 @@ pub async fn revert(
 #[utoipa::path(get, path = "/workspaces/{ws}/imports/{id}/files/{name}", tag = "imports",
     params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import"),
         ("name" = String, Path, description = "report, response or success")),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The file", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/jsonl"))),
         (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn file(

@@ -141,6 +141,7 @@ pub async fn get(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ExportQuery {
     /// `csv` (default) or `xlsx`.
+    #[param(pattern = "^(csv|xlsx)$")]
     pub format: Option<String>,
     /// A filter expression (docs/filters.md).
     pub filter: Option<String>,
@@ -151,7 +152,7 @@ pub struct ExportQuery {
 /// Exports records in template layout, UUIDs filled, ready to edit and import back.
 #[utoipa::path(get, path = "/workspaces/{ws}/records/{type}/export", operation_id = "export_records", tag = "records",
     params(("ws" = String, Path, description = "Workspace"), ("type" = String, Path, description = "Record type"), ExportQuery),
-    responses((status = 200, description = "The export", content_type = "text/csv"),
+    responses((status = 200, description = "The export", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn export(

@@ -88,6 +88,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewWorkspace {
     /// Its name: lowercase letters, digits and `_`.
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,49}$")]
     pub name: String,
     /// Start from a demo schema: `crm`, `rollout`, `msp` or `ticketing`.
     pub demo: Option<String>,
@@ -305,6 +306,7 @@ pub async fn describe(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct TemplateQuery {
     /// `csv` (default) or `xlsx`.
+    #[param(pattern = "^(csv|xlsx)$")]
     pub format: Option<String>,
 }
 
@@ -312,7 +314,7 @@ pub struct TemplateQuery {
 /// sheet describing every column and dropdowns on lookup columns (XLSX).
 #[utoipa::path(get, path = "/workspaces/{ws}/types/{type}/template", tag = "workspaces",
     params(("ws" = String, Path, description = "Workspace"), ("type" = String, Path, description = "Record type"), TemplateQuery),
-    responses((status = 200, description = "The template file", content_type = "text/csv"),
+    responses((status = 200, description = "The template file", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn template(

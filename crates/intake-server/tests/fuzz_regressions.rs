@@ -118,6 +118,17 @@ async fn json_body_of_the_wrong_shape_is_a_json_400() {
 }
 
 #[tokio::test]
+async fn json_body_that_is_an_array_is_refused_not_read_as_defaults() {
+    let s = server();
+    let uri = format!("/api/v1/workspaces/{}/settings", s.workspace);
+    let (status, ct, body) = s
+        .send(Method::PUT, &uri, Some("application/json"), "[]")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&ct, &body), "invalid_request");
+}
+
+#[tokio::test]
 async fn body_without_json_content_type_is_a_json_415() {
     let s = server();
     let (status, ct, body) = s.send(Method::POST, "/api/v1/tokens", None, "").await;
@@ -189,9 +200,16 @@ fn openapi_documents_what_the_server_checks() {
     let schemas = &doc["components"]["schemas"];
     assert!(schemas["NewWorkspace"]["properties"]["name"]["pattern"].is_string());
     assert!(schemas["UserRequest"]["properties"]["username"]["pattern"].is_string());
-    assert_eq!(schemas["TokenRequest"]["properties"]["name"]["minLength"], 1);
+    assert_eq!(
+        schemas["TokenRequest"]["properties"]["name"]["minLength"],
+        1
+    );
     let options = &doc["paths"]["/api/v1/workspaces/{ws}/imports/{id}/options"]["put"];
     assert!(options["responses"].get("422").is_some());
     let file = &doc["paths"]["/api/v1/workspaces/{ws}/imports/{id}/files/{name}"]["get"];
-    assert!(file["responses"]["200"]["content"].get("text/csv").is_some());
+    assert!(
+        file["responses"]["200"]["content"]
+            .get("text/csv")
+            .is_some()
+    );
 }

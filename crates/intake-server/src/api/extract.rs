@@ -59,10 +59,23 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(e) => Err(json_rejection(e)),
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(e) => return Err(json_rejection(e)),
+        };
+        // Every body the API takes is an object. serde also reads a struct from an array of
+        // its fields in order, so `[]` would pass as a body of defaults (and `PUT settings`
+        // would reset them).
+        if !value.is_object() {
+            return Err(ApiError::invalid(
+                "the request's body must be a JSON object (`{...}`)",
+            ));
         }
+        serde_json::from_value(value).map(Json).map_err(|e| {
+            ApiError::invalid(format!(
+                "the request's body is not what this operation takes: {e}"
+            ))
+        })
     }
 }
 

@@ -86,6 +86,7 @@ pub struct Settings {
     /// The approver must not be the uploader.
     pub four_eyes: bool,
     /// Where to POST when an import ends (JSON, signed).
+    #[schema(pattern = "^https?://")]
     pub webhook_url: Option<String>,
     /// The HMAC-SHA256 key of the webhook's signature. Never shown back.
     #[serde(skip_serializing)]

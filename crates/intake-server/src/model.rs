@@ -120,8 +120,10 @@ pub struct ImportOptions {
     /// CSV encoding, e.g. `utf-8`, `windows-1252`.
     pub encoding: Option<String>,
     /// `.` or `,`.
+    #[schema(pattern = "^[.,]$")]
     pub decimal_separator: Option<String>,
     /// `,` `.` `space` `'` or `none`.
+    #[schema(pattern = "^(.|space|none)?$")]
     pub thousands_separator: Option<String>,
     /// Dates as `DD/MM/YYYY`-style patterns or strftime.
     pub date_format: Option<String>,

@@ -3,9 +3,10 @@
 
 use std::io::{BufRead, BufReader};
 
-use axum::Json;
+use super::extract::Json;
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -451,9 +452,9 @@ fn load(app: &App, ws: &str, id: &str) -> Result<ImportRow, ApiError> {
 /// (with the corrections remembered for this type); the import is `ready`, or `incomplete`
 /// when the mapping lacks the key or required columns. With an `Idempotency-Key` already
 /// used in the workspace, answers the import created then.
-#[utoipa::path(post, path = "/workspaces/{ws}/imports", tag = "imports", request_body = NewImport,
+#[utoipa::path(post, path = "/workspaces/{ws}/imports", operation_id = "create_import", tag = "imports", request_body = NewImport,
     params(("ws" = String, Path, description = "Workspace"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Creating twice with one key creates once")),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Creating twice with one key creates once")),
     responses((status = 201, body = ImportView), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, description = "The file cannot be read", body = ErrorBody)),
@@ -543,7 +544,7 @@ pub struct ImportPage {
 }
 
 /// The imports of a workspace, newest first.
-#[utoipa::path(get, path = "/workspaces/{ws}/imports", tag = "imports",
+#[utoipa::path(get, path = "/workspaces/{ws}/imports", operation_id = "list_imports", tag = "imports",
     params(("ws" = String, Path, description = "Workspace"), ListQuery),
     responses((status = 200, body = ImportPage), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
@@ -572,7 +573,7 @@ pub async fn list(
 }
 
 /// One import, with its progress while it runs (rows done, updated at least every second).
-#[utoipa::path(get, path = "/workspaces/{ws}/imports/{id}", tag = "imports",
+#[utoipa::path(get, path = "/workspaces/{ws}/imports/{id}", operation_id = "get_import", tag = "imports",
     params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
     responses((status = 200, body = ImportView), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
@@ -694,7 +695,8 @@ pub async fn put_mapping(
     params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import")),
     responses((status = 200, body = ImportView), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)),
+        (status = 409, body = ErrorBody),
+        (status = 422, description = "The file cannot be read with these options", body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn put_options(
     State(ctx): State<Ctx>,
@@ -906,7 +908,7 @@ pub async fn problems(
 /// twice.
 #[utoipa::path(post, path = "/workspaces/{ws}/imports/{id}/submit", tag = "imports",
     params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Submitting twice with one key runs once")),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Submitting twice with one key runs once")),
     responses((status = 200, body = ImportView), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
@@ -1118,7 +1120,7 @@ pub async fn revert(
 #[utoipa::path(get, path = "/workspaces/{ws}/imports/{id}/files/{name}", tag = "imports",
     params(("ws" = String, Path, description = "Workspace"), ("id" = String, Path, description = "Import"),
         ("name" = String, Path, description = "report, response or success")),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The file", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/jsonl"))),
         (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn file(

@@ -23,6 +23,7 @@ use crate::db::DbError;
 use crate::jobs::Wake;
 use crate::state::{App, ServerError, Workspace};
 
+pub mod extract;
 pub mod imports;
 pub mod records;
 pub mod session;
@@ -41,7 +42,8 @@ pub struct Ctx {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// Stable code: `unauthenticated`, `forbidden`, `not_found`, `invalid_request`,
-    /// `invalid_state`, `conflict`, `csrf_failed`, `payload_too_large`, `internal`,
+    /// `invalid_state`, `conflict`, `csrf_failed`, `payload_too_large`,
+    /// `unsupported_media_type`, `method_not_allowed`, `unreadable_file`, `internal`,
     /// `unavailable`.
     pub code: String,
     /// What happened and what to do, in words.
@@ -318,6 +320,83 @@ impl Modify for Security {
     }
 }
 
+/// The answers every operation may give that its own annotations leave out, documented once:
+/// a request axum cannot take apart (400, 413, 415: see [`extract`]), no or a bad login (401),
+/// and a session without its CSRF token (403). All have the error body.
+struct Rejections;
+
+impl Modify for Rejections {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+        let shared = [
+            (
+                "BadRequest",
+                "The request is not what the operation takes (`invalid_request`): bad JSON, a field of the wrong type, a bad path or query parameter, a bad header",
+            ),
+            (
+                "Unauthenticated",
+                "No session and no API token, or one that is not valid (`unauthenticated`)",
+            ),
+            (
+                "Forbidden",
+                "The role does not allow this (`forbidden`), or a session's request that changes something lacks the `X-CSRF-Token` header (`csrf_failed`)",
+            ),
+            (
+                "PayloadTooLarge",
+                "The body is larger than the server accepts (`payload_too_large`)",
+            ),
+            (
+                "UnsupportedMediaType",
+                "The body is not sent as `Content-Type: application/json` (`unsupported_media_type`)",
+            ),
+        ];
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, description) in shared {
+            let body = Content::new(Some(Ref::from_schema_name("ErrorBody")));
+            components.responses.insert(
+                name.to_string(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content("application/json", body)
+                        .build(),
+                ),
+            );
+        }
+        for item in openapi.paths.paths.values_mut() {
+            let changes = [&mut item.put, &mut item.post, &mut item.delete];
+            let changing = changes.into_iter().flatten().map(|o| (o, true));
+            let reading = item.get.iter_mut().map(|o| (o, false));
+            for (op, changes) in changing.chain(reading) {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let json_body = op
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| b.content.contains_key("application/json"));
+                let mut add = |status: &str, name: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                };
+                if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) || json_body {
+                    add("400", "BadRequest");
+                }
+                if secured {
+                    add("401", "Unauthenticated");
+                    if changes {
+                        add("403", "Forbidden");
+                    }
+                }
+                if json_body {
+                    add("413", "PayloadTooLarge");
+                    add("415", "UnsupportedMediaType");
+                }
+            }
+        }
+    }
+}
+
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive")))]
 pub async fn healthz() -> &'static str {
@@ -373,6 +452,8 @@ fn router_parts() -> (axum::Router<Ctx>, utoipa::openapi::OpenApi) {
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .split_for_parts();
+    let mut doc = doc;
+    Rejections.modify(&mut doc);
     (api, doc)
 }
 
@@ -388,6 +469,13 @@ pub fn router(ctx: Ctx) -> axum::Router {
         }),
     )
     .fallback(|| async { ApiError::not_found("this address") })
+    .method_not_allowed_fallback(|| async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this address does not take this method; the `Allow` header lists those it takes",
+        )
+    })
     .layer(
         tower_http::trace::TraceLayer::new_for_http().make_span_with(
             |r: &axum::http::Request<axum::body::Body>| {

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
+use super::extract::Json;
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use intake_core::filter::Filter;
@@ -77,7 +78,7 @@ fn parse_filter(rt: &RecordType, ws: &Workspace, f: Option<&str>) -> Result<Filt
 }
 
 /// The records of a type matching a filter, a page at a time.
-#[utoipa::path(get, path = "/workspaces/{ws}/records/{type}", tag = "records",
+#[utoipa::path(get, path = "/workspaces/{ws}/records/{type}", operation_id = "list_records", tag = "records",
     params(("ws" = String, Path, description = "Workspace"), ("type" = String, Path, description = "Record type"), RecordQuery),
     responses((status = 200, body = RecordPage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
@@ -111,7 +112,7 @@ pub async fn list(
 }
 
 /// One record.
-#[utoipa::path(get, path = "/workspaces/{ws}/records/{type}/{uuid}", tag = "records",
+#[utoipa::path(get, path = "/workspaces/{ws}/records/{type}/{uuid}", operation_id = "get_record", tag = "records",
     params(("ws" = String, Path, description = "Workspace"), ("type" = String, Path, description = "Record type"),
         ("uuid" = String, Path, description = "The record's UUID")),
     responses((status = 200, body = RecordView), (status = 404, body = ErrorBody)),
@@ -140,6 +141,7 @@ pub async fn get(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ExportQuery {
     /// `csv` (default) or `xlsx`.
+    #[param(pattern = "^(csv|xlsx)$")]
     pub format: Option<String>,
     /// A filter expression (docs/filters.md).
     pub filter: Option<String>,
@@ -148,9 +150,9 @@ pub struct ExportQuery {
 }
 
 /// Exports records in template layout, UUIDs filled, ready to edit and import back.
-#[utoipa::path(get, path = "/workspaces/{ws}/records/{type}/export", tag = "records",
+#[utoipa::path(get, path = "/workspaces/{ws}/records/{type}/export", operation_id = "export_records", tag = "records",
     params(("ws" = String, Path, description = "Workspace"), ("type" = String, Path, description = "Record type"), ExportQuery),
-    responses((status = 200, description = "The export", content_type = "text/csv"),
+    responses((status = 200, description = "The export", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn export(

@@ -1,6 +1,6 @@
 //! Logging in and out, who am I, API tokens, users.
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -143,6 +143,7 @@ pub async fn me(State(ctx): State<Ctx>, caller: Caller) -> Result<Json<Me>, ApiE
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// What the token is for (shown in lists).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
 }
 
@@ -185,10 +186,12 @@ pub async fn create_token(
 #[serde(deny_unknown_fields)]
 pub struct UserRequest {
     /// Login name: letters, digits, `.`, `_`, `-`, `@`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     pub username: String,
     /// Where notifications go.
     pub email: Option<String>,
     /// The password; generated (and answered once) when absent.
+    #[schema(min_length = 8)]
     pub password: Option<String>,
     /// May create workspaces and users.
     #[serde(default)]

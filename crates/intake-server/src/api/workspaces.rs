@@ -1,8 +1,9 @@
 //! Workspaces, their members and settings, record types, field descriptions and templates.
 
-use axum::Json;
+use super::extract::Json;
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use intake_core::describe::{describe as describe_type, template_headers_with_inline};
@@ -57,7 +58,7 @@ fn types_of(schema: &Schema) -> Vec<TypeSummary> {
 }
 
 /// The caller's workspaces.
-#[utoipa::path(get, path = "/workspaces", tag = "workspaces", responses(
+#[utoipa::path(get, path = "/workspaces", operation_id = "list_workspaces", tag = "workspaces", responses(
     (status = 200, body = Vec<WorkspaceView>), (status = 401, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn list(
@@ -87,6 +88,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewWorkspace {
     /// Its name: lowercase letters, digits and `_`.
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,49}$")]
     pub name: String,
     /// Start from a demo schema: `crm`, `rollout`, `msp` or `ticketing`.
     pub demo: Option<String>,
@@ -96,7 +98,7 @@ pub struct NewWorkspace {
 
 /// Creates a workspace (server admins). On SQLite its records live in a database file of
 /// its own; on PostgreSQL in a schema of its own.
-#[utoipa::path(post, path = "/workspaces", tag = "workspaces", request_body = NewWorkspace, responses(
+#[utoipa::path(post, path = "/workspaces", operation_id = "create_workspace", tag = "workspaces", request_body = NewWorkspace, responses(
     (status = 201, body = WorkspaceView), (status = 400, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
@@ -166,7 +168,7 @@ pub async fn create(
 }
 
 /// One workspace.
-#[utoipa::path(get, path = "/workspaces/{ws}", tag = "workspaces",
+#[utoipa::path(get, path = "/workspaces/{ws}", operation_id = "get_workspace", tag = "workspaces",
     params(("ws" = String, Path, description = "Workspace")),
     responses((status = 200, body = WorkspaceView), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
@@ -304,6 +306,7 @@ pub async fn describe(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct TemplateQuery {
     /// `csv` (default) or `xlsx`.
+    #[param(pattern = "^(csv|xlsx)$")]
     pub format: Option<String>,
 }
 
@@ -311,7 +314,7 @@ pub struct TemplateQuery {
 /// sheet describing every column and dropdowns on lookup columns (XLSX).
 #[utoipa::path(get, path = "/workspaces/{ws}/types/{type}/template", tag = "workspaces",
     params(("ws" = String, Path, description = "Workspace"), ("type" = String, Path, description = "Record type"), TemplateQuery),
-    responses((status = 200, description = "The template file", content_type = "text/csv"),
+    responses((status = 200, description = "The template file", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn template(

@@ -93,6 +93,7 @@ codes! {
     ChangedSinceExport => "changed_since_export", "update sheet: the stored value is no longer the exported `[old]` value";
     InvalidAction => "invalid_action", "the action column holds something other than create, update, upsert, delete or deactivate";
     WriteFailed => "write_failed", "the database refused the row";
+    ActionNotAllowed => "action_not_allowed", "the row deletes or deactivates a record, which this import may not do (it needs the manager role)";
     SpreadsheetError => "spreadsheet_error", "a spreadsheet cell holds an error value such as `#N/A` or `#DIV/0!`";
     HiddenRows => "hidden_rows", "the sheet has hidden rows (read unless --skip-hidden)";
     HiddenColumns => "hidden_columns", "the sheet has hidden columns (read unless --skip-hidden)";

@@ -73,6 +73,9 @@ pub struct ValidateOptions {
     pub clear_empty: bool,
     /// Unknown select and multiselect values become new options instead of problems.
     pub create_missing_options: bool,
+    /// Rows may delete or deactivate records through the action column (the server allows
+    /// it to managers only); otherwise such rows fail with `action_not_allowed`.
+    pub removals_allowed: bool,
     /// Produce the typed values of each row (imports), not only the problems (validation).
     pub typed: bool,
 }
@@ -113,6 +116,7 @@ impl ValidateOptions {
             match_on: Vec::new(),
             clear_empty: false,
             create_missing_options: false,
+            removals_allowed: true,
             typed: false,
         }
     }
@@ -184,6 +188,7 @@ pub struct Validator<'s> {
     match_on: Vec<usize>,
     clear_empty: bool,
     create_missing_options: bool,
+    removals_allowed: bool,
     typed: bool,
     action_column: Option<Column>,
     /// `[old]` columns of update sheets: (column, field index).
@@ -417,6 +422,7 @@ impl<'s> Validator<'s> {
             match_on: options.match_on.clone(),
             clear_empty: options.clear_empty,
             create_missing_options: options.create_missing_options,
+            removals_allowed: options.removals_allowed,
             typed: options.typed,
             action_column: mapping
                 .action_column()
@@ -533,6 +539,20 @@ impl<'s> Validator<'s> {
             let raw = row.cell(col.index).unwrap_or_default();
             if !raw.trim().is_empty() {
                 match Action::parse(raw) {
+                    Some(a @ (Action::Delete | Action::Deactivate)) if !self.removals_allowed => {
+                        out.problems.push(Problem {
+                            row: r,
+                            column: Some(col.clone()),
+                            field: None,
+                            value: Problem::clip(raw),
+                            code: ProblemCode::ActionNotAllowed,
+                            message: format!(
+                                "`{}` is not allowed here: deleting and deactivating records needs the manager role; leave the row out, or ask a manager to submit the file",
+                                a.name()
+                            ),
+                        });
+                        action = a;
+                    }
                     Some(a) => action = a,
                     None => out.problems.push(Problem {
                         row: r,

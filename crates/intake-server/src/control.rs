@@ -156,6 +156,8 @@ pub struct ImportRow {
     pub rows_done: i64,
     /// When it was last queued (ms): each submission is a run of its own.
     pub queued_at: Option<i64>,
+    /// A manager submitted or approved it: its rows may delete and deactivate records.
+    pub removals_allowed: bool,
     /// The worker holding it.
     pub lease_owner: Option<String>,
     /// Until when (database clock, ms).
@@ -185,7 +187,7 @@ pub struct ImportRow {
 const IMPORT_COLUMNS: &str = "id, workspace, record_type, upload_id, file_name, status, mapping,
   options, created_by, created_at, updated_at, submit_key, rows_total, rows_done, lease_owner,
   lease_until, attempts, cancel_requested, mute, store_import_id, counts, validation, message,
-  files, started_at, finished_at, queued_at";
+  files, started_at, finished_at, queued_at, removals_allowed";
 
 fn import_of(r: &Row) -> Result<ImportRow, DbError> {
     Ok(ImportRow {
@@ -216,6 +218,7 @@ fn import_of(r: &Row) -> Result<ImportRow, DbError> {
         started_at: r.opt_int(24)?,
         finished_at: r.opt_int(25)?,
         queued_at: r.opt_int(26)?,
+        removals_allowed: r.flag(27)?,
     })
 }
 

@@ -504,6 +504,7 @@ CREATE TABLE IF NOT EXISTS imports (
   attempts BIGINT NOT NULL DEFAULT 0,
   cancel_requested BIGINT NOT NULL DEFAULT 0,
   mute BIGINT NOT NULL DEFAULT 0,
+  removals_allowed BIGINT NOT NULL DEFAULT 0,
   store_import_id BIGINT,
   counts TEXT,
   validation TEXT,

@@ -301,6 +301,7 @@ fn run_inner(
     let mut request = engine_request(&ws.schema, &job.record_type, &options, &mapping)
         .map_err(|e| ServerError::Other(e.to_string()))?;
     request.job = Some(key);
+    request.options.removals_allowed = job.removals_allowed;
     request.threads = app.config.threads;
     let input = UploadInput {
         path: app.upload_path(&job.upload_id),

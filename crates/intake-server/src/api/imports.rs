@@ -762,7 +762,7 @@ pub async fn validate(
 ) -> Result<Json<ValidationSummary>, ApiError> {
     blocking(move || {
         let app = &ctx.app;
-        let (ws, _) = access(app, &caller, &ws_name, Role::Importer)?;
+        let (ws, role) = access(app, &caller, &ws_name, Role::Importer)?;
         let row = load(app, &ws_name, &id)?;
         if !EDITABLE.contains(&row.status.as_str()) && row.status != "waiting_for_approval" {
             return Err(ApiError::state(format!(
@@ -776,6 +776,7 @@ pub async fn validate(
             .map_err(|e| ApiError::invalid(e.to_string()))?;
         request.dry_run = true;
         request.threads = app.config.threads;
+        request.options.removals_allowed = role >= Role::Manager;
         let input = crate::jobs::UploadInput {
             path: app.upload_path(&row.upload_id),
             name: row.file_name.clone(),
@@ -934,23 +935,16 @@ pub async fn submit(
                 "the mapping lacks the key or required columns: correct it (PUT .../mapping) first",
             ));
         }
-        // Deleting and deactivating need a manager.
-        let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
-        let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
-        let rt = record_type(&ws, &row.record_type)?;
-        let p = peek(app, &row.upload_id, &options)?;
-        let mv = mapping_view(&ws.schema, rt, &p, &mapping, &options)?;
-        if role < Role::Manager && mv.columns.iter().any(|c| c.target == "action") {
-            return Err(ApiError::forbidden(
-                "this file has an action column, which can delete or deactivate records: submitting it needs the manager role",
-            ));
-        }
         let to = if ws.settings.require_approval {
             Status::WaitingForApproval
         } else {
             Status::Queued
         };
-        let mut set = vec![("submit_key", Val::from(key.clone()))];
+        // Rows that delete or deactivate run only if a manager submits or approves.
+        let mut set = vec![
+            ("submit_key", Val::from(key.clone())),
+            ("removals_allowed", Val::from(role >= Role::Manager)),
+        ];
         if to == Status::Queued {
             set.push(("queued_at", Val::from(crate::control::now_ms())));
             set.push(("cancel_requested", Val::from(false)));
@@ -1005,6 +999,7 @@ pub async fn approve(
                 ("queued_at", Val::from(crate::control::now_ms())),
                 ("cancel_requested", Val::from(false)),
                 ("rows_done", Val::Int(0)),
+                ("removals_allowed", Val::from(true)),
             ],
         )? {
             return Err(ApiError::state(format!(

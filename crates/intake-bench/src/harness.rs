@@ -409,10 +409,7 @@ impl Paths {
     /// The layout under `target/` (or `$CARGO_TARGET_DIR`).
     pub fn new(options: &Options, data: DataSet) -> Self {
         let root = options.root.clone();
-        let target = match std::env::var_os("CARGO_TARGET_DIR") {
-            Some(dir) => root.join(dir),
-            None => root.join("target"),
-        };
+        let target = target_dir(&root);
         let release = target.join("release");
         let data_dir = target.join("bench-data");
         let stem = data.stem(options.rows);
@@ -450,7 +447,15 @@ impl Paths {
     }
 }
 
-fn exe(name: &str) -> String {
+/// `target/` under `root`, or `$CARGO_TARGET_DIR`.
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+pub(crate) fn exe(name: &str) -> String {
     format!("{name}{}", std::env::consts::EXE_SUFFIX)
 }
 
@@ -804,7 +809,7 @@ fn mb(kib: u64) -> f64 {
 }
 
 /// `1234567` -> `1,234,567`.
-fn group(n: u64) -> String {
+pub(crate) fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (k, ch) in digits.chars().enumerate() {
@@ -816,7 +821,7 @@ fn group(n: u64) -> String {
     out
 }
 
-fn cargo(root: &Path, args: &[&str]) -> Result<()> {
+pub(crate) fn cargo(root: &Path, args: &[&str]) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let status = Command::new(&cargo)
         .current_dir(root)

@@ -6,7 +6,14 @@
 //! cargo run --release -p intake-bench -- import [the same options]
 //! cargo run --release -p intake-bench -- postgres [the same options]
 //! cargo run --release -p intake-bench -- links [the same options; --rows 100000 by default]
+//! cargo run --release -p intake-bench -- serve [--uploads 20] [--upload-mb 50] [--imports 50]
+//!     [--import-rows 2000] [--no-postgres] [--json] [--no-build] [--regenerate] [--intake PATH] [--root DIR]
 //! ```
+//!
+//! `serve` loads the HTTP server on loopback: concurrent uploads (throughput, and the server's
+//! memory before, during and after: uploads are streamed to disk), then two `intake worker`
+//! processes draining queued imports from one PostgreSQL database, each exactly once (the
+//! `serve` module).
 //!
 //! `links` times links resolved in batches, in the `crm` demo: `intake import contact` of
 //! `--rows` contacts that create their `--rows / 10` accounts inline (`Account UUID` empty,
@@ -25,7 +32,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use intake_bench::harness::{self, Suite};
-use intake_bench::measure;
+use intake_bench::{measure, serve};
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +58,10 @@ enum Command {
     /// Time `intake import contact` of contacts creating their accounts inline (one account per
     /// ten contacts) against the same contacts naming their accounts by UUID, in the `crm` demo
     Links(SuiteArgs),
+    /// Load `intake serve` on loopback: concurrent uploads (time, MB/s, the server's RSS before,
+    /// during and after), then two `intake worker` processes draining queued imports from one
+    /// PostgreSQL database (INTAKE_BENCH_POSTGRES_URL), each exactly once
+    Serve(ServeArgs),
     /// Run a command and print its wall time, peak RSS and exit code as JSON (used internally)
     #[command(hide = true)]
     Measure {
@@ -101,6 +112,40 @@ struct SuiteArgs {
     root: Option<PathBuf>,
 }
 
+#[derive(Args)]
+struct ServeArgs {
+    /// Uploads sent at once
+    #[arg(long, default_value_t = 20)]
+    uploads: usize,
+    /// Size of each upload, in MB (10^6 bytes)
+    #[arg(long, default_value_t = 50)]
+    upload_mb: u64,
+    /// Imports queued for the two workers
+    #[arg(long, default_value_t = 50)]
+    imports: usize,
+    /// Contacts in each queued import's file
+    #[arg(long, default_value_t = 2000)]
+    import_rows: u64,
+    /// Only the uploads: skip the workers draining the queue (which need psql and PostgreSQL)
+    #[arg(long)]
+    no_postgres: bool,
+    /// Print the results as JSON on stdout (the table goes to stderr)
+    #[arg(long)]
+    json: bool,
+    /// Do not run `cargo build --release -p intake` first
+    #[arg(long)]
+    no_build: bool,
+    /// Regenerate the upload file even if it exists
+    #[arg(long)]
+    regenerate: bool,
+    /// Use this intake binary instead of target/release/intake (it is not built)
+    #[arg(long)]
+    intake: Option<PathBuf>,
+    /// The repository root (default: where this crate was built)
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -117,6 +162,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => run_suite(&Suite::import(), args),
         Command::Postgres(args) => run_suite(&Suite::postgres(), args),
         Command::Links(args) => run_suite(&Suite::links(), args),
+        Command::Serve(args) => run_serve(args),
         Command::Measure {
             stdin,
             stdout,
@@ -151,6 +197,32 @@ fn run_suite(suite: &Suite, args: SuiteArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{table}");
+    }
+    Ok(())
+}
+
+fn run_serve(args: ServeArgs) -> Result<()> {
+    let options = serve::Options {
+        uploads: args.uploads,
+        upload_mb: args.upload_mb,
+        imports: args.imports,
+        import_rows: args.import_rows,
+        postgres: !args.no_postgres,
+        build: !args.no_build,
+        regenerate: args.regenerate,
+        root: args.root.unwrap_or_else(harness::Options::default_root),
+        intake: args.intake,
+    };
+    let report = serve::run(&options)?;
+    let table = serve::render(&report);
+    if args.json {
+        eprint!("{table}");
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{table}");
+    }
+    if report.drain.as_ref().is_some_and(|d| !d.exactly_once) {
+        anyhow::bail!("the workers did not run every import exactly once (see above)");
     }
     Ok(())
 }

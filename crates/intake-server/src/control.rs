@@ -652,7 +652,7 @@ impl Control {
     ) -> Result<(Vec<ImportRow>, i64), DbError> {
         let rows = self.db.query(
             &format!(
-                "SELECT {IMPORT_COLUMNS} FROM imports WHERE workspace = $1 AND ($2 IS NULL OR status = $2)
+                "SELECT {IMPORT_COLUMNS} FROM imports WHERE workspace = $1 AND (CAST($2 AS TEXT) IS NULL OR status = $2)
                  ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
             ),
             &[
@@ -665,7 +665,7 @@ impl Control {
         let total = self
             .db
             .query_opt(
-                "SELECT COUNT(*) FROM imports WHERE workspace = $1 AND ($2 IS NULL OR status = $2)",
+                "SELECT COUNT(*) FROM imports WHERE workspace = $1 AND (CAST($2 AS TEXT) IS NULL OR status = $2)",
                 &[workspace.into(), status.into()],
             )?
             .map_or(Ok(0), |r| r.int(0))?;

@@ -81,7 +81,8 @@ impl Input for UploadInput {
     }
 }
 
-/// A worker's identity: host, process and a random part.
+/// A worker's identity: the process id and a random part (the audit's `started` entries name
+/// it, so which process ran an import can be told afterwards).
 pub fn worker_id() -> String {
     format!(
         "{}-{}",

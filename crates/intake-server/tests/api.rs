@@ -63,6 +63,21 @@ fn journey(s: &Server) {
         2,
         "accounts created inline once per name"
     );
+    let (st, v) = s.call(
+        "viewer",
+        "GET",
+        "/workspaces/{ws}/imports?status=completed",
+        None,
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["total"], 1);
+    let (_, v) = s.call(
+        "viewer",
+        "GET",
+        "/workspaces/{ws}/imports?status=failed",
+        None,
+    );
+    assert_eq!(v["total"], 0);
 
     let req = Request::builder()
         .uri(format!(

@@ -368,8 +368,55 @@ pub struct ValidationSummary {
     pub by_column: BTreeMap<String, u64>,
     /// Warnings.
     pub warnings: Vec<WarningView>,
+    /// Per lookup column, the distinct values that match no option: map each to an option
+    /// or ask to create it with the mapping's `values`.
+    #[serde(default)]
+    pub unknown_values: Vec<UnknownValuesView>,
     /// When (RFC 3339).
     pub at: String,
+}
+
+/// The values of a lookup column that match no option.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UnknownValuesView {
+    /// The column, as written.
+    pub column: String,
+    /// The field it feeds.
+    pub field: String,
+    /// Each distinct value: as written, how many rows hold it, the first of them.
+    pub values: Vec<UnknownValueView>,
+    /// More distinct values than listed.
+    pub truncated: bool,
+}
+
+/// One value that matches no option.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UnknownValueView {
+    /// The value as written.
+    pub value: String,
+    /// Rows holding it.
+    pub rows: u64,
+    /// The first row holding it.
+    pub first_row: u64,
+}
+
+impl From<&intake_engine::UnknownValues> for UnknownValuesView {
+    fn from(u: &intake_engine::UnknownValues) -> Self {
+        UnknownValuesView {
+            column: u.column.header.clone(),
+            field: u.field.clone(),
+            values: u
+                .values
+                .iter()
+                .map(|v| UnknownValueView {
+                    value: v.value.clone(),
+                    rows: v.rows,
+                    first_row: v.first_row.get(),
+                })
+                .collect(),
+            truncated: u.truncated,
+        }
+    }
 }
 
 impl ValidationSummary {
@@ -394,6 +441,7 @@ impl ValidationSummary {
             by_code,
             by_column,
             warnings: warnings.iter().map(WarningView::from).collect(),
+            unknown_values: Vec::new(),
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
     }

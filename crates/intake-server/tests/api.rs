@@ -470,6 +470,11 @@ fn value_mappings_fix_unknown_options() {
     let path = |p: &str| format!("/workspaces/{{ws}}/imports/{id}{p}");
     let (_, v) = s.call("importer", "POST", &path("/validate"), None);
     assert_eq!(v["by_code"]["unknown_option"], 1, "{v}");
+    assert_eq!(
+        v["unknown_values"],
+        json!([{"column": "Customer Tier", "field": "customer_tier", "truncated": false,
+                "values": [{"value": "Platinum", "rows": 1, "first_row": 2}]}])
+    );
     let (st, m) = s.call(
         "importer",
         "PUT",

@@ -800,8 +800,15 @@ pub async fn validate(
         fs_err::create_dir_all(&dir)?;
         crate::jobs::write_report(&dir.join("report.jsonl"), &outcome.report.problems)?;
         let counts = CountsView::from(outcome.counts);
-        let summary =
+        let mut summary =
             ValidationSummary::of(counts, &outcome.report.problems, &outcome.report.warnings);
+        if let Some(rt) = ws.schema.record_type(&row.record_type) {
+            summary.unknown_values =
+                intake_engine::unknown_values(&ws.schema, rt, &outcome.mapping, &outcome.report)
+                    .iter()
+                    .map(crate::model::UnknownValuesView::from)
+                    .collect();
+        }
         let mut files: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&row.files).unwrap_or_default();
         files.insert("report".into(), "report.jsonl".into());

@@ -304,12 +304,13 @@ fn run_inner(
     request.job = Some(key);
     request.options.removals_allowed = job.removals_allowed;
     request.threads = app.config.threads;
+    let upload = app.storage.upload(&job.upload_id)?;
     let input = UploadInput {
-        path: app.upload_path(&job.upload_id),
+        path: upload.path().to_path_buf(),
         name: job.file_name.clone(),
     };
-    let dir = app.import_dir(&job.id);
-    fs_err::create_dir_all(&dir)?;
+    let results = app.storage.results(&job.id)?;
+    let dir = results.path();
     let mut response = fs_err::File::create(dir.join("response"))?;
     let mut success = fs_err::File::create(dir.join("success"))?;
     let progress = JobProgress {
@@ -409,8 +410,15 @@ fn run_inner(
         }
         Err(e) => return Err(ServerError::Other(e.to_string())),
     };
+    drop(upload);
     write_report(&dir.join("report.jsonl"), &outcome.report.problems)?;
-    let files = stored_files(&dir, outcome.response_rows, outcome.success_rows);
+    let files = stored_files(dir, outcome.response_rows, outcome.success_rows);
+    let names: Vec<&str> = files
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values().filter_map(|v| v.as_str()))
+        .collect();
+    app.storage.keep_results(&job.id, &results, &names)?;
     let counts = CountsView::from(outcome.counts);
     let summary = ValidationSummary::of(counts, &outcome.report.problems, &outcome.report.warnings);
     let status = if outcome.committed {

@@ -15,3 +15,4 @@ pub mod model;
 pub mod notify;
 pub mod run;
 pub mod state;
+pub mod storage;

@@ -1,5 +1,5 @@
 //! The running server's state: its configuration, its database, the workspaces (schema and
-//! store, loaded once and cached), and where files are kept.
+//! store, loaded once and cached), and where files are kept ([`Storage`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use intake_store::{Store, StoreError};
 
 use crate::control::{Control, Settings};
 use crate::db::{Db, DbError};
+use crate::storage::{S3Config, Storage, StorageError};
 
 /// The schema file of a workspace folder.
 pub const SCHEMA_FILE: &str = "intake.toml";
@@ -26,8 +27,11 @@ pub struct Config {
     /// A PostgreSQL URL: the server's tables and every workspace live there. `None`: SQLite
     /// files under `home`.
     pub database: Option<String>,
-    /// Where uploads and result files are kept (default `home/.intake/files`).
+    /// Where uploads and result files are kept (default `home/.intake/files`); with
+    /// `storage`, only the cache of files fetched from the bucket.
     pub files: PathBuf,
+    /// An S3-compatible bucket that keeps uploads and result files instead of `files`.
+    pub storage: Option<S3Config>,
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: u64,
     /// How long a worker holds an import between renewals.
@@ -51,6 +55,7 @@ impl Config {
             home: home.to_path_buf(),
             database: None,
             files: home.join(".intake").join("files"),
+            storage: None,
             max_upload_bytes: 1 << 30,
             lease: Duration::from_secs(30),
             secure_cookies: false,
@@ -83,6 +88,9 @@ pub enum ServerError {
     /// A file could not be read or written.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// Uploads or result files could not be stored or fetched.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     /// Anything else, said plainly.
     #[error("{0}")]
     Other(String),
@@ -115,6 +123,8 @@ pub struct App {
     pub config: Config,
     /// The server's records.
     pub control: Control,
+    /// Where uploads and result files are kept.
+    pub storage: Storage,
     workspaces: RwLock<HashMap<String, Arc<Workspace>>>,
 }
 
@@ -130,11 +140,11 @@ impl App {
             Some(url) => Db::open_postgres(url)?,
             None => Db::open_sqlite(&config.home.join(".intake").join("server.db"))?,
         };
-        fs_err::create_dir_all(config.files.join("uploads"))?;
-        fs_err::create_dir_all(config.files.join("imports"))?;
+        let storage = Storage::open(&config.files, config.storage.as_ref())?;
         Ok(App {
             config,
             control: Control { db },
+            storage,
             workspaces: RwLock::new(HashMap::new()),
         })
     }
@@ -203,16 +213,6 @@ impl App {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(name);
-    }
-
-    /// Where an upload's bytes are.
-    pub fn upload_path(&self, id: &str) -> PathBuf {
-        self.config.files.join("uploads").join(id)
-    }
-
-    /// The folder of an import's result files.
-    pub fn import_dir(&self, id: &str) -> PathBuf {
-        self.config.files.join("imports").join(id)
     }
 }
 

@@ -873,3 +873,95 @@ fn a_busy_workspace_does_not_hold_up_the_others() {
         "both workspaces are busy"
     );
 }
+
+/// With S3 storage the upload goes to the bucket under `uploads/<id>`, result files under
+/// `imports/<id>/<name>`, and nothing stays in the local files folder: the cache is empty
+/// between requests.
+#[test]
+fn the_import_journey_with_s3_storage() {
+    let Some(moto) = common::Moto::start_or_skip("the_import_journey_with_s3_storage", "files")
+    else {
+        return;
+    };
+    let s = Server::start_with(None, |c| c.storage = Some(moto.storage("files", "team")));
+    let files = s.app.config.files.clone();
+    let upload = s.upload("importer", "contacts.csv", CONTACTS.as_bytes());
+    assert_eq!(
+        moto.object("files", &format!("team/uploads/{upload}"))
+            .as_deref(),
+        Some(CONTACTS.as_bytes())
+    );
+    assert_eq!(moto.keys("files"), [format!("team/uploads/{upload}")]);
+    assert!(common::files_in(&files.join("uploads")).is_empty());
+    assert!(common::files_in(&files.join("cache")).is_empty());
+
+    let (st, imp) = s.call(
+        "importer",
+        "POST",
+        "/workspaces/{ws}/imports",
+        Some(json!({"upload_id": upload, "record_type": "contact"})),
+    );
+    assert_eq!(st, StatusCode::CREATED, "{imp}");
+    let id = imp["id"].as_str().unwrap().to_string();
+    let path = |p: &str| format!("/workspaces/{{ws}}/imports/{id}{p}");
+    let (st, v) = s.call("importer", "POST", &path("/validate"), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["counts"]["created"], 3);
+    assert!(
+        moto.object("files", &format!("team/imports/{id}/report.jsonl"))
+            .is_some()
+    );
+    let (st, v) = s.call("importer", "POST", &path("/submit"), None);
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(s.run_jobs(), 1);
+    let (_, v) = s.call("viewer", "GET", &path(""), None);
+    assert_eq!(status(&v), "completed", "{v}");
+    assert_eq!(s.count("contact"), 3);
+
+    let (st, p) = s.call("viewer", "GET", &path("/problems"), None);
+    assert_eq!(st, StatusCode::OK, "{p}");
+    assert_eq!(p["total"], 0);
+    let req = Request::builder()
+        .uri(format!(
+            "/api/v1/workspaces/{}/imports/{id}/files/success",
+            s.ws
+        ))
+        .body(Body::empty())
+        .unwrap();
+    let (st, _, bytes) = s.request("viewer", req);
+    assert_eq!(st, StatusCode::OK);
+    let success = String::from_utf8(bytes).unwrap();
+    assert_eq!(success.lines().count(), 4, "{success}");
+    assert!(success.contains("ada@example.com"), "{success}");
+    assert_eq!(
+        moto.object("files", &format!("team/imports/{id}/success.csv"))
+            .as_deref(),
+        Some(success.as_bytes())
+    );
+    assert!(common::files_in(&files.join("imports")).is_empty());
+    assert!(common::files_in(&files.join("cache")).is_empty());
+}
+
+/// With S3 storage an upload over the limit is refused while it arrives and leaves no
+/// object and no staging file.
+#[test]
+fn s3_uploads_over_the_limit_leave_no_object() {
+    let Some(moto) =
+        common::Moto::start_or_skip("s3_uploads_over_the_limit_leave_no_object", "files")
+    else {
+        return;
+    };
+    let s = Server::start_with(None, |c| {
+        c.max_upload_bytes = 1000;
+        c.storage = Some(moto.storage("files", ""));
+    });
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/workspaces/{}/uploads?name=big.csv", s.ws))
+        .body(Body::from(vec![b'a'; 5000]))
+        .unwrap();
+    let (st, v, _) = s.request("importer", req);
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(moto.keys("files"), Vec::<String>::new());
+    assert!(common::files_in(&s.app.config.files.join("cache")).is_empty());
+}

@@ -78,6 +78,11 @@ pub struct ServerOptions {
     /// default: .intake/files in the workspace.
     #[arg(long, env = "INTAKE_FILES", value_name = "DIR")]
     pub files: Option<PathBuf>,
+    /// Keep uploads and result files in an S3-compatible bucket instead, `s3://BUCKET[/PREFIX]`
+    /// (the files directory then only caches copies in use); endpoint and credentials from
+    /// AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    #[arg(long, env = "INTAKE_STORAGE", value_name = "s3://BUCKET[/PREFIX]")]
+    pub storage: Option<String>,
     /// How long a worker holds an import before another may take it over, in seconds
     /// (renewed every second while it runs).
     #[arg(

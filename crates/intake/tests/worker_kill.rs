@@ -65,7 +65,8 @@ fn killed_mid_import_then_run_once(db: Option<TestDatabase>) {
         file_name: "contacts.csv".into(),
         size: csv.len() as i64,
     };
-    fs_err::write(app.upload_path(&upload.id), &csv).unwrap();
+    fs_err::write(app.storage.upload_target(&upload.id), &csv).unwrap();
+    app.storage.keep_upload(&upload.id).unwrap();
     app.control.create_upload(&upload).unwrap();
     let imp = app
         .control

@@ -61,7 +61,8 @@ fn clean_name(name: Option<&str>) -> String {
 }
 
 /// Uploads a file (the request body, as is: CSV, XLSX, XLS or ODS). It is streamed to
-/// storage under a generated name; the size limit is checked while it arrives.
+/// storage under a generated name (through a local staging file when storage is a bucket);
+/// the size limit is checked while it arrives.
 #[utoipa::path(post, path = "/workspaces/{ws}/uploads", tag = "imports",
     params(("ws" = String, Path, description = "Workspace"), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
@@ -79,7 +80,7 @@ pub async fn upload(
     let (c, w) = (caller.clone(), ws.clone());
     blocking(move || access(&app, &c, &w, Role::Importer).map(|_| ())).await?;
     let id = uuid::Uuid::now_v7().to_string();
-    let path = ctx.app.upload_path(&id);
+    let path = ctx.app.storage.upload_target(&id);
     let limit = ctx.app.config.max_upload_bytes;
     let mut file = tokio::fs::File::create(&path).await?;
     let mut size: u64 = 0;
@@ -127,13 +128,18 @@ pub async fn upload(
     let file_name = clean_name(q.name.as_deref());
     let app = ctx.app.clone();
     blocking(move || {
-        app.control.create_upload(&Upload {
+        app.storage.keep_upload(&id)?;
+        let created = app.control.create_upload(&Upload {
             id: id.clone(),
             workspace: ws,
             user_id: caller.user.id.clone(),
             file_name: file_name.clone(),
             size: i64::try_from(size).unwrap_or(i64::MAX),
-        })?;
+        });
+        if created.is_err() {
+            let _ = app.storage.remove_upload(&id);
+        }
+        created?;
         Ok((
             StatusCode::CREATED,
             Json(UploadView {
@@ -255,7 +261,8 @@ struct Peek {
 }
 
 fn peek(app: &App, upload_id: &str, options: &ImportOptions) -> Result<Peek, ApiError> {
-    let file = fs_err::File::open(app.upload_path(upload_id))?;
+    let upload = app.storage.upload(upload_id)?;
+    let file = fs_err::File::open(upload.path())?;
     let (csv, sheet) =
         crate::model::read_options(options).map_err(|e| ApiError::invalid(e.to_string()))?;
     let unreadable = |e: intake_formats::ReadError| {
@@ -777,8 +784,9 @@ pub async fn validate(
         request.dry_run = true;
         request.threads = app.config.threads;
         request.options.removals_allowed = role >= Role::Manager;
+        let upload = app.storage.upload(&row.upload_id)?;
         let input = crate::jobs::UploadInput {
-            path: app.upload_path(&row.upload_id),
+            path: upload.path().to_path_buf(),
             name: row.file_name.clone(),
         };
         let outcome = import(
@@ -796,9 +804,10 @@ pub async fn validate(
                 e.to_string(),
             )
         })?;
-        let dir = app.import_dir(&id);
-        fs_err::create_dir_all(&dir)?;
-        crate::jobs::write_report(&dir.join("report.jsonl"), &outcome.report.problems)?;
+        drop(upload);
+        let dir = app.storage.results(&id)?;
+        crate::jobs::write_report(&dir.path().join("report.jsonl"), &outcome.report.problems)?;
+        app.storage.keep_results(&id, &dir, &["report.jsonl"])?;
         let counts = CountsView::from(outcome.counts);
         let mut summary =
             ValidationSummary::of(counts, &outcome.report.problems, &outcome.report.warnings);
@@ -877,14 +886,14 @@ pub async fn problems(
         let app = &ctx.app;
         access(app, &caller, &ws_name, Role::Viewer)?;
         load(app, &ws_name, &id)?;
-        let path = app.import_dir(&id).join("report.jsonl");
+        let report = app.storage.result(&id, "report.jsonl")?;
         let limit = u64::from(q.limit.unwrap_or(100).clamp(1, 1000));
         let offset = q.offset.unwrap_or(0);
         let mut page = ProblemPage {
             total: 0,
             problems: Vec::new(),
         };
-        let Ok(file) = fs_err::File::open(&path) else {
+        let Some(Ok(file)) = report.map(|r| fs_err::File::open(r.path())) else {
             return Ok(Json(page));
         };
         // The report is read line by line: memory stays flat for 100,000 problems.
@@ -1131,7 +1140,7 @@ pub async fn file(
     Path((ws_name, id, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let app = ctx.app.clone();
-    let (path, stored) = blocking(move || {
+    let (local, stored) = blocking(move || {
         access(&app, &caller, &ws_name, Role::Viewer)?;
         let row = load(&app, &ws_name, &id)?;
         let files: serde_json::Map<String, serde_json::Value> =
@@ -1154,16 +1163,19 @@ pub async fn file(
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             .collect();
-        Ok((
-            app.import_dir(&id).join(&stored),
-            format!("{stem}.{stored}"),
-        ))
+        let local = app
+            .storage
+            .result(&id, &stored)?
+            .ok_or_else(|| ApiError::not_found("the file"))?;
+        Ok((local, format!("{stem}.{stored}")))
     })
     .await?;
-    let f = tokio::fs::File::open(&path)
+    let f = tokio::fs::File::open(local.path())
         .await
         .map_err(|_| ApiError::not_found("the file"))?;
-    let mime = match path.extension().and_then(|e| e.to_str()) {
+    // A copy fetched from the bucket is removed now; the open file is still read whole.
+    drop(local);
+    let mime = match stored.rsplit_once('.').map(|(_, e)| e) {
         Some("csv") => "text/csv; charset=utf-8",
         Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         Some("jsonl") => "application/jsonl",

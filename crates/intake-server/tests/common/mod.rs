@@ -221,3 +221,134 @@ impl Server {
         ws.store.read().unwrap().count(rt).unwrap()
     }
 }
+
+/// An S3-compatible server (moto) on 127.0.0.1, for the tests with `s3` in their name;
+/// stopped when dropped.
+pub struct Moto {
+    child: std::process::Child,
+    /// Its address, `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Moto {
+    /// Starts `moto_server` on a free port with an empty bucket `bucket`, or `None` (skipped,
+    /// with a message) when the command is missing. With `CI` set a missing command fails
+    /// the test instead, so CI never passes without having run them.
+    pub fn start_or_skip(test: &str, bucket: &str) -> Option<Moto> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let spawned = std::process::Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "{test}: moto_server cannot be started ({e}) and CI is set: the S3 tests must run in CI"
+                );
+                eprintln!(
+                    "skipping {test}: moto_server cannot be started ({e}); install it with `python3 -m pip install 'moto[server]'`"
+                );
+                return None;
+            }
+        };
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        // It takes a moment to listen.
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "{test}: moto_server does not listen on port {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let created = ureq::put(&format!("{}/{bucket}", moto.url))
+            .send_empty()
+            .unwrap();
+        assert!(created.status().is_success(), "{test}: bucket not created");
+        Some(moto)
+    }
+
+    /// The storage configuration for `bucket` on this server, with test credentials.
+    pub fn storage(&self, bucket: &str, prefix: &str) -> intake_server::storage::S3Config {
+        let mut c =
+            intake_server::storage::S3Config::parse(&format!("s3://{bucket}/{prefix}")).unwrap();
+        c.endpoint = Some(self.url.clone());
+        c.access_key_id = Some("testing".into());
+        c.secret_access_key = Some("testing".into());
+        c
+    }
+
+    /// A signed GET of an object (`key`), or of the bucket's listing (key `""`).
+    fn signed(&self, bucket: &str, key: &str) -> String {
+        use rusty_s3::S3Action;
+        let b = rusty_s3::Bucket::new(
+            self.url.parse().unwrap(),
+            rusty_s3::UrlStyle::Path,
+            bucket.to_string(),
+            "us-east-1",
+        )
+        .unwrap();
+        let creds = rusty_s3::Credentials::new("testing", "testing");
+        let ttl = std::time::Duration::from_secs(60);
+        rusty_s3::actions::GetObject::new(&b, Some(&creds), key)
+            .sign(ttl)
+            .to_string()
+    }
+
+    /// An object's bytes, read without intake's client; `None` when there is none.
+    pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        let mut r = ureq::get(&self.signed(bucket, key))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .unwrap();
+        match r.status().as_u16() {
+            200 => Some(r.body_mut().read_to_vec().unwrap()),
+            404 => None,
+            s => panic!("GET {key}: {s}"),
+        }
+    }
+
+    /// The keys in a bucket.
+    pub fn keys(&self, bucket: &str) -> Vec<String> {
+        // A GET of the bucket's own URL lists its objects.
+        let xml = ureq::get(&self.signed(bucket, ""))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        xml.split("<Key>")
+            .skip(1)
+            .filter_map(|s| s.split_once("</Key>").map(|(k, _)| k.to_string()))
+            .collect()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The files in a folder (none when it does not exist).
+pub fn files_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -4,12 +4,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use intake_server::state::Config;
+use intake_server::storage::S3Config;
 
 use crate::Outcome;
 use crate::args::{Global, ServeArgs, ServerOptions, WorkerArgs};
 
-/// The server's configuration from the global and server options.
-pub fn config(global: &Global, server: &ServerOptions) -> Config {
+/// The server's configuration from the global and server options (and, with `--storage`,
+/// the usual `AWS_*` variables).
+pub fn config(global: &Global, server: &ServerOptions) -> anyhow::Result<Config> {
     let mut c = Config::new(&global.workspace);
     c.database = global
         .database
@@ -22,7 +24,18 @@ pub fn config(global: &Global, server: &ServerOptions) -> Config {
     c.smtp = server.smtp.clone();
     c.mail_from = server.mail_from.clone();
     c.public_url = server.public_url.clone();
-    c
+    if let Some(location) = &server.storage {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let mut s3 = S3Config::parse(location)?;
+        s3.endpoint = env("AWS_ENDPOINT_URL");
+        if let Some(region) = env("AWS_REGION") {
+            s3.region = region;
+        }
+        s3.access_key_id = env("AWS_ACCESS_KEY_ID");
+        s3.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
+        c.storage = Some(s3);
+    }
+    Ok(c)
 }
 
 fn check_database(global: &Global) -> anyhow::Result<()> {
@@ -39,7 +52,7 @@ fn check_database(global: &Global) -> anyhow::Result<()> {
 pub fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<Outcome> {
     check_database(global)?;
     intake_server::run::init_logging();
-    let mut c = config(global, &args.server);
+    let mut c = config(global, &args.server)?;
     c.max_upload_bytes = args.max_upload_mb.saturating_mul(1024 * 1024);
     c.secure_cookies = args.secure_cookies;
     let home = display(&global.workspace);
@@ -73,7 +86,7 @@ pub fn serve(global: &Global, args: &ServeArgs) -> anyhow::Result<Outcome> {
 pub fn worker(global: &Global, args: &WorkerArgs) -> anyhow::Result<Outcome> {
     check_database(global)?;
     intake_server::run::init_logging();
-    intake_server::run::work(config(global, &args.server), args.workers)?;
+    intake_server::run::work(config(global, &args.server)?, args.workers)?;
     Ok(Outcome::Ok)
 }
 

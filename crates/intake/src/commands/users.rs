@@ -39,12 +39,13 @@ pub fn run(global: &Global, args: &UsersArgs) -> anyhow::Result<Outcome> {
         global,
         &crate::args::ServerOptions {
             files: None,
+            storage: None,
             lease_seconds: 30,
             smtp: None,
             mail_from: String::new(),
             public_url: None,
         },
-    );
+    )?;
     let app = App::open(config).context("cannot open the server's database")?;
     let home = bootstrap_workspace(&app).context("cannot register the workspace")?;
     let control = &app.control;

@@ -231,7 +231,7 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts `moto_server` on a free port with an empty bucket `bucket`, or `None` (skipped,
+    /// Starts moto's S3 server on a free port with an empty bucket `bucket`, or `None` (skipped,
     /// with a message) when the command is missing. With `CI` set a missing command fails
     /// the test instead, so CI never passes without having run them.
     pub fn start_or_skip(test: &str, bucket: &str) -> Option<Moto> {
@@ -240,11 +240,36 @@ impl Moto {
             .local_addr()
             .unwrap()
             .port();
-        let spawned = std::process::Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // `python3 -m moto.server`: found wherever moto is installed for python3, with or
+        // without its `moto_server` script on the PATH.
+        let installed = std::process::Command::new("python3")
+            .args(["-c", "import moto.server"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
-            .spawn();
+            .status()
+            .map_err(|e| e.to_string())
+            .and_then(|s| {
+                if s.success() {
+                    Ok(())
+                } else {
+                    Err("python3 has no moto".to_string())
+                }
+            });
+        let spawned = installed.and_then(|()| {
+            std::process::Command::new("python3")
+                .args([
+                    "-m",
+                    "moto.server",
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .map_err(|e| e.to_string())
+        });
         let child = match spawned {
             Ok(c) => c,
             Err(e) => {

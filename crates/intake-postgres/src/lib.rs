@@ -6,8 +6,8 @@
 //!
 //! ```sql
 //! CREATE TABLE "contact" (
-//!   "id" bigserial PRIMARY KEY,            -- internal row id (creation order)
-//!   "uuid" uuid NOT NULL,                  -- the record's UUID (unique index)
+//!   "id" bigserial NOT NULL,               -- internal row id (creation order; no index)
+//!   "uuid" uuid NOT NULL CONSTRAINT "contact__uuid" PRIMARY KEY,  -- the record's UUID
 //!   "created_at" timestamptz NOT NULL,
 //!   "updated_at" timestamptz NOT NULL,
 //!   "created_by_import" bigint,            -- the import that created it
@@ -650,8 +650,9 @@ CREATE TABLE IF NOT EXISTS _intake_changes (
   before jsonb,
   after jsonb
 );
-CREATE INDEX IF NOT EXISTS _intake_changes_import ON _intake_changes(import_id);
-CREATE INDEX IF NOT EXISTS _intake_changes_uuid ON _intake_changes(uuid);
+CREATE INDEX IF NOT EXISTS _intake_changes_import_uuid ON _intake_changes(import_id, uuid);
+DROP INDEX IF EXISTS _intake_changes_import;
+DROP INDEX IF EXISTS _intake_changes_uuid;
 CREATE TABLE IF NOT EXISTS _intake_options (
   list text NOT NULL,
   code text NOT NULL,
@@ -787,9 +788,14 @@ impl Store for PostgresStore {
                 row.try_get::<_, bool>(0).map_err(backend)?
             };
             if !exists {
+                // The UUID is the key: one index fewer to maintain than an `id` key beside
+                // the UUID's unique index. `id` keeps the creation order, unindexed.
                 let mut cols = vec![
-                    "\"id\" bigserial PRIMARY KEY".to_string(),
-                    "\"uuid\" uuid NOT NULL".to_string(),
+                    "\"id\" bigserial NOT NULL".to_string(),
+                    format!(
+                        "\"uuid\" uuid NOT NULL CONSTRAINT {} PRIMARY KEY",
+                        ident(&index_name(&format!("{}__uuid", rt.name)))
+                    ),
                     "\"created_at\" timestamptz NOT NULL".to_string(),
                     "\"updated_at\" timestamptz NOT NULL".to_string(),
                     "\"created_by_import\" bigint".to_string(),
@@ -900,7 +906,8 @@ impl Store for PostgresStore {
                 .collect::<Result<_, _>>()
                 .map_err(backend)?
             } else {
-                BTreeSet::new()
+                // A new table's primary key is the UUID's index.
+                BTreeSet::from([index_name(&format!("{}__uuid", rt.name))])
             };
             let wanted = unique_indexes(rt);
             for (name, sql) in &wanted {

@@ -114,6 +114,7 @@ fn file_label(name: &str) -> &'static str {
     }
 }
 
+/// The counts that say something: rows read always, the others when not zero.
 fn counts_table(c: &CountsView) -> Markup {
     let cells = [
         ("Rows read", c.rows),
@@ -127,8 +128,8 @@ fn counts_table(c: &CountsView) -> Markup {
     ];
     html! {
         dl.counts {
-            @for (k, v) in cells {
-                div { dt { (k) } dd { (v) } }
+            @for (i, (k, v)) in cells.into_iter().enumerate() {
+                @if i == 0 || v > 0 { div { dt { (k) } dd { (v) } } }
             }
         }
     }
@@ -171,7 +172,7 @@ pub async fn show(
                     div { dt { "Created by" } dd { (i.created_by.as_deref().unwrap_or("–")) } }
                     div { dt { "Created" } dd { (when(&i.created_at)) } }
                     div { dt { "Last change" } dd { (when(&i.updated_at)) } }
-                    div { dt { "Runs" } dd { (i.attempts) } }
+                    @if i.attempts > 0 { div { dt { "Runs" } dd { (i.attempts) } } }
                     @if let Some(n) = i.store_import_id { div { dt { "Import number" } dd { (n) } } }
                 }
                 @if matches!(i.status, Status::InProgress | Status::Queued) {
@@ -199,7 +200,10 @@ pub async fn show(
                             "Checked " (when(&v.at)) ": "
                             @if v.problems == 0 { "no problems." } @else { strong { (v.problems) " problems" } "." }
                         }
-                        @if i.counts.is_none() { (counts_table(&v.counts)) }
+                        @if i.counts.is_none() {
+                            p.help { "If it were imported now:" }
+                            (counts_table(&v.counts))
+                        }
                         @if !v.by_column.is_empty() {
                             h3 { "Problems by column" }
                             (scroll("Problems by column", html! {
@@ -220,7 +224,7 @@ pub async fn show(
                             h3 { "Values that match no option" }
                             @for u in &v.unknown_values {
                                 h4 { "Column " q { (u.column) } }
-                                ul.values { @for x in &u.values { li { q { (x.value) } " in " (x.rows) " rows (first: row " (x.first_row) ")" } } }
+                                ul.values { @for x in &u.values { li { q { (x.value) } " in " (x.rows) @if x.rows == 1 { " row" } @else { " rows" } " (first: row " (x.first_row) ")" } } }
                                 @if u.truncated { p.help { "More values than listed." } }
                             }
                         }

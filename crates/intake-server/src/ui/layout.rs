@@ -135,7 +135,7 @@ pub fn error_page(title: &str, message: &str) -> Markup {
             header.top { div.bar { a.brand href="/" { "intake" } } }
             main #main tabindex="-1" {
                 h1 { (title) }
-                p { (message) }
+                p { (prose(message)) }
                 p { a href="/" { "Back to the start page" } }
             }
         },
@@ -180,5 +180,26 @@ pub fn badge(status: Status) -> Markup {
 pub fn scroll(label: &str, table: Markup) -> Markup {
     html! {
         div.table-scroll role="region" aria-label=(label) tabindex="0" { (table) }
+    }
+}
+
+/// A message written for the API (lower case, values in backticks) as a sentence for a page:
+/// a capital first letter, backticked values as code.
+pub fn prose(message: &str) -> Markup {
+    let mut first = true;
+    html! {
+        @for (i, part) in message.split('`').enumerate() {
+            @if i % 2 == 1 {
+                code { (part) }
+            } @else if first && !part.is_empty() {
+                ({
+                    first = false;
+                    let mut c = part.chars();
+                    c.next().map(|h| h.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+                })
+            } @else {
+                (part)
+            }
+        }
     }
 }

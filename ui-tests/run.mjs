@@ -138,6 +138,7 @@ try {
   await page.getByRole('link', { name: 'Imports', exact: true }).click();
   await page.waitForLoadState();
   const fileLink = page.getByRole('link', { name: fileName });
+  check(await page.getByRole('rowheader', { name: /Account/ }).isVisible(), 'the imports list names the record type');
   check(await fileLink.isVisible(), 'the imports list shows the file name as written (escaped)');
   check(await page.locator('main img').count() === 0, 'no markup from user data reaches the page');
   await visit(page, 'imports');

@@ -67,10 +67,8 @@ pub async fn list(
                         table {
                             thead { tr {
                                 th scope="col" { "File" }
-                                th scope="col" { "Record type" }
                                 th scope="col" { "Status" }
-                                th scope="col" { "By" }
-                                th scope="col" { "Created" }
+                                th scope="col" { "When" }
                                 th scope="col" class="num" { "Rows" }
                                 th scope="col" class="num" { "Created" }
                                 th scope="col" class="num" { "Updated" }
@@ -79,11 +77,15 @@ pub async fn list(
                             tbody {
                                 @for i in &imports {
                                     tr {
-                                        th scope="row" { a href=(import_path(&ws_name, &i.id)) { (i.file_name) } }
-                                        td { (label(&i.record_type)) }
+                                        th scope="row" {
+                                            a href=(import_path(&ws_name, &i.id)) { (i.file_name) }
+                                            div.sub { (label(&i.record_type)) }
+                                        }
                                         td { (badge(i.status)) }
-                                        td { (i.created_by.as_deref().unwrap_or("–")) }
-                                        td.nowrap { (when(&i.created_at)) }
+                                        td {
+                                            (when(&i.created_at))
+                                            @if let Some(by) = &i.created_by { div.sub { "by " (by) } }
+                                        }
                                         td.num { (count(i.counts.as_ref().map(|c| c.rows).or(i.progress.rows_total))) }
                                         td.num { (count(i.counts.as_ref().map(|c| c.created))) }
                                         td.num { (count(i.counts.as_ref().map(|c| c.updated))) }

@@ -145,11 +145,13 @@ pub fn error_page(title: &str, message: &str) -> Markup {
 /// A timestamp (RFC 3339) as a reader wants it: `2026-11-22 06:30 UTC`, the full value in
 /// the `datetime` attribute.
 pub fn when(rfc3339: &str) -> Markup {
-    let short = match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(d), Some(t)) => format!("{d} {t} UTC"),
-        _ => rfc3339.to_string(),
-    };
-    html! { time datetime=(rfc3339) { (short) } }
+    // Date and time each kept whole, so a narrow column breaks between them, not inside.
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(d), Some(t)) => html! {
+            time datetime=(rfc3339) { span.nowrap { (d) } " " span.nowrap { (t) " UTC" } }
+        },
+        _ => html! { time datetime=(rfc3339) { (rfc3339) } },
+    }
 }
 
 /// A status in words, on a badge whose colour repeats (never replaces) the words.

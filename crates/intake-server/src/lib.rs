@@ -16,3 +16,4 @@ pub mod notify;
 pub mod run;
 pub mod state;
 pub mod storage;
+pub mod ui;

@@ -200,7 +200,7 @@ pub struct ImportView {
     pub store_import_id: Option<i64>,
 }
 
-fn view(app: &App, r: &ImportRow) -> ImportView {
+pub(crate) fn view(app: &App, r: &ImportRow) -> ImportView {
     let files: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&r.files).unwrap_or_default();
     ImportView {
@@ -449,7 +449,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn load(app: &App, ws: &str, id: &str) -> Result<ImportRow, ApiError> {
+pub(crate) fn load(app: &App, ws: &str, id: &str) -> Result<ImportRow, ApiError> {
     app.control
         .import(ws, id)?
         .ok_or_else(|| ApiError::not_found(&format!("import `{id}`")))

@@ -112,6 +112,16 @@ impl ApiError {
         )
     }
 
+    /// The status answered.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message, in words.
+    pub fn message(&self) -> &str {
+        &self.body.message
+    }
+
     fn internal(e: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
         ApiError::new(
@@ -467,7 +477,8 @@ fn router_parts() -> (axum::Router<Ctx>, utoipa::openapi::OpenApi) {
 pub fn router(ctx: Ctx) -> axum::Router {
     let (api, doc) = router_parts();
     let doc = Arc::new(doc);
-    api.route(
+    api.merge(crate::ui::router())
+        .route(
         "/api/openapi.json",
         axum::routing::get(move || {
             let doc = doc.clone();

@@ -12,7 +12,8 @@ use crate::auth::{
     SESSION_COOKIE, SESSION_MS, digest, hash_password, new_token, random_hex, random_password,
     verify_password,
 };
-use crate::control::{Role, now_ms};
+use crate::control::{Role, User, now_ms};
+use crate::state::App;
 
 /// Logging in.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -76,43 +77,63 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     let c = ctx.clone();
     let (token, me) = blocking(move || {
-        let user = c.app.control.user_by_name(&req.username)?;
-        let ok = user.as_ref().is_some_and(|u| {
-            !u.disabled
-                && u.password_hash
-                    .as_deref()
-                    .is_some_and(|h| verify_password(&req.password, h))
-        });
-        let Some(user) = user.filter(|_| ok) else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "wrong user name or password",
-            ));
-        };
-        let token = random_hex(32);
-        let csrf = random_hex(16);
-        c.app
-            .control
-            .create_session(&digest(&token), &user.id, &csrf, now_ms() + SESSION_MS)?;
+        let (token, csrf, user) = open_session(&c.app, &req.username, &req.password)?;
         Ok((token, me_of(&c, &user, Some(csrf))?))
     })
     .await?;
-    let secure = if ctx.app.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        SESSION_MS / 1000
-    );
+    let cookie = session_cookie(&ctx.app, &token);
     let mut resp = Json(me).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(resp)
 }
+
+/// Checks a user's password and opens a session: answers the session token (the cookie's
+/// value), its CSRF token and the user. The API's and the web UI's logins share it.
+pub(crate) fn open_session(
+    app: &App,
+    username: &str,
+    password: &str,
+) -> Result<(String, String, User), ApiError> {
+    let user = app.control.user_by_name(username)?;
+    let ok = user.as_ref().is_some_and(|u| {
+        !u.disabled
+            && u.password_hash
+                .as_deref()
+                .is_some_and(|h| verify_password(password, h))
+    });
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "wrong user name or password",
+        ));
+    };
+    let token = random_hex(32);
+    let csrf = random_hex(16);
+    app.control
+        .create_session(&digest(&token), &user.id, &csrf, now_ms() + SESSION_MS)?;
+    Ok((token, csrf, user))
+}
+
+/// The `Set-Cookie` value that carries a session token (HttpOnly, SameSite=Strict, Secure
+/// when configured).
+pub(crate) fn session_cookie(app: &App, token: &str) -> String {
+    let secure = if app.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        SESSION_MS / 1000
+    )
+}
+
+/// The `Set-Cookie` value that clears the session cookie.
+pub(crate) const CLEAR_SESSION_COOKIE: &str =
+    "intake_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
 
 /// Logs out: ends the session and clears the cookie.
 #[utoipa::path(delete, path = "/session", tag = "session", responses(
@@ -125,7 +146,7 @@ pub async fn logout(State(ctx): State<Ctx>, headers: HeaderMap) -> Result<Respon
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("intake_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        HeaderValue::from_static(CLEAR_SESSION_COOKIE),
     );
     Ok(resp)
 }

@@ -1,0 +1,188 @@
+//! The web UI in-process: logging in and out with the forms and their CSRF tokens, the
+//! redirect to the login form, where a login may send the browser, escaping of user data,
+//! and workspaces of others. The browser test (`crates/intake/tests/ui_browser.rs`) covers
+//! the pages in Chromium.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use common::Server;
+use http_body_util::BodyExt;
+use intake_server::api::router;
+use tower::ServiceExt;
+
+/// Sends a request; answers the status, the headers and the body as text.
+fn send(s: &Server, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+    let app = router(s.ctx.clone());
+    s.rt.block_on(async move {
+        let resp = app.oneshot(req).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    })
+}
+
+fn get(s: &Server, path: &str, cookie: &str) -> (StatusCode, HeaderMap, String) {
+    let req = Request::get(path).header(header::COOKIE, cookie);
+    send(s, req.body(Body::empty()).unwrap())
+}
+
+fn post(s: &Server, path: &str, cookie: &str, form: &str) -> (StatusCode, HeaderMap, String) {
+    let req = Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    send(s, req.body(Body::from(form.to_string())).unwrap())
+}
+
+/// The `name=value` of each cookie set.
+fn cookies(h: &HeaderMap) -> Vec<String> {
+    h.get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect()
+}
+
+/// The value of the hidden field `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let at = page.find(&format!("name=\"{name}\" value=\"")).unwrap();
+    let rest = &page[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// Logs `user` in through the form; answers the session cookie (`intake_session=...`).
+fn log_in(s: &Server, user: &str, next: &str) -> (StatusCode, HeaderMap) {
+    let (_, h, page) = get(s, "/login", "");
+    let login_cookie = cookies(&h).remove(0);
+    let form = format!(
+        "username={user}&password={user}-password&csrf={}&next={next}",
+        hidden(&page, "csrf")
+    );
+    let (status, h, _) = post(s, "/login", &login_cookie, &form);
+    (status, h)
+}
+
+fn session(h: &HeaderMap) -> String {
+    cookies(h)
+        .into_iter()
+        .find(|c| c.starts_with("intake_session="))
+        .unwrap()
+}
+
+#[test]
+fn pages_without_a_session_lead_to_the_login_form_and_back() {
+    let s = Server::sqlite();
+    let (status, h, _) = get(&s, "/w/crm/imports?page=2", "");
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        h[header::LOCATION],
+        "/login?next=%2Fw%2Fcrm%2Fimports%3Fpage%3D2"
+    );
+    let (status, h) = log_in(&s, "viewer", "%2Fw%2Fcrm%2Fimports%3Fpage%3D2");
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/w/crm/imports?page=2");
+    let (status, _, page) = get(&s, "/w/crm", &session(&h));
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("crm (viewer)"), "{page}");
+    assert_eq!(h.get_all(header::SET_COOKIE).iter().count(), 2);
+}
+
+#[test]
+fn a_login_never_sends_the_browser_to_another_site() {
+    let s = Server::sqlite();
+    for next in [
+        "%2F%2Fevil.example",
+        "https%3A%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+    ] {
+        let (status, h) = log_in(&s, "viewer", next);
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(h[header::LOCATION], "/", "{next}");
+    }
+}
+
+#[test]
+fn the_login_form_needs_its_token_and_the_right_password() {
+    let s = Server::sqlite();
+    let (_, h, page) = get(&s, "/login", "");
+    let login_cookie = cookies(&h).remove(0);
+    let csrf = hidden(&page, "csrf");
+    let form =
+        |password: &str, csrf: &str| format!("username=viewer&password={password}&csrf={csrf}");
+    let (status, h, _) = post(&s, "/login", "", &form("viewer-password", &csrf));
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!cookies(&h).iter().any(|c| c.starts_with("intake_session")));
+    let (status, _, page) = post(&s, "/login", &login_cookie, &form("wrong", &csrf));
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("Wrong user name or password."), "{page}");
+    assert!(page.contains("value=\"viewer\""), "{page}");
+    let (status, h, _) = post(&s, "/login", &login_cookie, &form("viewer-password", &csrf));
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // The UI's session is the API's session.
+    let (status, _, me) = get(&s, "/api/v1/me", &session(&h));
+    assert_eq!(status, StatusCode::OK, "{me}");
+}
+
+#[test]
+fn logging_out_needs_the_sessions_csrf_token() {
+    let s = Server::sqlite();
+    let (_, h) = log_in(&s, "importer", "%2F");
+    let cookie = session(&h);
+    let (_, _, page) = get(&s, "/w/crm", &cookie);
+    let csrf = hidden(&page, "csrf");
+    let (status, _, _) = post(&s, "/logout", &cookie, "csrf=not-the-token");
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(get(&s, "/w/crm", &cookie).0, StatusCode::OK);
+    let (status, h, _) = post(&s, "/logout", &cookie, &format!("csrf={csrf}"));
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/login?bye=1");
+    assert_eq!(get(&s, "/w/crm", &cookie).0, StatusCode::SEE_OTHER);
+}
+
+#[test]
+fn user_data_is_escaped_and_pages_allow_no_scripts() {
+    let s = Server::sqlite();
+    let bytes = "First Name,Last Name,Email\n<b>Ada</b>,Lovelace,ada@example.com\n";
+    let name = "%3Cscript%3Ealert(1)%3C%5Cscript%3E%20%26%20co.csv";
+    let upload = s.upload("importer", name, bytes.as_bytes());
+    let body = serde_json::json!({"upload_id": upload, "record_type": "contact"});
+    let (status, v) = s.call("importer", "POST", "/workspaces/{ws}/imports", Some(body));
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let (_, h) = log_in(&s, "viewer", "%2F");
+    let cookie = session(&h);
+    let id = v["id"].as_str().unwrap();
+    for path in ["/w/crm/imports".to_string(), format!("/w/crm/imports/{id}")] {
+        let (status, h, page) = get(&s, &path, &cookie);
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(!page.contains("<script"), "{page}");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;script&gt; &amp; co.csv"),
+            "{page}"
+        );
+        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    }
+}
+
+#[test]
+fn workspaces_of_others_are_not_found() {
+    let s = Server::sqlite();
+    let (_, h) = log_in(&s, "outsider", "%2F");
+    let cookie = session(&h);
+    let (status, _, page) = get(&s, "/", &cookie);
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("No workspace yet"), "{page}");
+    for path in ["/w/crm", "/w/crm/types/contact", "/w/crm/imports"] {
+        let (status, _, page) = get(&s, path, &cookie);
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            page.contains("Workspace <code>crm</code> not found"),
+            "{page}"
+        );
+    }
+}

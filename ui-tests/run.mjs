@@ -1,0 +1,173 @@
+// Browser tests of the intake web UI: headless Chromium driven by playwright-core, every
+// page checked with axe-core (serious or critical violations fail), screenshots of every
+// page at a laptop (1366x768) and a tablet (820x1180) width.
+//
+// node ui-tests/run.mjs BASE_URL WORKSPACE ADMIN_PASSWORD VIEWER_NAME VIEWER_PASSWORD
+// Screenshots go to $INTAKE_UI_SCREENSHOTS (default: a new temporary folder).
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [base, ws, adminPassword, viewerName, viewerPassword] = process.argv.slice(2);
+if (!viewerPassword) {
+  console.error('usage: node run.mjs BASE_URL WORKSPACE ADMIN_PASSWORD VIEWER_NAME VIEWER_PASSWORD');
+  process.exit(2);
+}
+const shots = process.env.INTAKE_UI_SCREENSHOTS || mkdtempSync(join(tmpdir(), 'intake-ui-'));
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const failures = [];
+function check(ok, what) {
+  if (!ok) failures.push(what);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+}
+
+// A file name that is markup, kept as text by the pages (the API drops slashes from names).
+const fileName = '<img src=x onerror=alert(1)>accounts & co.csv';
+
+// An import to show: uploaded and validated through the API, with a file name and a cell
+// that would break the page if they were not escaped.
+async function seed() {
+  const login = await fetch(`${base}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: adminPassword }),
+  });
+  if (!login.ok) throw new Error(`API login: ${login.status}`);
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const { csrf_token } = await login.json();
+  const call = async (method, path, body, type) => {
+    const r = await fetch(`${base}/api/v1/workspaces/${ws}${path}`, {
+      method,
+      headers: { cookie, 'x-csrf-token': csrf_token, ...(type ? { 'content-type': type } : {}) },
+      body,
+    });
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+  const csv = 'Account Name,Customer Tier,Website\nAcme,Gold,https://acme.example\n<b>Bold</b> Ltd,Platinum,not a site\n';
+  const upload = await call('POST', `/uploads?name=${encodeURIComponent(fileName)}`, csv, 'text/csv');
+  const imp = await call('POST', '/imports', JSON.stringify({ upload_id: upload.id, record_type: 'account' }), 'application/json');
+  await call('POST', `/imports/${imp.id}/validate`, undefined);
+  return imp.id;
+}
+
+const sizes = [
+  { name: 'laptop', width: 1366, height: 768 },
+  { name: 'tablet', width: 820, height: 1180 },
+];
+
+// Checks the page with axe-core and saves a screenshot at both sizes.
+async function visit(page, name) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of bad) {
+    console.log(`  axe ${v.impact}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+  }
+  check(bad.length === 0, `${name}: no serious or critical accessibility violations`);
+  for (const s of sizes) {
+    await page.setViewportSize({ width: s.width, height: s.height });
+    await page.screenshot({ path: join(shots, `${name}-${s.name}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: sizes[0].width, height: sizes[0].height });
+}
+
+async function logIn(page, user, password) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForLoadState();
+}
+
+const started = Date.now();
+const importId = await seed();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--no-first-run'],
+});
+try {
+  // axe-core is injected as a script, which the pages' policy (no scripts) would refuse.
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, bypassCSP: true });
+  const page = await context.newPage();
+
+  // Not logged in: any page leads to the login form, which comes back to it.
+  await page.goto(`${base}/w/${ws}/imports`);
+  check(new URL(page.url()).pathname === '/login', 'a page without a session redirects to /login');
+  await visit(page, 'login');
+
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('alert').filter({ hasText: 'Wrong user name or password' }).isVisible(),
+    'a wrong password shows an error');
+  await visit(page, 'login-error');
+
+  await page.getByLabel('Password').fill(adminPassword);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForLoadState();
+  check(new URL(page.url()).pathname === `/w/${ws}/imports`, 'logging in returns to the page asked for');
+
+  await page.goto(`${base}/`);
+  check(new URL(page.url()).pathname === `/w/${ws}`, 'the start page opens the first workspace');
+  check(await page.getByRole('heading', { level: 1, name: 'Record types' }).isVisible(), 'the record types page');
+  check(await page.getByRole('combobox', { name: 'Workspace' }).inputValue() === ws, 'the switcher shows the workspace');
+  check((await page.getByRole('combobox', { name: 'Workspace' }).textContent()).includes('(admin)'), 'the switcher shows the role');
+  await visit(page, 'types');
+
+  // Keyboard: the first Tab reaches the skip link.
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.textContent) === 'Skip to content',
+    'the first Tab stop is the skip link');
+
+  await page.getByRole('link', { name: 'Account', exact: true }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('heading', { level: 1 }).textContent() === 'Account', 'the field description page');
+  check(await page.getByRole('rowheader', { name: /Account Name/ }).isVisible(), 'it lists the columns');
+  const csv = await page.getByRole('link', { name: 'Download CSV template' }).getAttribute('href');
+  const template = await context.request.get(`${base}${csv}`);
+  check(template.ok() && (await template.text()).includes('Account Name'), 'the CSV template downloads with the session');
+  await visit(page, 'type-account');
+
+  await page.getByRole('link', { name: 'Imports', exact: true }).click();
+  await page.waitForLoadState();
+  const fileLink = page.getByRole('link', { name: fileName });
+  check(await page.getByRole('rowheader', { name: /Account/ }).isVisible(), 'the imports list names the record type');
+  check(await fileLink.isVisible(), 'the imports list shows the file name as written (escaped)');
+  check(await page.locator('main img').count() === 0, 'no markup from user data reaches the page');
+  await visit(page, 'imports');
+
+  await fileLink.click();
+  await page.waitForLoadState();
+  check(new URL(page.url()).pathname === `/w/${ws}/imports/${importId}`, 'the import page');
+  check(await page.getByRole('heading', { name: 'Validation' }).isVisible(), 'it shows the validation summary');
+  check(await page.getByRole('heading', { name: 'Audit trail' }).isVisible(), 'it shows the audit trail');
+  check(await page.locator('main b').count() === 0, 'cell values stay text');
+  await visit(page, 'import');
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('status').filter({ hasText: 'logged out' }).isVisible(), 'logging out says so');
+  await page.goto(`${base}/w/${ws}`);
+  check(new URL(page.url()).pathname === '/login', 'after logging out pages need a login again');
+
+  // A viewer sees the workspace with their role, and a workspace that is not theirs not at all.
+  await logIn(page, viewerName, viewerPassword);
+  check((await page.getByRole('combobox', { name: 'Workspace' }).textContent()).includes('(viewer)'), 'a viewer sees their role');
+  const other = await page.goto(`${base}/w/elsewhere`);
+  check(other.status() === 404, 'a workspace the user is no member of is not found');
+  await visit(page, 'not-found');
+  await context.close();
+} finally {
+  await browser.close();
+}
+
+console.log(`screenshots in ${shots}`);
+console.log(`${failures.length === 0 ? 'passed' : `${failures.length} failed`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(failures.length === 0 ? 0 : 1);

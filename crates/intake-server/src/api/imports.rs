@@ -76,6 +76,19 @@ pub async fn upload(
     Query(q): Query<UploadQuery>,
     body: Body,
 ) -> Result<(StatusCode, Json<UploadView>), ApiError> {
+    let view = store_upload(&ctx, caller, ws, q.name.as_deref(), body.into_data_stream()).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Streams a file to storage with the size limit checked while it arrives, and records the
+/// upload (the API's request body and the web UI's form part alike).
+pub(crate) async fn store_upload<E: std::fmt::Display>(
+    ctx: &Ctx,
+    caller: Caller,
+    ws: String,
+    name: Option<&str>,
+    stream: impl futures_util::Stream<Item = Result<axum::body::Bytes, E>>,
+) -> Result<UploadView, ApiError> {
     let app = ctx.app.clone();
     let (c, w) = (caller.clone(), ws.clone());
     blocking(move || access(&app, &c, &w, Role::Importer).map(|_| ())).await?;
@@ -84,7 +97,7 @@ pub async fn upload(
     let limit = ctx.app.config.max_upload_bytes;
     let mut file = tokio::fs::File::create(&path).await?;
     let mut size: u64 = 0;
-    let mut stream = body.into_data_stream();
+    let mut stream = std::pin::pin!(stream);
     let failed = loop {
         match stream.next().await {
             None => break None,
@@ -125,7 +138,7 @@ pub async fn upload(
             "the upload is empty: send the file's bytes as the request body",
         ));
     }
-    let file_name = clean_name(q.name.as_deref());
+    let file_name = clean_name(name);
     let app = ctx.app.clone();
     blocking(move || {
         app.storage.keep_upload(&id)?;
@@ -140,14 +153,11 @@ pub async fn upload(
             let _ = app.storage.remove_upload(&id);
         }
         created?;
-        Ok((
-            StatusCode::CREATED,
-            Json(UploadView {
-                id,
-                file_name,
-                size,
-            }),
-        ))
+        Ok(UploadView {
+            id,
+            file_name,
+            size,
+        })
     })
     .await
 }
@@ -475,59 +485,70 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<ImportView>), ApiError> {
     let key = idempotency_key(&headers)?;
     blocking(move || {
-        let app = &ctx.app;
-        let (ws, _) = access(app, &caller, &ws_name, Role::Importer)?;
-        let rt = record_type(&ws, &req.record_type)?;
-        let upload = app
-            .control
-            .upload(&ws_name, &req.upload_id)?
-            .ok_or_else(|| ApiError::not_found(&format!("upload `{}`", req.upload_id)))?;
-        engine_request(&ws.schema, &rt.name, &req.options, &MappingInput::default())
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
-        let p = peek(app, &upload.id, &req.options)?;
-        let mut mapping = remembered(app, &ws_name, &rt.name, &p.header)?;
-        if let Some(m) = &req.mapping {
-            mapping.columns.extend(m.columns.clone());
-            for (h, v) in &m.values {
-                mapping
-                    .values
-                    .entry(h.clone())
-                    .or_default()
-                    .extend(v.clone());
-            }
-        }
-        let mv = mapping_view(&ws.schema, rt, &p, &mapping, &req.options)?;
-        let status = if mv.complete {
-            Status::Ready
-        } else {
-            Status::Incomplete
-        };
-        let row = app.control.create_import(
-            &ws_name,
-            &rt.name,
-            &upload,
-            status.as_str(),
-            &serde_json::to_string(&mapping).unwrap_or_default(),
-            &serde_json::to_string(&req.options).unwrap_or_default(),
-            &caller.user.id,
-            key.as_deref(),
-        )?;
-        if row.created_by == caller.user.id && row.upload_id == upload.id {
-            let _ = app.control.audit(
-                &row.id,
-                Some(&caller.user.id),
-                "created",
-                Some(&format!(
-                    "{} ({} bytes), {}",
-                    upload.file_name,
-                    upload.size,
-                    status.as_str()
-                )),
-            );
-        }
-        Ok((StatusCode::CREATED, Json(view(app, &row))))
+        let view = create_import(&ctx.app, &caller, &ws_name, &req, key.as_deref())?;
+        Ok((StatusCode::CREATED, Json(view)))
     })
     .await
+}
+
+/// Creates an import from an upload (the API's `create` and the web UI's new import form).
+pub(crate) fn create_import(
+    app: &App,
+    caller: &Caller,
+    ws_name: &str,
+    req: &NewImport,
+    key: Option<&str>,
+) -> Result<ImportView, ApiError> {
+    let (ws, _) = access(app, caller, ws_name, Role::Importer)?;
+    let rt = record_type(&ws, &req.record_type)?;
+    let upload = app
+        .control
+        .upload(ws_name, &req.upload_id)?
+        .ok_or_else(|| ApiError::not_found(&format!("upload `{}`", req.upload_id)))?;
+    engine_request(&ws.schema, &rt.name, &req.options, &MappingInput::default())
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let p = peek(app, &upload.id, &req.options)?;
+    let mut mapping = remembered(app, ws_name, &rt.name, &p.header)?;
+    if let Some(m) = &req.mapping {
+        mapping.columns.extend(m.columns.clone());
+        for (h, v) in &m.values {
+            mapping
+                .values
+                .entry(h.clone())
+                .or_default()
+                .extend(v.clone());
+        }
+    }
+    let mv = mapping_view(&ws.schema, rt, &p, &mapping, &req.options)?;
+    let status = if mv.complete {
+        Status::Ready
+    } else {
+        Status::Incomplete
+    };
+    let row = app.control.create_import(
+        ws_name,
+        &rt.name,
+        &upload,
+        status.as_str(),
+        &serde_json::to_string(&mapping).unwrap_or_default(),
+        &serde_json::to_string(&req.options).unwrap_or_default(),
+        &caller.user.id,
+        key,
+    )?;
+    if row.created_by == caller.user.id && row.upload_id == upload.id {
+        let _ = app.control.audit(
+            &row.id,
+            Some(&caller.user.id),
+            "created",
+            Some(&format!(
+                "{} ({} bytes), {}",
+                upload.file_name,
+                upload.size,
+                status.as_str()
+            )),
+        );
+    }
+    Ok(view(app, &row))
 }
 
 /// Filters of the import list.
@@ -608,16 +629,23 @@ pub async fn get_mapping(
     caller: Caller,
     Path((ws_name, id)): Path<(String, String)>,
 ) -> Result<Json<MappingView>, ApiError> {
-    blocking(move || {
-        let (ws, _) = access(&ctx.app, &caller, &ws_name, Role::Viewer)?;
-        let row = load(&ctx.app, &ws_name, &id)?;
-        let rt = record_type(&ws, &row.record_type)?;
-        let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
-        let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
-        let p = peek(&ctx.app, &row.upload_id, &options)?;
-        Ok(Json(mapping_view(&ws.schema, rt, &p, &mapping, &options)?))
-    })
-    .await
+    blocking(move || mapping_of(&ctx.app, &caller, &ws_name, &id).map(Json)).await
+}
+
+/// An import's mapping as it stands (the API's `get_mapping` and the web UI's import page).
+pub(crate) fn mapping_of(
+    app: &App,
+    caller: &Caller,
+    ws_name: &str,
+    id: &str,
+) -> Result<MappingView, ApiError> {
+    let (ws, _) = access(app, caller, ws_name, Role::Viewer)?;
+    let row = load(app, ws_name, id)?;
+    let rt = record_type(&ws, &row.record_type)?;
+    let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
+    let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
+    let p = peek(app, &row.upload_id, &options)?;
+    mapping_view(&ws.schema, rt, &p, &mapping, &options)
 }
 
 const EDITABLE: &[&str] = &["incomplete", "ready", "failed", "cancelled"];
@@ -638,62 +666,70 @@ pub async fn put_mapping(
     Path((ws_name, id)): Path<(String, String)>,
     Json(mapping): Json<MappingInput>,
 ) -> Result<Json<MappingView>, ApiError> {
-    blocking(move || {
-        let app = &ctx.app;
-        let (ws, _) = access(app, &caller, &ws_name, Role::Importer)?;
-        let row = load(app, &ws_name, &id)?;
-        let rt = record_type(&ws, &row.record_type)?;
-        let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
-        let p = peek(app, &row.upload_id, &options)?;
-        if let Some(h) = mapping
-            .columns
-            .keys()
-            .chain(mapping.values.keys())
-            .find(|h| !p.header.contains(h))
-        {
-            return Err(ApiError::invalid(format!(
-                "the file has no column `{h}`; its columns: {}",
-                p.header.join(", ")
-            )));
-        }
-        let mv = mapping_view(&ws.schema, rt, &p, &mapping, &options)?;
-        let status = if mv.complete {
-            Status::Ready
-        } else {
-            Status::Incomplete
-        };
-        let json = serde_json::to_string(&mapping).unwrap_or_default();
-        if !app.control.transition(
-            &id,
-            EDITABLE,
-            status.as_str(),
-            &[("mapping", json.into()), ("validation", Val::Null)],
-        )? {
-            return Err(ApiError::state(format!(
-                "the mapping of an import that is {} cannot change",
-                row.status
-            )));
-        }
-        // Remember the corrections for the next file of this type.
-        let mut all: MappingInput = app
-            .control
-            .remembered(&ws_name, &rt.name)?
-            .and_then(|j| serde_json::from_str(&j).ok())
-            .unwrap_or_default();
-        all.columns.extend(mapping.columns.clone());
-        for (h, v) in &mapping.values {
-            all.values.entry(h.clone()).or_default().extend(v.clone());
-        }
-        app.control.remember(
-            &ws_name,
-            &rt.name,
-            &serde_json::to_string(&all).unwrap_or_default(),
-        )?;
-        app.control
-            .audit(&id, Some(&caller.user.id), "mapped", Some(status.as_str()))?;
-        Ok(Json(mv))
-    })
-    .await
+    blocking(move || save_mapping(&ctx.app, &caller, &ws_name, &id, &mapping).map(Json)).await
+}
+
+/// Saves an import's mapping and remembers its corrections (the API's `put_mapping` and the
+/// web UI's mapping forms).
+pub(crate) fn save_mapping(
+    app: &App,
+    caller: &Caller,
+    ws_name: &str,
+    id: &str,
+    mapping: &MappingInput,
+) -> Result<MappingView, ApiError> {
+    let (ws, _) = access(app, caller, ws_name, Role::Importer)?;
+    let row = load(app, ws_name, id)?;
+    let rt = record_type(&ws, &row.record_type)?;
+    let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
+    let p = peek(app, &row.upload_id, &options)?;
+    if let Some(h) = mapping
+        .columns
+        .keys()
+        .chain(mapping.values.keys())
+        .find(|h| !p.header.contains(h))
+    {
+        return Err(ApiError::invalid(format!(
+            "the file has no column `{h}`; its columns: {}",
+            p.header.join(", ")
+        )));
+    }
+    let mv = mapping_view(&ws.schema, rt, &p, mapping, &options)?;
+    let status = if mv.complete {
+        Status::Ready
+    } else {
+        Status::Incomplete
+    };
+    let json = serde_json::to_string(mapping).unwrap_or_default();
+    if !app.control.transition(
+        id,
+        EDITABLE,
+        status.as_str(),
+        &[("mapping", json.into()), ("validation", Val::Null)],
+    )? {
+        return Err(ApiError::state(format!(
+            "the mapping of an import that is {} cannot change",
+            row.status
+        )));
+    }
+    // Remember the corrections for the next file of this type.
+    let mut all: MappingInput = app
+        .control
+        .remembered(ws_name, &rt.name)?
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    all.columns.extend(mapping.columns.clone());
+    for (h, v) in &mapping.values {
+        all.values.entry(h.clone()).or_default().extend(v.clone());
+    }
+    app.control.remember(
+        ws_name,
+        &rt.name,
+        &serde_json::to_string(&all).unwrap_or_default(),
+    )?;
+    app.control
+        .audit(id, Some(&caller.user.id), "mapped", Some(status.as_str()))?;
+    Ok(mv)
 }
 
 /// Sets the import's options.
@@ -767,86 +803,93 @@ pub async fn validate(
     caller: Caller,
     Path((ws_name, id)): Path<(String, String)>,
 ) -> Result<Json<ValidationSummary>, ApiError> {
-    blocking(move || {
-        let app = &ctx.app;
-        let (ws, role) = access(app, &caller, &ws_name, Role::Importer)?;
-        let row = load(app, &ws_name, &id)?;
-        if !EDITABLE.contains(&row.status.as_str()) && row.status != "waiting_for_approval" {
-            return Err(ApiError::state(format!(
-                "an import that is {} is not validated again",
-                row.status
-            )));
-        }
-        let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
-        let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
-        let mut request = engine_request(&ws.schema, &row.record_type, &options, &mapping)
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
-        request.dry_run = true;
-        request.threads = app.config.threads;
-        request.options.removals_allowed = role >= Role::Manager;
-        let upload = app.storage.upload(&row.upload_id)?;
-        let input = crate::jobs::UploadInput {
-            path: upload.path().to_path_buf(),
-            name: row.file_name.clone(),
-        };
-        let outcome = import(
-            &ws.schema,
-            ws.store.as_ref(),
-            &input,
-            &request,
-            Outputs::default(),
-            &NoProgress,
+    blocking(move || run_validation(&ctx.app, &caller, &ws_name, &id).map(Json)).await
+}
+
+/// Validates an import without writing anything and keeps the summary and the report (the
+/// API's `validate` and the web UI's Validate button).
+pub(crate) fn run_validation(
+    app: &App,
+    caller: &Caller,
+    ws_name: &str,
+    id: &str,
+) -> Result<ValidationSummary, ApiError> {
+    let (ws, role) = access(app, caller, ws_name, Role::Importer)?;
+    let row = load(app, ws_name, id)?;
+    if !EDITABLE.contains(&row.status.as_str()) && row.status != "waiting_for_approval" {
+        return Err(ApiError::state(format!(
+            "an import that is {} is not validated again",
+            row.status
+        )));
+    }
+    let options: ImportOptions = serde_json::from_str(&row.options).unwrap_or_default();
+    let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
+    let mut request = engine_request(&ws.schema, &row.record_type, &options, &mapping)
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    request.dry_run = true;
+    request.threads = app.config.threads;
+    request.options.removals_allowed = role >= Role::Manager;
+    let upload = app.storage.upload(&row.upload_id)?;
+    let input = crate::jobs::UploadInput {
+        path: upload.path().to_path_buf(),
+        name: row.file_name.clone(),
+    };
+    let outcome = import(
+        &ws.schema,
+        ws.store.as_ref(),
+        &input,
+        &request,
+        Outputs::default(),
+        &NoProgress,
+    )
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unreadable_file",
+            e.to_string(),
         )
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unreadable_file",
-                e.to_string(),
-            )
-        })?;
-        drop(upload);
-        let dir = app.storage.results(&id)?;
-        crate::jobs::write_report(&dir.path().join("report.jsonl"), &outcome.report.problems)?;
-        app.storage.keep_results(&id, &dir, &["report.jsonl"])?;
-        let counts = CountsView::from(outcome.counts);
-        let mut summary =
-            ValidationSummary::of(counts, &outcome.report.problems, &outcome.report.warnings);
-        if let Some(rt) = ws.schema.record_type(&row.record_type) {
-            summary.unknown_values =
-                intake_engine::unknown_values(&ws.schema, rt, &outcome.mapping, &outcome.report)
-                    .iter()
-                    .map(crate::model::UnknownValuesView::from)
-                    .collect();
-        }
-        let mut files: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&row.files).unwrap_or_default();
-        files.insert("report".into(), "report.jsonl".into());
-        app.control.set(
-            &id,
-            &[
-                (
-                    "validation",
-                    serde_json::to_string(&summary).unwrap_or_default().into(),
-                ),
-                (
-                    "rows_total",
-                    Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX)),
-                ),
-                ("files", serde_json::Value::Object(files).to_string().into()),
-            ],
-        )?;
-        app.control.audit(
-            &id,
-            Some(&caller.user.id),
-            "validated",
-            Some(&format!(
-                "{} rows, {} problems",
-                counts.rows, summary.problems
-            )),
-        )?;
-        Ok(Json(summary))
-    })
-    .await
+    })?;
+    drop(upload);
+    let dir = app.storage.results(id)?;
+    crate::jobs::write_report(&dir.path().join("report.jsonl"), &outcome.report.problems)?;
+    app.storage.keep_results(id, &dir, &["report.jsonl"])?;
+    let counts = CountsView::from(outcome.counts);
+    let mut summary =
+        ValidationSummary::of(counts, &outcome.report.problems, &outcome.report.warnings);
+    if let Some(rt) = ws.schema.record_type(&row.record_type) {
+        summary.unknown_values =
+            intake_engine::unknown_values(&ws.schema, rt, &outcome.mapping, &outcome.report)
+                .iter()
+                .map(crate::model::UnknownValuesView::from)
+                .collect();
+    }
+    let mut files: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&row.files).unwrap_or_default();
+    files.insert("report".into(), "report.jsonl".into());
+    app.control.set(
+        id,
+        &[
+            (
+                "validation",
+                serde_json::to_string(&summary).unwrap_or_default().into(),
+            ),
+            (
+                "rows_total",
+                Val::from(i64::try_from(counts.rows).unwrap_or(i64::MAX)),
+            ),
+            ("files", serde_json::Value::Object(files).to_string().into()),
+        ],
+    )?;
+    app.control.audit(
+        id,
+        Some(&caller.user.id),
+        "validated",
+        Some(&format!(
+            "{} rows, {} problems",
+            counts.rows, summary.problems
+        )),
+    )?;
+    Ok(summary)
 }
 
 /// Filters of the problem list.
@@ -882,41 +925,49 @@ pub async fn problems(
     Path((ws_name, id)): Path<(String, String)>,
     Query(q): Query<ProblemQuery>,
 ) -> Result<Json<ProblemPage>, ApiError> {
-    blocking(move || {
-        let app = &ctx.app;
-        access(app, &caller, &ws_name, Role::Viewer)?;
-        load(app, &ws_name, &id)?;
-        let report = app.storage.result(&id, "report.jsonl")?;
-        let limit = u64::from(q.limit.unwrap_or(100).clamp(1, 1000));
-        let offset = q.offset.unwrap_or(0);
-        let mut page = ProblemPage {
-            total: 0,
-            problems: Vec::new(),
+    blocking(move || problem_page(&ctx.app, &caller, &ws_name, &id, &q).map(Json)).await
+}
+
+/// A page of the last validation's problems, read from its report (the API's `problems` and
+/// the web UI's problems table).
+pub(crate) fn problem_page(
+    app: &App,
+    caller: &Caller,
+    ws_name: &str,
+    id: &str,
+    q: &ProblemQuery,
+) -> Result<ProblemPage, ApiError> {
+    access(app, caller, ws_name, Role::Viewer)?;
+    load(app, ws_name, id)?;
+    let report = app.storage.result(id, "report.jsonl")?;
+    let limit = u64::from(q.limit.unwrap_or(100).clamp(1, 1000));
+    let offset = q.offset.unwrap_or(0);
+    let mut page = ProblemPage {
+        total: 0,
+        problems: Vec::new(),
+    };
+    let Some(Ok(file)) = report.map(|r| fs_err::File::open(r.path())) else {
+        return Ok(page);
+    };
+    // The report is read line by line: memory stays flat for 100,000 problems.
+    for line in BufReader::new(file).lines() {
+        let line = line?;
+        let Ok(p) = serde_json::from_str::<ProblemView>(&line) else {
+            continue;
         };
-        let Some(Ok(file)) = report.map(|r| fs_err::File::open(r.path())) else {
-            return Ok(Json(page));
-        };
-        // The report is read line by line: memory stays flat for 100,000 problems.
-        for line in BufReader::new(file).lines() {
-            let line = line?;
-            let Ok(p) = serde_json::from_str::<ProblemView>(&line) else {
-                continue;
-            };
-            if q.column
-                .as_ref()
-                .is_some_and(|c| p.column.as_ref() != Some(c))
-                || q.code.as_ref().is_some_and(|c| &p.code != c)
-            {
-                continue;
-            }
-            if page.total >= offset && page.total < offset + limit {
-                page.problems.push(p);
-            }
-            page.total += 1;
+        if q.column
+            .as_ref()
+            .is_some_and(|c| p.column.as_ref() != Some(c))
+            || q.code.as_ref().is_some_and(|c| &p.code != c)
+        {
+            continue;
         }
-        Ok(Json(page))
-    })
-    .await
+        if page.total >= offset && page.total < offset + limit {
+            page.problems.push(p);
+        }
+        page.total += 1;
+    }
+    Ok(page)
 }
 
 /// Submits the import: it waits for approval when the workspace requires it, else it is
@@ -936,53 +987,61 @@ pub async fn submit(
     headers: HeaderMap,
 ) -> Result<Json<ImportView>, ApiError> {
     let key = idempotency_key(&headers)?;
-    let wake = ctx.wake.clone();
-    blocking(move || {
-        let app = &ctx.app;
-        let (ws, role) = access(app, &caller, &ws_name, Role::Importer)?;
-        let row = load(app, &ws_name, &id)?;
-        if let Some(k) = &key
-            && row.submit_key.as_deref() == Some(k)
-        {
-            return Ok(Json(view(app, &row)));
-        }
-        if row.status == "incomplete" {
-            return Err(ApiError::state(
-                "the mapping lacks the key or required columns: correct it (PUT .../mapping) first",
-            ));
-        }
-        let to = if ws.settings.require_approval {
-            Status::WaitingForApproval
-        } else {
-            Status::Queued
-        };
-        // Rows that delete or deactivate run only if a manager submits or approves.
-        let mut set = vec![
-            ("submit_key", Val::from(key.clone())),
-            ("removals_allowed", Val::from(role >= Role::Manager)),
-        ];
-        if to == Status::Queued {
-            set.push(("queued_at", Val::from(crate::control::now_ms())));
-            set.push(("cancel_requested", Val::from(false)));
-            set.push(("rows_done", Val::Int(0)));
-        }
-        if !app
-            .control
-            .transition(&id, &["ready", "failed", "cancelled"], to.as_str(), &set)?
-        {
-            return Err(ApiError::state(format!(
-                "an import that is {} cannot be submitted",
-                row.status
-            )));
-        }
-        app.control
-            .audit(&id, Some(&caller.user.id), "submitted", Some(to.as_str()))?;
-        if to == Status::Queued {
-            wake.notify();
-        }
-        Ok(Json(view(app, &load(app, &ws_name, &id)?)))
-    })
-    .await
+    blocking(move || submit_import(&ctx, &caller, &ws_name, &id, key).map(Json)).await
+}
+
+/// Submits an import for approval or to the workers (the API's `submit` and the web UI's
+/// Submit button).
+pub(crate) fn submit_import(
+    ctx: &Ctx,
+    caller: &Caller,
+    ws_name: &str,
+    id: &str,
+    key: Option<String>,
+) -> Result<ImportView, ApiError> {
+    let app = &ctx.app;
+    let (ws, role) = access(app, caller, ws_name, Role::Importer)?;
+    let row = load(app, ws_name, id)?;
+    if let Some(k) = &key
+        && row.submit_key.as_deref() == Some(k)
+    {
+        return Ok(view(app, &row));
+    }
+    if row.status == "incomplete" {
+        return Err(ApiError::state(
+            "the mapping lacks the key or required columns: correct it (PUT .../mapping) first",
+        ));
+    }
+    let to = if ws.settings.require_approval {
+        Status::WaitingForApproval
+    } else {
+        Status::Queued
+    };
+    // Rows that delete or deactivate run only if a manager submits or approves.
+    let mut set = vec![
+        ("submit_key", Val::from(key.clone())),
+        ("removals_allowed", Val::from(role >= Role::Manager)),
+    ];
+    if to == Status::Queued {
+        set.push(("queued_at", Val::from(crate::control::now_ms())));
+        set.push(("cancel_requested", Val::from(false)));
+        set.push(("rows_done", Val::Int(0)));
+    }
+    if !app
+        .control
+        .transition(id, &["ready", "failed", "cancelled"], to.as_str(), &set)?
+    {
+        return Err(ApiError::state(format!(
+            "an import that is {} cannot be submitted",
+            row.status
+        )));
+    }
+    app.control
+        .audit(id, Some(&caller.user.id), "submitted", Some(to.as_str()))?;
+    if to == Status::Queued {
+        ctx.wake.notify();
+    }
+    Ok(view(app, &load(app, ws_name, id)?))
 }
 
 /// Approves an import waiting for approval (managers; with four eyes, not its uploader):

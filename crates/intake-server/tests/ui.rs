@@ -186,3 +186,182 @@ fn workspaces_of_others_are_not_found() {
         );
     }
 }
+
+/// Posts the new import form (multipart: token, record type, file).
+fn post_file(
+    s: &Server,
+    cookie: &str,
+    csrf: &str,
+    name: &str,
+    bytes: &str,
+) -> (StatusCode, HeaderMap, String) {
+    let b = "XxBoundaryxX";
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"record_type\"\r\n\r\naccount\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{bytes}\r\n\
+         --{b}--\r\n"
+    );
+    let req = Request::post("/w/crm/imports/new")
+        .header(header::COOKIE, cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={b}"),
+        );
+    send(s, req.body(Body::from(body)).unwrap())
+}
+
+const ACCOUNTS: &str = "Account Name,Country\nAcme,France\nGlobex,Narnia\n";
+
+#[test]
+fn an_importer_uploads_maps_validates_and_submits_with_the_forms() {
+    let s = Server::sqlite();
+    let (_, h) = log_in(&s, "importer", "%2F");
+    let cookie = session(&h);
+    let (status, _, page) = get(&s, "/w/crm/imports", &cookie);
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("href=\"/w/crm/imports/new\""), "{page}");
+    let (status, _, page) = get(&s, "/w/crm/imports/new", &cookie);
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
+    let csrf = hidden(&page, "csrf");
+
+    // Without the token nothing is stored.
+    let (status, _, _) = post_file(&s, &cookie, "nope", "accounts.csv", ACCOUNTS);
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, h, page) = post_file(&s, &cookie, &csrf, "accounts.csv", ACCOUNTS);
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let at = h[header::LOCATION].to_str().unwrap().to_string();
+    assert!(at.starts_with("/w/crm/imports/"), "{at}");
+    let (status, _, page) = get(&s, &at, &cookie);
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("accounts.csv"), "{page}");
+    assert!(
+        page.contains("action=\"{at}/mapping\"".replace("{at}", &at).as_str()),
+        "{page}"
+    );
+    assert!(page.contains("Globex"), "{page}");
+
+    // The mapping form: leave out the country, then take it back.
+    for (form, field) in [
+        ("h1=Country&f1=", "Leave out"),
+        ("h1=Country&f1=country", ""),
+    ] {
+        let (status, _, _) = post(
+            &s,
+            &format!("{at}/mapping"),
+            &cookie,
+            &format!("csrf=nope&{form}"),
+        );
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, body) = post(
+            &s,
+            &format!("{at}/mapping"),
+            &cookie,
+            &format!("csrf={csrf}&{form}"),
+        );
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let (_, _, page) = get(&s, &at, &cookie);
+        if !field.is_empty() {
+            assert!(
+                page.contains("<option value=\"\" selected>Leave out</option>"),
+                "{page}"
+            );
+        }
+    }
+
+    // Validate: the unknown country is a problem, with a form to map it.
+    let (status, _, _) = post(&s, &format!("{at}/validate"), &cookie, "csrf=nope");
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) = post(
+        &s,
+        &format!("{at}/validate"),
+        &cookie,
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, _, page) = get(&s, &at, &cookie);
+    assert!(page.contains("<q>Narnia</q>"), "{page}");
+    assert!(page.contains(&format!("action=\"{at}/values\"")), "{page}");
+    let (_, _, filtered) = get(&s, &format!("{at}?column=Account+Name"), &cookie);
+    assert!(filtered.contains("0 problems match."), "{filtered}");
+
+    let (status, _, _) = post(
+        &s,
+        &format!("{at}/values"),
+        &cookie,
+        "csrf=nope&column=Country&v0=Narnia&o0=FR",
+    );
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) = post(
+        &s,
+        &format!("{at}/values"),
+        &cookie,
+        &format!("csrf={csrf}&column=Country&v0=Narnia&o0=FR"),
+    );
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    post(
+        &s,
+        &format!("{at}/validate"),
+        &cookie,
+        &format!("csrf={csrf}"),
+    );
+    let (_, _, page) = get(&s, &at, &cookie);
+    assert!(page.contains("no problems."), "{page}");
+
+    let (status, _, _) = post(&s, &format!("{at}/submit"), &cookie, "csrf=nope");
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) = post(
+        &s,
+        &format!("{at}/submit"),
+        &cookie,
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, _, page) = get(&s, &at, &cookie);
+    assert!(!page.contains(&format!("action=\"{at}/submit\"")), "{page}");
+}
+
+#[test]
+fn a_viewer_sees_no_import_forms_and_cannot_post_them() {
+    let s = Server::sqlite();
+    let upload = s.upload("importer", "accounts.csv", ACCOUNTS.as_bytes());
+    let body = serde_json::json!({"upload_id": upload, "record_type": "account"});
+    let (_, v) = s.call("importer", "POST", "/workspaces/{ws}/imports", Some(body));
+    let at = format!("/w/crm/imports/{}", v["id"].as_str().unwrap());
+    let (_, h) = log_in(&s, "viewer", "%2F");
+    let cookie = session(&h);
+    let (_, _, page) = get(&s, "/w/crm/imports", &cookie);
+    assert!(!page.contains("/w/crm/imports/new"), "{page}");
+    assert_eq!(
+        get(&s, "/w/crm/imports/new", &cookie).0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, _, page) = get(&s, &at, &cookie);
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("method=\"post\" action=\"/w/"), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let (status, _, _) = post_file(&s, &cookie, &csrf, "accounts.csv", ACCOUNTS);
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (path, form) in [
+        ("mapping", "h1=Country&f1="),
+        ("values", "column=Country&v0=Narnia&o0=FR"),
+        ("validate", ""),
+        ("submit", ""),
+    ] {
+        let (status, _, _) = post(
+            &s,
+            &format!("{at}/{path}"),
+            &cookie,
+            &format!("csrf={csrf}&{form}"),
+        );
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    // An outsider does not learn the workspace exists.
+    let (_, h) = log_in(&s, "outsider", "%2F");
+    let cookie = session(&h);
+    assert_eq!(
+        get(&s, "/w/crm/imports/new", &cookie).0,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -8,13 +8,24 @@ use serde::Deserialize;
 
 use super::layout::{Frame, Section, badge, frame, scroll, seg, when, ws_path};
 use super::{UiError, Visitor, render};
-use crate::api::imports::{ImportView, load, view};
+use crate::api::imports::{ImportView, ProblemQuery, load, mapping_of, problem_page, view};
 use crate::api::{Ctx, access};
 use crate::control::Role;
 use crate::model::{CountsView, Status};
 
 /// Imports on one page of the list.
 const PAGE: i64 = 50;
+
+/// Problems on one page of an import.
+const PROBLEMS: u32 = 100;
+
+/// The problem table's filters and page.
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    column: Option<String>,
+    code: Option<String>,
+    page: Option<u32>,
+}
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -59,6 +70,9 @@ pub async fn list(
             &f,
             html! {
                 h1 { "Imports" }
+                @if visitor.workspaces.iter().any(|(w, r)| w == &ws_name && *r >= Role::Importer) {
+                    p { a.button href={(base) "/new"} { "New import" } }
+                }
                 @if imports.is_empty() {
                     p.empty { "No imports in this workspace yet." }
                 } @else {
@@ -142,11 +156,26 @@ pub async fn show(
     State(ctx): State<Ctx>,
     visitor: Visitor,
     Path((ws_name, id)): Path<(String, String)>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<Response, UiError> {
     render(move || {
         let app = &ctx.app;
-        let (ws, _) = access(app, &visitor.caller(), &ws_name, Role::Viewer)?;
+        let (ws, role) = access(app, &visitor.caller(), &ws_name, Role::Viewer)?;
         let i = view(app, &load(app, &ws_name, &id)?);
+        let editable = role >= Role::Importer
+            && matches!(i.status, Status::Incomplete | Status::Ready | Status::Failed | Status::Cancelled);
+        let mv = if editable { Some(mapping_of(app, &visitor.caller(), &ws_name, &id)?) } else { None };
+        let page = q.page.unwrap_or(1).max(1);
+        let problems = match &i.validation {
+            Some(v) if v.problems > 0 => Some(problem_page(app, &visitor.caller(), &ws_name, &id, &ProblemQuery {
+                column: q.column.clone().filter(|c| !c.is_empty()),
+                code: q.code.clone().filter(|c| !c.is_empty()),
+                limit: Some(PROBLEMS),
+                offset: Some(u64::from(page - 1) * u64::from(PROBLEMS)),
+            })?),
+            _ => None,
+        };
+        let here = import_path(&ws_name, &id);
         let type_label = ws
             .schema
             .record_type(&i.record_type)
@@ -176,6 +205,28 @@ pub async fn show(
                     div { dt { "Last change" } dd { (when(&i.updated_at)) } }
                     @if i.attempts > 0 { div { dt { "Runs" } dd { (i.attempts) } } }
                     @if let Some(n) = i.store_import_id { div { dt { "Import number" } dd { (n) } } }
+                }
+                @if let Some(mv) = &mv {
+                    section aria-labelledby="mapping-h" {
+                        h2 #mapping-h { "Columns and fields" }
+                        p.help { "Each column of the file feeds a field of the record type, or is left out." }
+                        (super::steps::mapping_form(&ws_name, &id, &visitor.csrf, &ws, &i.record_type, mv))
+                        @if let Some(v) = &i.validation {
+                            (super::steps::values_forms(&ws_name, &id, &visitor.csrf, &ws, &i.record_type, &v.unknown_values, &mv.mapping))
+                        }
+                        div.actions {
+                            form method="post" action={(here) "/validate"} {
+                                input type="hidden" name="csrf" value=(visitor.csrf);
+                                button.secondary type="submit" { "Validate" }
+                            }
+                            @if i.status != Status::Incomplete {
+                                form method="post" action={(here) "/submit"} {
+                                    input type="hidden" name="csrf" value=(visitor.csrf);
+                                    button type="submit" { "Submit the import" }
+                                }
+                            }
+                        }
+                    }
                 }
                 @if matches!(i.status, Status::InProgress | Status::Queued) {
                     section aria-labelledby="progress-h" {
@@ -222,7 +273,51 @@ pub async fn show(
                                     tbody { @for (code, n) in &v.by_code { tr { th scope="row" { code { (code) } } td.num { (n) } } } } }
                             }))
                         }
-                        @if !v.unknown_values.is_empty() {
+                        @if let (Some(pp), Some(v)) = (&problems, &i.validation) {
+                            h3 #problems-h { "Problems" }
+                            form.filters method="get" action=(here) {
+                                label for="pf-column" { "Column" }
+                                select #pf-column name="column" {
+                                    option value="" { "All columns" }
+                                    @for (col, _) in &v.by_column { @if !col.is_empty() {
+                                        option value=(col) selected[q.column.as_deref() == Some(col.as_str())] { (col) }
+                                    } }
+                                }
+                                label for="pf-code" { "Kind" }
+                                select #pf-code name="code" {
+                                    option value="" { "All kinds" }
+                                    @for (code, _) in &v.by_code {
+                                        option value=(code) selected[q.code.as_deref() == Some(code.as_str())] { (code) }
+                                    }
+                                }
+                                button.secondary type="submit" { "Show" }
+                            }
+                            p { (pp.total) @if pp.total == 1 { " problem" } @else { " problems" } " match." }
+                            (scroll("Problems", html! {
+                                table { thead { tr { th scope="col" class="num" { "Row" } th scope="col" { "Column" } th scope="col" { "Value" } th scope="col" { "Problem" } } }
+                                    tbody { @for p in &pp.problems { tr {
+                                        td.num { (p.row) }
+                                        td { (p.column.as_deref().unwrap_or("–")) }
+                                        td { @if !p.value.is_empty() { q { (p.value) } } }
+                                        td { (super::layout::prose(&p.message)) }
+                                    } } } }
+                            }))
+                            @let filter = {
+                                let mut f = String::new();
+                                for (k, val) in [("column", &q.column), ("code", &q.code)] {
+                                    if let Some(val) = val.as_deref().filter(|x| !x.is_empty()) {
+                                        let e: String = url::form_urlencoded::byte_serialize(val.as_bytes()).collect();
+                                        f.push_str(&format!("&{k}={e}"));
+                                    }
+                                }
+                                f
+                            };
+                            nav.pager aria-label="Pages of problems" {
+                                @if page > 1 { a href={(here) "?page=" (page - 1) (filter) "#problems-h"} { "Previous problems" } }
+                                @if u64::from(page) * u64::from(PROBLEMS) < pp.total { a href={(here) "?page=" (page + 1) (filter) "#problems-h"} { "Next problems" } }
+                            }
+                        }
+                        @if !v.unknown_values.is_empty() && mv.is_none() {
                             h3 { "Values that match no option" }
                             @for u in &v.unknown_values {
                                 h4 { "Column " q { (u.column) } }

@@ -25,6 +25,7 @@ mod assets;
 mod imports;
 mod layout;
 mod session;
+mod steps;
 mod types;
 
 /// The UI's routes (merged into [`crate::api::router`]).
@@ -37,7 +38,18 @@ pub fn router() -> Router<Ctx> {
         .route("/w/{ws}", get(types::list))
         .route("/w/{ws}/types/{ty}", get(types::describe))
         .route("/w/{ws}/imports", get(imports::list))
+        .route(
+            "/w/{ws}/imports/new",
+            get(steps::new_page)
+                .post(steps::create)
+                // The upload's own limit is checked while the file streams to storage.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/w/{ws}/imports/{id}", get(imports::show))
+        .route("/w/{ws}/imports/{id}/mapping", post(steps::mapping))
+        .route("/w/{ws}/imports/{id}/values", post(steps::values))
+        .route("/w/{ws}/imports/{id}/validate", post(steps::validate))
+        .route("/w/{ws}/imports/{id}/submit", post(steps::submit))
         .route("/assets/{file}", get(assets::get))
 }
 

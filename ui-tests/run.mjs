@@ -151,6 +151,42 @@ try {
   check(await page.locator('main b').count() === 0, 'cell values stay text');
   await visit(page, 'import');
 
+  // The import journey's first half with the forms: upload, see the unknown value, map it,
+  // validate again, submit.
+  await page.goto(`${base}/w/${ws}/imports`);
+  await page.getByRole('link', { name: 'New import' }).click();
+  await page.waitForLoadState();
+  await visit(page, 'import-new');
+  await page.getByLabel('Record type').selectOption('account');
+  await page.getByLabel('File').setInputFiles({
+    name: 'new accounts.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('Account Name,Customer Tier,Web\nInitech,Gold,https://initech.example\nUmbrella,Unobtainium,https://umbrella.example\n'),
+  });
+  await page.getByRole('button', { name: 'Upload and match columns' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('heading', { name: 'Columns and fields' }).isVisible(), 'the new import shows its mapping form');
+  await visit(page, 'import-mapping');
+  await page.getByRole('combobox', { name: 'Web' }).selectOption('website');
+  await page.getByRole('button', { name: 'Save the mapping' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('combobox', { name: 'Web' }).inputValue() === 'website', 'the mapping form saves a column');
+  await page.getByRole('button', { name: 'Validate' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('region', { name: 'Problems', exact: true }).getByText('Unobtainium').first().isVisible(), 'the problems table shows the unknown value');
+  await visit(page, 'import-problems');
+  await page.getByRole('group', { name: /Customer Tier/ }).getByRole('combobox').selectOption({ label: 'Create it as a new option' });
+  await page.getByRole('button', { name: 'Save these values' }).click();
+  await page.waitForLoadState();
+  await page.getByRole('button', { name: 'Validate' }).click();
+  await page.waitForLoadState();
+  check(await page.getByText('no problems.').isVisible(), 'mapping the value leaves no problems');
+  await visit(page, 'import-valid');
+  await page.getByRole('button', { name: 'Submit the import' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('button', { name: 'Validate' }).count() === 0, 'a submitted import has no forms');
+  await visit(page, 'import-submitted');
+
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForLoadState();
   check(await page.getByRole('status').filter({ hasText: 'logged out' }).isVisible(), 'logging out says so');

@@ -251,7 +251,7 @@ pub async fn show(
                         h2 #validation-h { "Validation" }
                         p {
                             "Checked " (when(&v.at)) ": "
-                            @if v.problems == 0 { "no problems." } @else { strong { (v.problems) " problems" } "." }
+                            @if v.problems == 0 { "no problems." } @else { strong { (v.problems) @if v.problems == 1 { " problem" } @else { " problems" } } "." }
                         }
                         @if i.counts.is_none() {
                             p.help { "If it were imported now:" }
@@ -292,7 +292,7 @@ pub async fn show(
                                 }
                                 button.secondary type="submit" { "Show" }
                             }
-                            p { (pp.total) @if pp.total == 1 { " problem" } @else { " problems" } " match." }
+                            p { (pp.total) @if pp.total == 1 { " problem matches." } @else { " problems match." } }
                             (scroll("Problems", html! {
                                 table { thead { tr { th scope="col" class="num" { "Row" } th scope="col" { "Column" } th scope="col" { "Value" } th scope="col" { "Problem" } } }
                                     tbody { @for p in &pp.problems { tr {

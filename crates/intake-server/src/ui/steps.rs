@@ -245,6 +245,19 @@ pub async fn submit(
     Ok(Redirect::to(&import_path(&ws_name, &id)).into_response())
 }
 
+/// How a column was matched, in words.
+fn how(how: &str) -> &str {
+    match how {
+        "exact" => "Same name",
+        "normalised" => "Same name, written differently",
+        "alias" => "Known other name",
+        "fuzzy" => "Similar name",
+        "manual" => "Chosen by hand",
+        "unmatched" => "No match",
+        other => other,
+    }
+}
+
 /// The mapping as a form: each column, its first values, the field it feeds, how it was
 /// matched; then what is missing.
 pub fn mapping_form(
@@ -290,7 +303,7 @@ pub fn mapping_form(
                                 (c.target.replace('_', " "))
                             }
                         }
-                        td { (c.how) @if c.confidence > 0.0 && c.confidence < 1.0 { " (" (format!("{:.0}", c.confidence * 100.0)) "%)" } }
+                        td { (how(&c.how)) @if c.confidence > 0.0 && c.confidence < 1.0 { " (" (format!("{:.0}", c.confidence * 100.0)) "% sure)" } }
                     } } }
                 }
             }))

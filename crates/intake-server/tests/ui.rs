@@ -1,6 +1,7 @@
 //! The web UI in-process: logging in and out with the forms and their CSRF tokens, the
 //! redirect to the login form, where a login may send the browser, escaping of user data,
-//! and workspaces of others. The browser test (`crates/intake/tests/ui_browser.rs`) covers
+//! workspaces of others, and the import forms with their CSRF tokens and roles. The browser
+//! test (`crates/intake/tests/ui_browser.rs`) covers
 //! the pages in Chromium.
 #![allow(clippy::unwrap_used)]
 

@@ -1,6 +1,7 @@
 //! The web UI in a real browser: `intake serve` on a temp folder, a viewer added with
 //! `intake users add`, then `ui-tests/run.mjs` drives headless Chromium through login, the
-//! record types, a field description page, the imports list, an import, logout and a
+//! record types, a field description page, the imports list, an import, a new import
+//! uploaded, mapped (a value that matches no option), validated and submitted, logout and a
 //! viewer's visit, with axe-core on every page and screenshots of each (set
 //! `INTAKE_UI_SCREENSHOTS` to keep them in a folder of your choice).
 //!

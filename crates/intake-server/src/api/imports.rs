@@ -135,7 +135,7 @@ pub(crate) async fn store_upload<E: std::fmt::Display>(
     if size == 0 {
         let _ = tokio::fs::remove_file(&path).await;
         return Err(ApiError::invalid(
-            "the upload is empty: send the file's bytes as the request body",
+            "the file is empty (0 bytes): nothing to import",
         ));
     }
     let file_name = clean_name(name);

@@ -230,6 +230,8 @@ fn an_importer_uploads_maps_validates_and_submits_with_the_forms() {
     // Without the token nothing is stored.
     let (status, _, _) = post_file(&s, &cookie, "nope", "accounts.csv", ACCOUNTS);
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post_file(&s, &cookie, &"x".repeat(2000), "accounts.csv", ACCOUNTS);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _, page) = post_file(&s, &cookie, &csrf, "empty.csv", "");
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("The file is empty (0 bytes)"), "{page}");

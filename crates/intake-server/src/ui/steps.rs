@@ -4,6 +4,7 @@
 //! the same functions as the API's handlers, and redirects to the import's page.
 
 use axum::Form;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -93,6 +94,23 @@ pub async fn new_page(
     .await
 }
 
+fn broken(e: MultipartError) -> UiError {
+    ApiError::invalid(format!("the form did not arrive whole: {e}")).into()
+}
+
+/// A short text part of a multipart form (the body has no overall limit: the file's is
+/// checked while it streams, so the other parts get one of their own).
+async fn small_text(mut field: Field<'_>) -> Result<String, UiError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(broken)? {
+        buf.extend_from_slice(&chunk);
+        if buf.len() > 1024 {
+            return Err(ApiError::invalid("a field of the form is too long").into());
+        }
+    }
+    String::from_utf8(buf).map_err(|_| ApiError::invalid("a field of the form is not text").into())
+}
+
 /// `POST /w/{ws}/imports/new` (multipart: `csrf`, `record_type`, then `file`): streams the
 /// file to storage, creates the import and shows it.
 pub async fn create(
@@ -101,17 +119,12 @@ pub async fn create(
     Path(ws_name): Path<String>,
     mut form: Multipart,
 ) -> Result<Response, UiError> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        UiError::from(ApiError::invalid(format!(
-            "the form did not arrive whole: {e}"
-        )))
-    };
     let (mut csrf, mut record_type) = (None, None);
     let mut upload = None;
-    while let Some(field) = form.next_field().await.map_err(bad)? {
+    while let Some(field) = form.next_field().await.map_err(broken)? {
         match field.name().unwrap_or_default() {
-            "csrf" => csrf = Some(field.text().await.map_err(bad)?),
-            "record_type" => record_type = Some(field.text().await.map_err(bad)?),
+            "csrf" => csrf = Some(small_text(field).await?),
+            "record_type" => record_type = Some(small_text(field).await?),
             "file" => {
                 // The token comes first in the form: nothing is stored without it.
                 check_csrf(&visitor, csrf.as_deref().unwrap_or_default())?;

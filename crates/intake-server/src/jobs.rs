@@ -102,7 +102,7 @@ pub enum Ran {
 
 /// Claims one queued import and runs it.
 pub fn run_one(app: &Arc<App>, worker: &str, stop: &AtomicBool) -> Result<Ran, ServerError> {
-    let lease_ms = i64::try_from(app.config.lease.as_millis()).unwrap_or(30_000);
+    let lease_ms = app.config.lease_ms();
     match app.control.claim(worker, lease_ms)? {
         Some(job) => {
             let span = tracing::info_span!("import", id = %job.id, workspace = %job.workspace, attempt = job.attempts);
@@ -142,6 +142,8 @@ struct JobProgress<'a> {
     rows: AtomicU64,
     lost: AtomicBool,
     cancel: AtomicBool,
+    /// `INTAKE_TEST_HOLD_AFTER_BATCH`, read once (see [`hold_for_tests`]).
+    hold: Option<std::ffi::OsString>,
 }
 
 impl JobProgress<'_> {
@@ -170,8 +172,8 @@ impl Progress for JobProgress<'_> {
         // The heartbeat records it (and renews the lease) every half second.
         self.rows.store(rows, Ordering::SeqCst);
         // Rows past the first batch: the first batch has been written in the transaction.
-        if rows > 4096 {
-            hold_for_tests(self.id);
+        if let Some(path) = self.hold.as_ref().filter(|_| rows > 4096) {
+            hold_for_tests(path, self.id);
         }
     }
 
@@ -193,12 +195,10 @@ impl Progress for JobProgress<'_> {
 /// Tests that kill a worker mid-import set `INTAKE_TEST_HOLD_AFTER_BATCH` to a file path:
 /// once its first batch is written (uncommitted), the worker creates the file and waits
 /// there to be killed.
-fn hold_for_tests(id: &str) {
-    if let Some(path) = std::env::var_os("INTAKE_TEST_HOLD_AFTER_BATCH") {
-        let _ = fs_err::write(&path, id);
-        loop {
-            std::thread::park();
-        }
+fn hold_for_tests(path: &std::ffi::OsStr, id: &str) -> ! {
+    let _ = fs_err::write(path, id);
+    loop {
+        std::thread::park();
     }
 }
 
@@ -317,7 +317,8 @@ fn run_inner(
         app,
         id: &job.id,
         worker,
-        lease_ms: i64::try_from(app.config.lease.as_millis()).unwrap_or(30_000),
+        lease_ms: app.config.lease_ms(),
+        hold: std::env::var_os("INTAKE_TEST_HOLD_AFTER_BATCH"),
         stop,
         rows: AtomicU64::new(0),
         lost: AtomicBool::new(false),

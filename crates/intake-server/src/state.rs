@@ -49,6 +49,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// The lease in milliseconds, as the database clock counts it (at most a year, so that
+    /// adding it to the clock cannot overflow).
+    pub fn lease_ms(&self) -> i64 {
+        const YEAR_MS: i64 = 365 * 24 * 3600 * 1000;
+        i64::try_from(self.lease.as_millis()).map_or(YEAR_MS, |ms| ms.min(YEAR_MS))
+    }
+
     /// The defaults for a workspace folder.
     pub fn new(home: &Path) -> Config {
         Config {

@@ -3,10 +3,14 @@
 //! and stops cleanly on SIGTERM. `intake users` adds users and tokens the API accepts.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use common::serve;
 
 fn intake(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_intake"))
@@ -50,27 +54,9 @@ fn http(
 fn serve_starts_on_an_empty_folder_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("shop");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .arg("--workspace")
-        .arg(&home)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("INTAKE_LOG", "warn")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut said = Vec::new();
-    let (mut addr, mut password) = (String::new(), String::new());
-    while addr.is_empty() || password.is_empty() {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(rest) = line.split_once("at http://") {
-            addr = rest.1.trim().to_string();
-        }
-        if let Some(rest) = line.split_once("with password `") {
-            password = rest.1.split('`').next().unwrap().to_string();
-        }
-        said.push(line);
-    }
+    let server = serve(&home, &[]);
+    let (said, addr) = (&server.said, server.addr.clone());
+    let password = server.password.clone().unwrap();
     assert!(said[0].contains("wrote the `crm` demo schema"), "{said:?}");
     assert!(
         said[1].starts_with("intake serves workspace `shop` at http://127.0.0.1:"),
@@ -97,12 +83,7 @@ fn serve_starts_on_an_empty_folder_and_stops_on_sigterm() {
         "{body}"
     );
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let status = child.wait().unwrap();
+    let status = server.stop();
     assert!(status.success(), "{status:?}");
 
     // Users and tokens from the command line; the second start creates no admin.
@@ -130,25 +111,17 @@ fn serve_starts_on_an_empty_folder_and_stops_on_sigterm() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .arg("--workspace")
-        .arg(&home)
-        .args(["serve", "--addr", "127.0.0.1:0", "--workers", "0"])
-        .env("INTAKE_LOG", "warn")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut said = Vec::new();
-    let addr = loop {
-        let line = lines.next().unwrap().unwrap();
-        said.push(line.clone());
-        if let Some(rest) = line.split_once("at http://") {
-            break rest.1.trim().to_string();
-        }
-    };
-    let line = lines.nth(1).unwrap().unwrap();
-    assert!(line.contains("log in with your user"), "{line}");
+    let server = serve(&home, &["--workers", "0"]);
+    let addr = server.addr.clone();
+    assert!(server.password.is_none());
+    assert!(
+        server
+            .said
+            .iter()
+            .any(|l| l.contains("log in with your user")),
+        "{:?}",
+        server.said
+    );
     let bearer = format!("Bearer {token}");
     let (code, body) = http(
         &addr,
@@ -167,10 +140,5 @@ fn serve_starts_on_an_empty_folder_and_stops_on_sigterm() {
         "",
     );
     assert_eq!(code, 401);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    assert!(child.wait().unwrap().success());
+    assert!(server.stop().success());
 }

@@ -9,19 +9,12 @@
 //! the test says so and passes, unless `CI` is set, where it fails.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-/// Stops the server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::serve;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -59,29 +52,8 @@ fn ui_browser_login_types_imports_logout_accessible() {
     }
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("shop");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .arg("--workspace")
-        .arg(&home)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("INTAKE_LOG", "warn")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _server = Server(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let (mut addr, mut password) = (String::new(), String::new());
-    while addr.is_empty() || password.is_empty() {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(rest) = line.split_once("at http://") {
-            addr = rest.1.trim().to_string();
-        }
-        if let Some(rest) = line.split_once("with password `") {
-            password = rest.1.split('`').next().unwrap().to_string();
-        }
-    }
-    // The server's log is read on, so it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let server = serve(&home, &[]);
+    let (addr, password) = (server.addr.clone(), server.password.clone().unwrap());
 
     let out = Command::new(env!("CARGO_BIN_EXE_intake"))
         .arg("--workspace")

@@ -753,11 +753,10 @@ pub async fn put_options(
         let row = load(app, &ws_name, &id)?;
         let rt = record_type(&ws, &row.record_type)?;
         let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
+        // Options the engine would refuse are refused now, not when the import runs.
         engine_request(&ws.schema, &rt.name, &options, &mapping)
             .map_err(|e| ApiError::invalid(e.to_string()))?;
-        let mut request = engine_request(&ws.schema, &rt.name, &options, &mapping)
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
-        request.options.match_on = intake_engine::import::match_fields(rt, &options.match_on)
+        intake_engine::import::match_fields(rt, &options.match_on)
             .map_err(|e| ApiError::invalid(e.to_string()))?;
         let p = peek(app, &row.upload_id, &options)?;
         let mv = mapping_view(&ws.schema, rt, &p, &mapping, &options)?;

@@ -2,17 +2,20 @@
 // page checked with axe-core (serious or critical violations fail), screenshots of every
 // page at a laptop (1366x768) and a tablet (820x1180) width.
 //
-// node ui-tests/run.mjs BASE_URL WORKSPACE ADMIN_PASSWORD VIEWER_NAME VIEWER_PASSWORD
-// Screenshots go to $INTAKE_UI_SCREENSHOTS (default: a new temporary folder).
+// node ui-tests/run.mjs BASE_URL WORKSPACE ADMIN_PASSWORD
+// $INTAKE_UI_USERS: {"viewer": [name, password], "importer": [...], "manager": [...]}, users
+// of the workspace with those roles. Screenshots go to $INTAKE_UI_SCREENSHOTS (default: a new
+// temporary folder).
 import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [base, ws, adminPassword, viewerName, viewerPassword] = process.argv.slice(2);
-if (!viewerPassword) {
-  console.error('usage: node run.mjs BASE_URL WORKSPACE ADMIN_PASSWORD VIEWER_NAME VIEWER_PASSWORD');
+const [base, ws, adminPassword] = process.argv.slice(2);
+const users = JSON.parse(process.env.INTAKE_UI_USERS || '{}');
+if (!adminPassword || !users.viewer || !users.importer || !users.manager) {
+  console.error('usage: INTAKE_UI_USERS=\'{"viewer":[n,p],"importer":[n,p],"manager":[n,p]}\' node run.mjs BASE_URL WORKSPACE ADMIN_PASSWORD');
   process.exit(2);
 }
 const shots = process.env.INTAKE_UI_SCREENSHOTS || mkdtempSync(join(tmpdir(), 'intake-ui-'));
@@ -48,6 +51,8 @@ async function seed() {
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
     return r.json();
   };
+  // Imports wait for a manager's approval, and not their uploader's.
+  await call('PUT', '/settings', JSON.stringify({ require_approval: true, four_eyes: true }), 'application/json');
   const csv = 'Account Name,Customer Tier,Website\nAcme,Gold,https://acme.example\n<b>Bold</b> Ltd,Platinum,not a site\n';
   const upload = await call('POST', `/uploads?name=${encodeURIComponent(fileName)}`, csv, 'text/csv');
   const imp = await call('POST', '/imports', JSON.stringify({ upload_id: upload.id, record_type: 'account' }), 'application/json');
@@ -151,8 +156,16 @@ try {
   check(await page.locator('main b').count() === 0, 'cell values stay text');
   await visit(page, 'import');
 
-  // The import journey's first half with the forms: upload, see the unknown value, map it,
-  // validate again, submit.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('status').filter({ hasText: 'logged out' }).isVisible(), 'logging out says so');
+  await page.goto(`${base}/w/${ws}`);
+  check(new URL(page.url()).pathname === '/login', 'after logging out pages need a login again');
+
+  // The import journey. The importer uploads a file with problems and sees them at once.
+  const [importer, importerPassword] = users.importer;
+  const [manager, managerPassword] = users.manager;
+  await logIn(page, importer, importerPassword);
   await page.goto(`${base}/w/${ws}/imports`);
   await page.getByRole('link', { name: 'New import' }).click();
   await page.waitForLoadState();
@@ -161,41 +174,100 @@ try {
   await page.getByLabel('File').setInputFiles({
     name: 'new accounts.csv',
     mimeType: 'text/csv',
-    buffer: Buffer.from('Account Name,Customer Tier,Web\nInitech,Gold,https://initech.example\nUmbrella,Unobtainium,https://umbrella.example\n'),
+    buffer: Buffer.from('Account Name,Customer Tier,Web\nInitech,Gold,https://initech.example\nUmbrella,Unobtainium,https://umbrella.example\nHooli,Gold,not a site\n'),
   });
   await page.getByRole('button', { name: 'Upload and match columns' }).click();
   await page.waitForLoadState();
+  const journeyPath = new URL(page.url()).pathname;
   check(await page.getByRole('heading', { name: 'Columns and fields' }).isVisible(), 'the new import shows its mapping form');
+  check(await page.getByRole('heading', { name: 'The file' }).isVisible(), 'it says what was detected about the file');
+  check(await page.getByText('Text (CSV)').isVisible() && await page.getByText('comma').first().isVisible(),
+    'the format and the delimiter');
+  check(await page.getByRole('region', { name: 'Problems', exact: true }).getByText('Unobtainium').first().isVisible(),
+    'the upload is validated at once: the unknown value is in the problems table');
   await visit(page, 'import-mapping');
+
+  // The column the auto-mapping left out is mapped by hand.
   await page.getByRole('combobox', { name: 'Web' }).selectOption('website');
   await page.getByRole('button', { name: 'Save the mapping' }).click();
   await page.waitForLoadState();
-  check(await page.getByRole('combobox', { name: 'Web' }).inputValue() === 'website', 'the mapping form saves a column');
-  await page.getByRole('button', { name: 'Validate' }).click();
+  check(await page.getByRole('status').filter({ hasText: 'The mapping is saved' }).isVisible(), 'saving the mapping says so');
+  check(await page.getByRole('combobox', { name: 'Web' }).inputValue() === 'website', 'the mapping form keeps the column');
+  await page.getByRole('button', { name: /^Validate/ }).click();
   await page.waitForLoadState();
-  check(await page.getByRole('region', { name: 'Problems', exact: true }).getByText('Unobtainium').first().isVisible(), 'the problems table shows the unknown value');
+  const problems = page.getByRole('region', { name: 'Problems', exact: true });
+  check(await problems.getByText('Unobtainium').first().isVisible(), 'the problems table shows the unknown value');
+  check(await problems.getByText('not a site').first().isVisible(), 'and the bad website, with its row');
   await visit(page, 'import-problems');
+
+  // The unknown value becomes a new option; validating again leaves the one bad website.
   await page.getByRole('group', { name: /Customer Tier/ }).getByRole('combobox').selectOption({ label: 'Create it as a new option' });
   await page.getByRole('button', { name: 'Save these values' }).click();
   await page.waitForLoadState();
-  await page.getByRole('button', { name: 'Validate' }).click();
+  await page.getByRole('button', { name: /^Validate/ }).click();
   await page.waitForLoadState();
-  check(await page.getByText('no problems.').isVisible(), 'mapping the value leaves no problems');
+  check(await page.getByText(/Checked .*: 1 problem\./).isVisible(), 'mapping the value leaves one problem');
+  check(!(await problems.getByText('Unobtainium').count()), 'the unknown value is gone from the problems');
+  check(await page.getByText('All or nothing: with these problems').isVisible(), 'submitting now is said to fail');
+
+  // A partial import: the bad row is left out and comes back in the response file.
+  await page.getByText('Change the options').click();
+  await visit(page, 'import-options');
+  await page.getByLabel('Partial').check();
+  await page.getByRole('button', { name: 'Save the options' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('status').filter({ hasText: 'The options are saved' }).isVisible(), 'saving the options says so');
+  check(await page.getByText(/partial: rows with problems are left out/).isVisible(), 'the options summary says partial');
+  await page.getByRole('button', { name: /^Validate/ }).click();
+  await page.waitForLoadState();
+  check(await page.getByText(/Partial import: the rows without problems are written/).isVisible(), 'the submit step says what will happen');
   await visit(page, 'import-valid');
   await page.getByRole('button', { name: 'Submit the import' }).click();
   await page.waitForLoadState();
-  check(await page.getByRole('button', { name: 'Validate' }).count() === 0, 'a submitted import has no forms');
-  await visit(page, 'import-submitted');
-
+  check(await page.getByText('Waiting for approval').first().isVisible(), 'the import waits for approval');
+  check(await page.getByRole('button', { name: 'Approve and run' }).count() === 0, 'its uploader cannot approve it');
+  check(await page.getByRole('button', { name: /^Validate/ }).count() === 0, 'a submitted import has no mapping forms');
+  await visit(page, 'import-waiting');
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForLoadState();
-  check(await page.getByRole('status').filter({ hasText: 'logged out' }).isVisible(), 'logging out says so');
-  await page.goto(`${base}/w/${ws}`);
-  check(new URL(page.url()).pathname === '/login', 'after logging out pages need a login again');
 
-  // A viewer sees the workspace with their role, and a workspace that is not theirs not at all.
+  // The manager approves it, and the page follows the run to its end.
+  await logIn(page, manager, managerPassword);
+  await page.goto(`${base}${journeyPath}`);
+  check(await page.getByRole('heading', { name: 'Approval', exact: true }).isVisible(), 'the manager sees the approval step');
+  await visit(page, 'import-approval');
+  await page.getByRole('button', { name: 'Approve and run' }).click();
+  await page.waitForLoadState();
+  await page.getByRole('heading', { name: 'What the import did' }).waitFor({ timeout: 30000 });
+  check(await page.locator('h1 .badge').textContent() === 'Completed', 'the import completes');
+  const counts = page.locator('#counts-h + dl');
+  check((await counts.textContent()).includes('Created2'), 'two records created');
+  await visit(page, 'import-completed');
+  for (const [label, expect] of [['Response file', 'not a site'], ['Success file', 'Initech']]) {
+    const href = await page.getByRole('link', { name: new RegExp(label) }).getAttribute('href');
+    const file = await context.request.get(`${base}${href}`);
+    check(file.ok() && (await file.text()).includes(expect), `the ${label.toLowerCase()} downloads and holds its rows`);
+  }
+  await page.getByRole('link', { name: 'Revert this import' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('heading', { level: 1, name: /^Revert/ }).isVisible(), 'reverting asks first');
+  await visit(page, 'import-revert');
+  await page.getByRole('button', { name: 'Revert the import' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('status').filter({ hasText: 'Reverted' }).isVisible(), 'reverting says so');
+  check(await page.locator('h1 .badge').textContent() === 'Reverted', 'the import is reverted');
+  await visit(page, 'import-reverted');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForLoadState();
+
+  // A viewer sees the workspace with their role and the imports without any control, and a
+  // workspace that is not theirs not at all.
+  const [viewerName, viewerPassword] = users.viewer;
   await logIn(page, viewerName, viewerPassword);
   check((await page.getByRole('combobox', { name: 'Workspace' }).textContent()).includes('(viewer)'), 'a viewer sees their role');
+  await page.goto(`${base}${journeyPath}`);
+  check(await page.locator('main form[method="post"]').count() === 0, 'a viewer sees no controls on an import');
+  check(await page.getByRole('link', { name: 'Revert this import' }).count() === 0, 'nor the revert link');
   const other = await page.goto(`${base}/w/elsewhere`);
   check(other.status() === 404, 'a workspace the user is no member of is not found');
   await visit(page, 'not-found');

@@ -1,9 +1,11 @@
-//! The web UI in a real browser: `intake serve` on a temp folder, a viewer added with
-//! `intake users add`, then `ui-tests/run.mjs` drives headless Chromium through login, the
-//! record types, a field description page, the imports list, an import, a new import
-//! uploaded, mapped (a value that matches no option), validated and submitted, logout and a
-//! viewer's visit, with axe-core on every page and screenshots of each (set
-//! `INTAKE_UI_SCREENSHOTS` to keep them in a folder of your choice).
+//! The web UI in a real browser: `intake serve` on a temp folder, a viewer, an importer and a
+//! manager added with `intake users add`, then `ui-tests/run.mjs` drives headless Chromium
+//! through login, the record types, a field description page, the imports list, and the
+//! whole import journey: the importer uploads a file with problems, sees them, maps an
+//! unknown value, validates, chooses a partial import and submits; the manager approves it,
+//! watches it complete, downloads the response and success files and reverts it; role
+//! restrictions for each user. axe-core checks every page; screenshots of each at laptop and
+//! tablet width (set `INTAKE_UI_SCREENSHOTS` to keep them in a folder of your choice).
 //!
 //! Needs node, `npm ci --prefix ui-tests` and Chromium at `/usr/bin/chromium`: without them
 //! the test says so and passes, unless `CI` is set, where it fails.
@@ -41,7 +43,7 @@ fn missing() -> Option<String> {
 }
 
 #[test]
-fn ui_browser_login_types_imports_logout_accessible() {
+fn ui_browser_import_journey_roles_accessible() {
     if let Some(why) = missing() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -55,24 +57,33 @@ fn ui_browser_login_types_imports_logout_accessible() {
     let server = serve(&home, &[]);
     let (addr, password) = (server.addr.clone(), server.password.clone().unwrap());
 
-    let out = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .arg("--workspace")
-        .arg(&home)
-        .args(["users", "add", "vera", "--role", "viewer"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let vera = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    // A user of each role but admin, with the password `intake users add` prints.
+    let add = |name: &str, role: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_intake"))
+            .arg("--workspace")
+            .arg(&home)
+            .args(["users", "add", name, "--role", role])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let users = serde_json::json!({
+        "viewer": ["vera", add("vera", "viewer")],
+        "importer": ["ivan", add("ivan", "importer")],
+        "manager": ["maria", add("maria", "manager")],
+    });
 
     let shots = std::env::var_os("INTAKE_UI_SCREENSHOTS")
         .map_or_else(|| dir.path().join("screenshots"), PathBuf::from);
     let out = Command::new("node")
         .arg(repo().join("ui-tests/run.mjs"))
-        .args([&format!("http://{addr}"), "shop", &password, "vera", &vera])
+        .args([&format!("http://{addr}"), "shop", &password])
+        .env("INTAKE_UI_USERS", users.to_string())
         .env("INTAKE_UI_SCREENSHOTS", &shots)
         .output()
         .unwrap();

@@ -264,10 +264,38 @@ pub struct NewImport {
     pub mapping: Option<MappingInput>,
 }
 
-/// The header and first rows of a file.
+/// The header and first rows of a file, and what was found out reading them.
 struct Peek {
     header: Vec<String>,
     samples: Vec<Vec<String>>,
+    file: FileFacts,
+}
+
+/// What the reader found out about a file: its format, and for a text file the encoding,
+/// delimiter and line endings (each with how it was found), for a workbook the sheet read
+/// and the others; notes such as hidden rows and columns.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct FileFacts {
+    /// `csv`, `xlsx`, `xls` or `ods`.
+    pub format: String,
+    /// The encoding a text file is read as.
+    pub encoding: Option<String>,
+    /// How the encoding was found: `from the byte-order mark`, `detected`, `assumed` (a
+    /// guess worth checking) or `as chosen`.
+    pub encoding_how: Option<String>,
+    /// The delimiter: `,` `;` `|` `tab` ...
+    pub delimiter: Option<String>,
+    /// How the delimiter was found.
+    pub delimiter_how: Option<String>,
+    /// Line endings: `LF`, `CRLF`, `CR`, `mixed`.
+    pub line_endings: Option<String>,
+    /// The sheet read, for a workbook.
+    pub sheet: Option<String>,
+    /// The workbook's sheets in tab order.
+    pub sheets: Vec<String>,
+    /// What is worth knowing before importing (hidden rows or columns, a filter, merged
+    /// cells, the sheet chosen), as `code: message`.
+    pub notes: Vec<crate::model::WarningView>,
 }
 
 fn peek(app: &App, upload_id: &str, options: &ImportOptions) -> Result<Peek, ApiError> {
@@ -284,6 +312,21 @@ fn peek(app: &App, upload_id: &str, options: &ImportOptions) -> Result<Peek, Api
     };
     let mut reader =
         intake_formats::open(BufReader::new(file), &csv, &sheet).map_err(unreadable)?;
+    let mut facts = FileFacts {
+        format: reader.format().name().to_string(),
+        ..FileFacts::default()
+    };
+    if let Some(d) = reader.detected() {
+        facts.encoding = Some(d.encoding.name().to_string());
+        facts.encoding_how = Some(d.encoding_source.describe().to_string());
+        facts.delimiter = Some(intake_formats::csv::delimiter_name(d.delimiter).replace('`', ""));
+        facts.delimiter_how = Some(d.delimiter_source.describe().to_string());
+        facts.line_endings = Some(d.line_ending.name().to_string());
+    }
+    if let Some(w) = reader.workbook() {
+        facts.sheet = Some(w.sheet.clone());
+        facts.sheets = w.sheets.iter().map(|s| s.name.clone()).collect();
+    }
     let mut batch = RecordBatch::new();
     let mut header: Option<Vec<String>> = None;
     let mut samples = Vec::new();
@@ -300,9 +343,15 @@ fn peek(app: &App, upload_id: &str, options: &ImportOptions) -> Result<Peek, Api
             }
         }
     }
+    facts.notes = reader
+        .take_warnings()
+        .iter()
+        .map(crate::model::WarningView::from)
+        .collect();
     Ok(Peek {
         header: header.unwrap_or_default(),
         samples,
+        file: facts,
     })
 }
 
@@ -339,6 +388,8 @@ pub struct MappingView {
     pub complete: bool,
     /// The corrections in effect.
     pub mapping: MappingInput,
+    /// What was found out about the file.
+    pub file: FileFacts,
 }
 
 fn mapping_view(
@@ -405,6 +456,7 @@ fn mapping_view(
             .collect(),
         complete: outcome.problems.is_empty() && !peek.header.is_empty(),
         mapping: input.clone(),
+        file: peek.file.clone(),
     })
 }
 
@@ -747,45 +799,53 @@ pub async fn put_options(
     Path((ws_name, id)): Path<(String, String)>,
     Json(options): Json<ImportOptions>,
 ) -> Result<Json<ImportView>, ApiError> {
-    blocking(move || {
-        let app = &ctx.app;
-        let (ws, _) = access(app, &caller, &ws_name, Role::Importer)?;
-        let row = load(app, &ws_name, &id)?;
-        let rt = record_type(&ws, &row.record_type)?;
-        let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
-        // Options the engine would refuse are refused now, not when the import runs.
-        engine_request(&ws.schema, &rt.name, &options, &mapping)
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
-        intake_engine::import::match_fields(rt, &options.match_on)
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
-        let p = peek(app, &row.upload_id, &options)?;
-        let mv = mapping_view(&ws.schema, rt, &p, &mapping, &options)?;
-        let status = if mv.complete {
-            Status::Ready
-        } else {
-            Status::Incomplete
-        };
-        let json = serde_json::to_string(&options).unwrap_or_default();
-        if !app.control.transition(
-            &id,
-            EDITABLE,
-            status.as_str(),
-            &[
-                ("options", json.into()),
-                ("validation", Val::Null),
-                ("mute", options.mute_notifications.into()),
-            ],
-        )? {
-            return Err(ApiError::state(format!(
-                "the options of an import that is {} cannot change",
-                row.status
-            )));
-        }
-        app.control
-            .audit(&id, Some(&caller.user.id), "options", None)?;
-        Ok(Json(view(app, &load(app, &ws_name, &id)?)))
-    })
-    .await
+    blocking(move || set_options(&ctx.app, &caller, &ws_name, &id, options).map(Json)).await
+}
+
+/// Sets an import's options (the API's and the web UI's step): checked as the engine will
+/// check them, and the file read with them, before they are kept.
+pub(crate) fn set_options(
+    app: &App,
+    caller: &Caller,
+    ws_name: &str,
+    id: &str,
+    options: ImportOptions,
+) -> Result<ImportView, ApiError> {
+    let (ws, _) = access(app, caller, ws_name, Role::Importer)?;
+    let row = load(app, ws_name, id)?;
+    let rt = record_type(&ws, &row.record_type)?;
+    let mapping: MappingInput = serde_json::from_str(&row.mapping).unwrap_or_default();
+    // Options the engine would refuse are refused now, not when the import runs.
+    engine_request(&ws.schema, &rt.name, &options, &mapping)
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    intake_engine::import::match_fields(rt, &options.match_on)
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let p = peek(app, &row.upload_id, &options)?;
+    let mv = mapping_view(&ws.schema, rt, &p, &mapping, &options)?;
+    let status = if mv.complete {
+        Status::Ready
+    } else {
+        Status::Incomplete
+    };
+    let json = serde_json::to_string(&options).unwrap_or_default();
+    if !app.control.transition(
+        id,
+        EDITABLE,
+        status.as_str(),
+        &[
+            ("options", json.into()),
+            ("validation", Val::Null),
+            ("mute", options.mute_notifications.into()),
+        ],
+    )? {
+        return Err(ApiError::state(format!(
+            "the options of an import that is {} cannot change",
+            row.status
+        )));
+    }
+    app.control
+        .audit(id, Some(&caller.user.id), "options", None)?;
+    Ok(view(app, &load(app, ws_name, id)?))
 }
 
 /// Validates the import against the workspace without writing anything: every cell, every
@@ -1055,38 +1115,44 @@ pub async fn approve(
     caller: Caller,
     Path((ws_name, id)): Path<(String, String)>,
 ) -> Result<Json<ImportView>, ApiError> {
-    let wake = ctx.wake.clone();
-    blocking(move || {
-        let app = &ctx.app;
-        let (ws, _) = access(app, &caller, &ws_name, Role::Manager)?;
-        let row = load(app, &ws_name, &id)?;
-        if ws.settings.four_eyes && row.created_by == caller.user.id {
-            return Err(ApiError::forbidden(
-                "this workspace asks for four eyes: another manager must approve your import",
-            ));
-        }
-        if !app.control.transition(
-            &id,
-            &["waiting_for_approval"],
-            Status::Queued.as_str(),
-            &[
-                ("queued_at", Val::from(crate::control::now_ms())),
-                ("cancel_requested", Val::from(false)),
-                ("rows_done", Val::Int(0)),
-                ("removals_allowed", Val::from(true)),
-            ],
-        )? {
-            return Err(ApiError::state(format!(
-                "an import that is {} cannot be approved",
-                row.status
-            )));
-        }
-        app.control
-            .audit(&id, Some(&caller.user.id), "approved", None)?;
-        wake.notify();
-        Ok(Json(view(app, &load(app, &ws_name, &id)?)))
-    })
-    .await
+    blocking(move || approve_import(&ctx, &caller, &ws_name, &id).map(Json)).await
+}
+
+/// Approves an import waiting for approval and queues it (the API's and the web UI's step).
+pub(crate) fn approve_import(
+    ctx: &Ctx,
+    caller: &Caller,
+    ws_name: &str,
+    id: &str,
+) -> Result<ImportView, ApiError> {
+    let app = &ctx.app;
+    let (ws, _) = access(app, caller, ws_name, Role::Manager)?;
+    let row = load(app, ws_name, id)?;
+    if ws.settings.four_eyes && row.created_by == caller.user.id {
+        return Err(ApiError::forbidden(
+            "this workspace asks for four eyes: another manager must approve your import",
+        ));
+    }
+    if !app.control.transition(
+        id,
+        &["waiting_for_approval"],
+        Status::Queued.as_str(),
+        &[
+            ("queued_at", Val::from(crate::control::now_ms())),
+            ("cancel_requested", Val::from(false)),
+            ("rows_done", Val::Int(0)),
+            ("removals_allowed", Val::from(true)),
+        ],
+    )? {
+        return Err(ApiError::state(format!(
+            "an import that is {} cannot be approved",
+            row.status
+        )));
+    }
+    app.control
+        .audit(id, Some(&caller.user.id), "approved", None)?;
+    ctx.wake.notify();
+    Ok(view(app, &load(app, ws_name, id)?))
 }
 
 /// Cancels an import: one not yet running is `cancelled` at once; a running one stops after
@@ -1101,34 +1167,40 @@ pub async fn cancel(
     caller: Caller,
     Path((ws_name, id)): Path<(String, String)>,
 ) -> Result<Json<ImportView>, ApiError> {
-    blocking(move || {
-        let app = &ctx.app;
-        let (_, role) = access(app, &caller, &ws_name, Role::Importer)?;
-        let row = load(app, &ws_name, &id)?;
-        if role < Role::Manager && row.created_by != caller.user.id {
-            return Err(ApiError::forbidden(
-                "only its uploader or a manager can cancel an import",
-            ));
-        }
-        if row.status == "in_progress" {
-            app.control
-                .set(&id, &[("cancel_requested", Val::from(true))])?;
-        } else if !app.control.transition(
-            &id,
-            &["incomplete", "ready", "waiting_for_approval", "queued"],
-            Status::Cancelled.as_str(),
-            &[],
-        )? {
-            return Err(ApiError::state(format!(
-                "an import that is {} cannot be cancelled",
-                row.status
-            )));
-        }
+    blocking(move || cancel_import(&ctx.app, &caller, &ws_name, &id).map(Json)).await
+}
+
+/// Cancels an import, or asks its run to stop (the API's and the web UI's step).
+pub(crate) fn cancel_import(
+    app: &App,
+    caller: &Caller,
+    ws_name: &str,
+    id: &str,
+) -> Result<ImportView, ApiError> {
+    let (_, role) = access(app, caller, ws_name, Role::Importer)?;
+    let row = load(app, ws_name, id)?;
+    if role < Role::Manager && row.created_by != caller.user.id {
+        return Err(ApiError::forbidden(
+            "only its uploader or a manager can cancel an import",
+        ));
+    }
+    if row.status == "in_progress" {
         app.control
-            .audit(&id, Some(&caller.user.id), "cancel", Some(&row.status))?;
-        Ok(Json(view(app, &load(app, &ws_name, &id)?)))
-    })
-    .await
+            .set(id, &[("cancel_requested", Val::from(true))])?;
+    } else if !app.control.transition(
+        id,
+        &["incomplete", "ready", "waiting_for_approval", "queued"],
+        Status::Cancelled.as_str(),
+        &[],
+    )? {
+        return Err(ApiError::state(format!(
+            "an import that is {} cannot be cancelled",
+            row.status
+        )));
+    }
+    app.control
+        .audit(id, Some(&caller.user.id), "cancel", Some(&row.status))?;
+    Ok(view(app, &load(app, ws_name, id)?))
 }
 
 /// Reverts a completed import as a whole (managers), unless later imports changed the same
@@ -1143,44 +1215,50 @@ pub async fn revert(
     caller: Caller,
     Path((ws_name, id)): Path<(String, String)>,
 ) -> Result<Json<ImportView>, ApiError> {
-    blocking(move || {
-        let app = &ctx.app;
-        let (ws, _) = access(app, &caller, &ws_name, Role::Manager)?;
-        let row = load(app, &ws_name, &id)?;
-        let (Some(store_id), "completed") = (row.store_import_id, row.status.as_str()) else {
-            return Err(ApiError::state(format!(
-                "only a completed import can be reverted; this one is {}",
-                row.status
-            )));
-        };
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        match ws.store.revert(&ws.schema, store_id, &now) {
-            Ok(c) => {
-                app.control
-                    .transition(&id, &["completed"], Status::Reverted.as_str(), &[])?;
-                app.control.audit(
-                    &id,
-                    Some(&caller.user.id),
-                    "reverted",
-                    Some(&format!(
-                        "{} removed, {} restored, {} undeleted, {} reactivated",
-                        c.removed, c.restored, c.undeleted, c.reactivated
-                    )),
-                )?;
-                app.forget(&ws_name);
-            }
-            Err(intake_store::StoreError::RevertConflict { conflicts, .. }) => {
-                return Err(ApiError::state(format!(
-                    "this import cannot be reverted: later imports changed {} of its records",
-                    conflicts.len()
-                ))
-                .details(serde_json::json!({ "conflicts": conflicts })));
-            }
-            Err(e) => return Err(e.into()),
+    blocking(move || revert_import(&ctx.app, &caller, &ws_name, &id).map(Json)).await
+}
+
+/// Reverts a completed import (the API's and the web UI's step).
+pub(crate) fn revert_import(
+    app: &App,
+    caller: &Caller,
+    ws_name: &str,
+    id: &str,
+) -> Result<ImportView, ApiError> {
+    let (ws, _) = access(app, caller, ws_name, Role::Manager)?;
+    let row = load(app, ws_name, id)?;
+    let (Some(store_id), "completed") = (row.store_import_id, row.status.as_str()) else {
+        return Err(ApiError::state(format!(
+            "only a completed import can be reverted; this one is {}",
+            row.status
+        )));
+    };
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    match ws.store.revert(&ws.schema, store_id, &now) {
+        Ok(c) => {
+            app.control
+                .transition(id, &["completed"], Status::Reverted.as_str(), &[])?;
+            app.control.audit(
+                id,
+                Some(&caller.user.id),
+                "reverted",
+                Some(&format!(
+                    "{} removed, {} restored, {} undeleted, {} reactivated",
+                    c.removed, c.restored, c.undeleted, c.reactivated
+                )),
+            )?;
+            app.forget(ws_name);
         }
-        Ok(Json(view(app, &load(app, &ws_name, &id)?)))
-    })
-    .await
+        Err(intake_store::StoreError::RevertConflict { conflicts, .. }) => {
+            return Err(ApiError::state(format!(
+                "this import cannot be reverted: later imports changed {} of its records",
+                conflicts.len()
+            ))
+            .details(serde_json::json!({ "conflicts": conflicts })));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(view(app, &load(app, ws_name, id)?))
 }
 
 /// Downloads a result file: `report` (the problems, JSON lines), `response` (the failing

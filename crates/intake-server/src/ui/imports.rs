@@ -1,17 +1,19 @@
-//! The imports of a workspace, and one import (read-only): status, progress, counts, the
-//! validation summary, downloads and the audit trail.
+//! The imports of a workspace, and one import's page: where it stands, the file, its
+//! mapping and options (while they can change), validation and problems, approval, progress,
+//! what it did, revert, downloads and the audit trail. The forms post to `steps.rs`.
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use intake_core::report::{ProblemCode, thousands};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout::{Frame, Section, badge, frame, scroll, seg, when, ws_path};
 use super::{UiError, Visitor, render};
 use crate::api::imports::{ImportView, ProblemQuery, load, mapping_of, problem_page, view};
-use crate::api::{Ctx, access};
+use crate::api::{ApiError, Ctx, access};
 use crate::control::Role;
-use crate::model::{CountsView, Status};
+use crate::model::{CountsView, ImportOptions, ModeOption, OnErrorOption, Status};
 
 /// Imports on one page of the list.
 const PAGE: i64 = 50;
@@ -19,12 +21,55 @@ const PAGE: i64 = 50;
 /// Problems on one page of an import.
 const PROBLEMS: u32 = 100;
 
-/// The problem table's filters and page.
-#[derive(Debug, Deserialize)]
+/// The problem table's filters and page, and what was just done (`done`).
+#[derive(Debug, Default, Deserialize)]
 pub struct ShowQuery {
     column: Option<String>,
     code: Option<String>,
     page: Option<u32>,
+    done: Option<String>,
+}
+
+/// What the import page says at its top.
+#[derive(Debug)]
+pub enum Notice {
+    /// A step went through: what it did.
+    Done(&'static str),
+    /// A form was refused: why, in the API's words.
+    Refused(String),
+}
+
+/// The message for `?done=KEY` after a form went through (fixed texts: nothing from the URL
+/// reaches the page).
+pub fn done_message(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "mapping" => "The mapping is saved. Validate to see what the file would do.",
+        "values" => "The values are saved. Validate again to see what is left.",
+        "options" => "The options are saved. Validate again: they change what the file does.",
+        "validated" => "Validated. The results are below.",
+        "submitted" => "Submitted.",
+        "approved" => "Approved: the import is queued and starts as soon as a worker is free.",
+        "cancelled" => "Cancelled.",
+        "cancel_asked" => {
+            "Asked to stop: the run stops after its current batch and writes nothing."
+        }
+        "reverted" => "Reverted: the records are as they were before this import.",
+        _ => return None,
+    })
+}
+
+/// A problem code in words (the code itself stays in the filter's value and the report).
+pub fn code_words(code: &str) -> String {
+    match ProblemCode::from_name(code) {
+        Some(c) => {
+            let s = c.summary();
+            let mut ch = s.chars();
+            ch.next()
+                .map(|h| h.to_uppercase().chain(ch).collect())
+                .unwrap_or_default()
+        }
+        None => code.replace('_', " "),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,121 +204,257 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, UiError> {
     render(move || {
-        let app = &ctx.app;
-        let (ws, role) = access(app, &visitor.caller(), &ws_name, Role::Viewer)?;
-        let i = view(app, &load(app, &ws_name, &id)?);
-        let editable = role >= Role::Importer
-            && matches!(i.status, Status::Incomplete | Status::Ready | Status::Failed | Status::Cancelled);
-        let mv = if editable { Some(mapping_of(app, &visitor.caller(), &ws_name, &id)?) } else { None };
-        let page = q.page.unwrap_or(1).max(1);
-        let problems = match &i.validation {
-            Some(v) if v.problems > 0 => Some(problem_page(app, &visitor.caller(), &ws_name, &id, &ProblemQuery {
+        let notice = q.done.as_deref().and_then(done_message).map(Notice::Done);
+        import_page(&ctx, &visitor, &ws_name, &id, &q, notice, None)
+    })
+    .await
+}
+
+/// The options in words, one phrase each, for the summary above the options form.
+fn options_summary(o: &ImportOptions) -> Vec<String> {
+    let mut out = vec![
+        match o.mode {
+            ModeOption::Upsert => "Create and update",
+            ModeOption::Create => "Create only",
+            ModeOption::Update => "Update only",
+        }
+        .to_string(),
+        match o.on_error.unwrap_or_default() {
+            OnErrorOption::Abort => "all or nothing",
+            OnErrorOption::Skip => "partial: rows with problems are left out",
+        }
+        .to_string(),
+    ];
+    out.push(if o.match_on.is_empty() {
+        "rows matched by UUID".to_string()
+    } else {
+        format!("rows matched by {}", o.match_on.join(" + "))
+    });
+    out.push(
+        if o.clear_empty {
+            "empty cells clear values"
+        } else {
+            "empty cells keep values"
+        }
+        .to_string(),
+    );
+    if o.ignore_required {
+        out.push("required fields may stay empty".into());
+    }
+    if o.create_missing_options {
+        out.push("unknown values become new options".into());
+    }
+    if o.force {
+        out.push("changes since the export are overwritten".into());
+    }
+    out
+}
+
+/// An import's whole page; `notice` says what was just done or why a form was refused, and
+/// `tried` re-shows options that were refused as the user chose them.
+pub fn import_page(
+    ctx: &Ctx,
+    visitor: &Visitor,
+    ws_name: &str,
+    id: &str,
+    q: &ShowQuery,
+    notice: Option<Notice>,
+    tried: Option<&ImportOptions>,
+) -> Result<Markup, ApiError> {
+    let app = &ctx.app;
+    let (ws, role) = access(app, &visitor.caller(), ws_name, Role::Viewer)?;
+    let i = view(app, &load(app, ws_name, id)?);
+    let mine = i.created_by.as_deref() == Some(visitor.user.username.as_str());
+    let editable = role >= Role::Importer
+        && matches!(
+            i.status,
+            Status::Incomplete | Status::Ready | Status::Failed | Status::Cancelled
+        );
+    let mv = if editable {
+        Some(mapping_of(app, &visitor.caller(), ws_name, id)?)
+    } else {
+        None
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let problems = match &i.validation {
+        Some(v) if v.problems > 0 => Some(problem_page(
+            app,
+            &visitor.caller(),
+            ws_name,
+            id,
+            &ProblemQuery {
                 column: q.column.clone().filter(|c| !c.is_empty()),
                 code: q.code.clone().filter(|c| !c.is_empty()),
                 limit: Some(PROBLEMS),
                 offset: Some(u64::from(page - 1) * u64::from(PROBLEMS)),
-            })?),
-            _ => None,
-        };
-        let here = import_path(&ws_name, &id);
-        let type_label = ws
-            .schema
-            .record_type(&i.record_type)
-            .map_or_else(|| i.record_type.clone(), |t| t.label.clone());
-        let audit = app.control.audit_trail(&id)?;
-        let f = Frame {
-            title: &i.file_name,
-            visitor: &visitor,
-            workspace: Some(&ws_name),
-            section: Some(Section::Imports),
-        };
-        let files = format!("/api/v1/workspaces/{}/imports/{}/files", seg(&ws_name), seg(&i.id));
-        Ok(frame(
-            &f,
-            html! {
-                nav.crumbs aria-label="Breadcrumb" {
-                    a href={(ws_path(&ws_name)) "/imports"} { "Imports" } " / " span aria-current="page" { (i.file_name) }
+            },
+        )?),
+        _ => None,
+    };
+    let here = import_path(ws_name, id);
+    let type_label = ws
+        .schema
+        .record_type(&i.record_type)
+        .map_or_else(|| i.record_type.clone(), |t| t.label.clone());
+    let audit = app.control.audit_trail(id)?;
+    let f = Frame {
+        title: &i.file_name,
+        visitor,
+        workspace: Some(ws_name),
+        section: Some(Section::Imports),
+    };
+    let files = format!(
+        "/api/v1/workspaces/{}/imports/{}/files",
+        seg(ws_name),
+        seg(&i.id)
+    );
+    let csrf = visitor.csrf.as_str();
+    let can_cancel = (mine || role >= Role::Manager)
+        && role >= Role::Importer
+        && matches!(
+            i.status,
+            Status::WaitingForApproval | Status::Queued | Status::InProgress
+        );
+    let cancel_form = html! {
+        @if can_cancel {
+            form method="post" action={(here) "/cancel"} {
+                input type="hidden" name="csrf" value=(csrf);
+                button.secondary type="submit" { "Cancel the import" }
+            }
+        }
+    };
+    let rows = i
+        .validation
+        .as_ref()
+        .map(|v| v.counts.rows)
+        .or(i.progress.rows_total);
+    Ok(frame(
+        &f,
+        html! {
+            nav.crumbs aria-label="Breadcrumb" {
+                a href={(ws_path(ws_name)) "/imports"} { "Imports" } " / " span aria-current="page" { (i.file_name) }
+            }
+            h1 { (i.file_name) " " (badge(i.status)) }
+            @match &notice {
+                Some(Notice::Done(m)) => div.notice role="status" { p { (m) } }
+                Some(Notice::Refused(m)) => div.callout.bad role="alert" { p { strong { "Not done: " } (super::layout::prose(m)) } }
+                None => {}
+            }
+            @if let Some(m) = &i.message {
+                div.callout.bad { p { strong { "Why it failed: " } (m) } }
+            }
+            dl.facts {
+                div { dt { "Record type" } dd { a href={(ws_path(ws_name)) "/types/" (seg(&i.record_type))} { (type_label) } } }
+                div { dt { "Created by" } dd { (i.created_by.as_deref().unwrap_or("–")) } }
+                div { dt { "Created" } dd { (when(&i.created_at)) } }
+                div { dt { "Last change" } dd { (when(&i.updated_at)) } }
+                @if i.attempts > 0 { div { dt { "Runs" } dd { (i.attempts) } } }
+                @if let Some(n) = i.store_import_id { div { dt { "Import number" } dd { (n) } } }
+            }
+            @if let Some(mv) = &mv {
+                section aria-labelledby="file-h" {
+                    h2 #file-h { "The file" }
+                    (file_facts(&mv.file, rows))
                 }
-                h1 { (i.file_name) " " (badge(i.status)) }
-                @if let Some(m) = &i.message {
-                    div.callout.bad { p { strong { "Why it failed: " } (m) } }
+                section aria-labelledby="mapping-h" {
+                    h2 #mapping-h { "Columns and fields" }
+                    p.help { "Each column of the file feeds a field of the record type, or is left out. Change a field and save; intake remembers your choice for the next file of this kind." }
+                    (super::steps::mapping_form(ws_name, id, csrf, &ws, &i.record_type, mv))
+                    @if let Some(v) = &i.validation {
+                        (super::steps::values_forms(ws_name, id, csrf, &ws, &i.record_type, &v.unknown_values, &mv.mapping))
+                    }
                 }
-                dl.facts {
-                    div { dt { "Record type" } dd { a href={(ws_path(&ws_name)) "/types/" (seg(&i.record_type))} { (type_label) } } }
-                    div { dt { "Created by" } dd { (i.created_by.as_deref().unwrap_or("–")) } }
-                    div { dt { "Created" } dd { (when(&i.created_at)) } }
-                    div { dt { "Last change" } dd { (when(&i.updated_at)) } }
-                    @if i.attempts > 0 { div { dt { "Runs" } dd { (i.attempts) } } }
-                    @if let Some(n) = i.store_import_id { div { dt { "Import number" } dd { (n) } } }
+                section aria-labelledby="options-h" {
+                    h2 #options-h { "Options" }
+                    p { (options_summary(tried.unwrap_or(&i.options)).join(" · ")) "." }
+                    details open[tried.is_some()] {
+                        summary { "Change the options" }
+                        (super::steps::options_form(ws_name, id, csrf, &ws, &i.record_type, tried.unwrap_or(&i.options), &mv.file))
+                    }
                 }
-                @if let Some(mv) = &mv {
-                    section aria-labelledby="mapping-h" {
-                        h2 #mapping-h { "Columns and fields" }
-                        p.help { "Each column of the file feeds a field of the record type, or is left out." }
-                        (super::steps::mapping_form(&ws_name, &id, &visitor.csrf, &ws, &i.record_type, mv))
-                        @if let Some(v) = &i.validation {
-                            (super::steps::values_forms(&ws_name, &id, &visitor.csrf, &ws, &i.record_type, &v.unknown_values, &mv.mapping))
-                        }
+            }
+            @if i.status == Status::WaitingForApproval {
+                section aria-labelledby="approval-h" {
+                    h2 #approval-h { "Approval" }
+                    @if role >= Role::Manager && !(ws.settings.four_eyes && mine) {
+                        p { "This workspace asks a manager to approve each import before it runs. Check the validation below, then approve it to run it, or cancel it." }
                         div.actions {
-                            form method="post" action={(here) "/validate"} {
-                                input type="hidden" name="csrf" value=(visitor.csrf);
-                                button.secondary type="submit" { "Validate" }
+                            form method="post" action={(here) "/approve"} {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" { "Approve and run" }
                             }
-                            @if i.status != Status::Incomplete {
-                                form method="post" action={(here) "/submit"} {
-                                    input type="hidden" name="csrf" value=(visitor.csrf);
-                                    button type="submit" { "Submit the import" }
-                                }
-                            }
+                            (cancel_form)
+                        }
+                    } @else {
+                        p {
+                            "Waiting for a manager to approve it."
+                            @if mine && ws.settings.four_eyes { " This workspace asks for four eyes: another manager approves it, not its uploader." }
+                        }
+                        div.actions { (cancel_form) }
+                    }
+                }
+            }
+            @if matches!(i.status, Status::InProgress | Status::Queued) {
+                section aria-labelledby="progress-h" {
+                    h2 #progress-h { "Progress" }
+                    div #progress data-poll=(super::progress::fragment_path(ws_name, id)) {
+                        (super::progress::block(&i, &audit))
+                    }
+                    noscript { p { a href=(here) { "Look again" } } }
+                    div.actions { (cancel_form) }
+                }
+            }
+            @if let Some(c) = &i.counts {
+                section aria-labelledby="counts-h" {
+                    h2 #counts-h { "What the import did" }
+                    (counts_table(c))
+                    @if i.status == Status::Completed && role >= Role::Manager {
+                        p.revert {
+                            a.button.danger href={(here) "/revert"} { "Revert this import…" }
                         }
                     }
                 }
-                @if matches!(i.status, Status::InProgress | Status::Queued) {
-                    section aria-labelledby="progress-h" {
-                        h2 #progress-h { "Progress" }
-                        @match i.progress.rows_total {
-                            Some(total) => {
-                                progress #progress max=(total.max(1)) value=(i.progress.rows_done) aria-labelledby="progress-h" {}
-                                p { (i.progress.rows_done) " of " (total) " rows done. Reload the page to see the latest." }
-                            }
-                            None => p { (i.progress.rows_done) " rows done. Reload the page to see the latest." }
-                        }
+            }
+            @if editable || i.validation.is_some() {
+                section aria-labelledby="validation-h" {
+                    h2 #validation-h { "Validation" }
+                    @if i.validation.is_none() {
+                        p { "Validation reads every row and checks every cell, link and unique value against the workspace, without writing anything." }
                     }
-                }
-                @if let Some(c) = &i.counts {
-                    section aria-labelledby="counts-h" {
-                        h2 #counts-h { "What the import did" }
-                        (counts_table(c))
-                    }
-                }
-                @if let Some(v) = &i.validation {
-                    section aria-labelledby="validation-h" {
-                        h2 #validation-h { "Validation" }
+                    @if let Some(v) = &i.validation {
                         p {
                             "Checked " (when(&v.at)) ": "
-                            @if v.problems == 0 { "no problems." } @else { strong { (v.problems) @if v.problems == 1 { " problem" } @else { " problems" } } "." }
+                            @if v.problems == 0 { "no problems." } @else { strong { (thousands(v.problems)) @if v.problems == 1 { " problem" } @else { " problems" } } "." }
                         }
                         @if i.counts.is_none() {
                             p.help { "If it were imported now:" }
                             (counts_table(&v.counts))
                         }
+                    }
+                    @if editable {
+                        form method="post" action={(here) "/validate"} {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button.secondary type="submit" { @if i.validation.is_some() { "Validate again" } @else { "Validate" } }
+                        }
+                    }
+                    @if let Some(v) = &i.validation {
                         @if !v.by_column.is_empty() {
                             h3 { "Problems by column" }
                             (scroll("Problems by column", html! {
                                 table { thead { tr { th scope="col" { "Column" } th scope="col" class="num" { "Problems" } } }
                                     tbody { @for (col, n) in &v.by_column { tr {
                                         th scope="row" { @if col.is_empty() { em { "Whole row" } } @else { (col) } }
-                                        td.num { (n) } } } } }
+                                        td.num { (thousands(*n)) } } } } }
                             }))
                         }
                         @if !v.by_code.is_empty() {
                             h3 { "Problems by kind" }
                             (scroll("Problems by kind", html! {
                                 table { thead { tr { th scope="col" { "Kind" } th scope="col" class="num" { "Problems" } } }
-                                    tbody { @for (code, n) in &v.by_code { tr { th scope="row" { code { (code) } } td.num { (n) } } } } }
+                                    tbody { @for (code, n) in &v.by_code { tr { th scope="row" { (code_words(code)) div.sub { code { (code) } } } td.num { (thousands(*n)) } } } } }
                             }))
                         }
-                        @if let (Some(pp), Some(v)) = (&problems, &i.validation) {
+                        @if let Some(pp) = &problems {
                             h3 #problems-h { "Problems" }
                             form.filters method="get" action=(here) {
                                 label for="pf-column" { "Column" }
@@ -287,17 +468,23 @@ pub async fn show(
                                 select #pf-code name="code" {
                                     option value="" { "All kinds" }
                                     @for (code, _) in &v.by_code {
-                                        option value=(code) selected[q.code.as_deref() == Some(code.as_str())] { (code) }
+                                        option value=(code) selected[q.code.as_deref() == Some(code.as_str())] { (code_words(code)) }
                                     }
                                 }
                                 button.secondary type="submit" { "Show" }
                             }
-                            p { (pp.total) @if pp.total == 1 { " problem matches." } @else { " problems match." } }
+                            @let first = u64::from(page - 1) * u64::from(PROBLEMS);
+                            p {
+                                @if pp.total == 0 { "No problem matches." }
+                                @else {
+                                    "Problems " (thousands(first + 1)) "–" (thousands(first + pp.problems.len() as u64)) " of " (thousands(pp.total)) "."
+                                }
+                            }
                             (scroll("Problems", html! {
-                                table { thead { tr { th scope="col" class="num" { "Row" } th scope="col" { "Column" } th scope="col" { "Value" } th scope="col" { "Problem" } } }
+                                table { thead { tr { th scope="col" class="num" { "Row" } th scope="col" { "Column" } th scope="col" { "Value" } th scope="col" { "Problem and fix" } } }
                                     tbody { @for p in &pp.problems { tr {
                                         td.num { (p.row) }
-                                        td { (p.column.as_deref().unwrap_or("–")) }
+                                        td { (p.column.as_deref().unwrap_or("–")) @if let Some(l) = &p.column_letter { div.sub { "column " (l) } } }
                                         td { @if !p.value.is_empty() { q { (p.value) } } }
                                         td { (super::layout::prose(&p.message)) }
                                     } } } }
@@ -330,35 +517,121 @@ pub async fn show(
                             ul { @for w in &v.warnings { li {
                                 @if let Some(r) = w.row { "Row " (r) ": " }
                                 @if let Some(c) = &w.column { "column " q { (c) } ": " }
-                                (w.message)
+                                (super::layout::prose(&w.message))
                             } } }
                         }
                     }
                 }
-                section aria-labelledby="files-h" {
-                    h2 #files-h { "Downloads" }
-                    @if i.files.is_empty() {
-                        p { "No files yet: they appear once the import has been validated or run." }
-                    } @else {
-                        ul.downloads { @for name in &i.files {
-                            li { a href={(files) "/" (seg(name))} download { (file_label(name)) } }
-                        } }
-                    }
+            }
+            @if editable && i.status != Status::Incomplete {
+                section aria-labelledby="submit-h" {
+                    h2 #submit-h { "Submit" }
+                    (submit_block(&i, &ws.settings, csrf, &here))
                 }
-                section aria-labelledby="audit-h" {
-                    h2 #audit-h { "Audit trail" }
-                    (scroll("Audit trail", html! {
-                        table { thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Details" } } }
-                            tbody { @for a in &audit { tr {
-                                td.nowrap { (when(&a.at)) }
-                                td { (a.user.as_deref().unwrap_or("intake")) }
-                                td { (a.action) }
-                                td { (a.detail.as_deref().unwrap_or("")) }
-                            } } } }
-                    }))
+            }
+            section aria-labelledby="files-h" {
+                h2 #files-h { "Downloads" }
+                @if i.files.is_empty() {
+                    p { "No files yet: they appear once the import has been validated or run." }
+                } @else {
+                    ul.downloads { @for name in &i.files {
+                        li { a href={(files) "/" (seg(name))} download { (file_label(name)) } }
+                    } }
                 }
-            },
-        ))
-    })
-    .await
+            }
+            section aria-labelledby="audit-h" {
+                h2 #audit-h { "Audit trail" }
+                (scroll("Audit trail", html! {
+                    table { thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Details" } } }
+                        tbody { @for a in &audit { tr {
+                            td.nowrap { (when(&a.at)) }
+                            td { (a.user.as_deref().unwrap_or("intake")) }
+                            td { (a.action) }
+                            td { (a.detail.as_deref().unwrap_or("")) }
+                        } } } }
+                }))
+            }
+        },
+    ))
+}
+
+/// What was found out about the file, in words.
+fn file_facts(f: &crate::api::imports::FileFacts, rows: Option<u64>) -> Markup {
+    let format = match f.format.as_str() {
+        "csv" => "Text (CSV)",
+        "xlsx" => "Excel workbook (XLSX)",
+        "xls" => "Excel 97–2003 workbook (XLS)",
+        "ods" => "OpenDocument spreadsheet (ODS)",
+        other => other,
+    };
+    html! {
+        dl.facts {
+            div { dt { "Format" } dd { (format) } }
+            @if let (Some(e), Some(how)) = (&f.encoding, &f.encoding_how) {
+                div { dt { "Encoding" } dd { (e) " " span.sub { "(" (how) ")" } } }
+            }
+            @if let (Some(d), Some(how)) = (&f.delimiter, &f.delimiter_how) {
+                div { dt { "Delimiter" } dd { (match d.as_str() { "," => "comma", ";" => "semicolon", "|" => "pipe", other => other }) " " span.sub { "(" (how) ")" } } }
+            }
+            @if let Some(s) = &f.sheet {
+                div { dt { "Sheet" } dd { (s) @if f.sheets.len() > 1 { " " span.sub { "(of " (f.sheets.len()) ")" } } } }
+            }
+            div { dt { "Rows" } dd { @match rows { Some(n) => (thousands(n)), None => span.sub { "counted when validated" } } } }
+        }
+        @if f.encoding_how.as_deref() == Some("assumed") {
+            div.callout.warn { p { "The encoding is a guess: check that accented letters look right in the first values below, or choose the encoding under Options." } }
+        }
+        @if !f.notes.is_empty() {
+            ul.notes { @for n in &f.notes { li { (super::layout::prose(&ui_words(&n.message))) } } }
+        }
+    }
+}
+
+/// A reader's note, with the command-line advice it ends with put as the page's options.
+fn ui_words(message: &str) -> String {
+    message
+        .replace(
+            "; choose another with --sheet",
+            "; choose another under Options",
+        )
+        .replace("; --skip-hidden leaves them out", "")
+        .replace("read like the others", "they are read like the others")
+        .replace(", as --skip-hidden asks", "")
+}
+
+/// The submit step: what will happen, then the button.
+fn submit_block(
+    i: &ImportView,
+    settings: &crate::control::Settings,
+    csrf: &str,
+    here: &str,
+) -> Markup {
+    let partial = i.options.on_error == Some(OnErrorOption::Skip);
+    let problems = i.validation.as_ref().map(|v| v.problems);
+    html! {
+        @match (&i.validation, problems) {
+            (None, _) => p { "It has not been validated: validate first to see what it will do. Submitting validates it again in any case." }
+            (Some(v), Some(0)) => p {
+                "It will create " strong { (thousands(v.counts.created)) } " and update " strong { (thousands(v.counts.updated)) } " records"
+                @if v.counts.deleted + v.counts.deactivated > 0 { ", and delete or deactivate " strong { (thousands(v.counts.deleted + v.counts.deactivated)) } }
+                "."
+            }
+            (Some(v), _) if partial => p {
+                "Partial import: the rows without problems are written, the " (thousands(v.counts.failed)) " rows with problems are left out and listed in the response file."
+            }
+            (Some(_), _) => div.callout.warn { p {
+                "All or nothing: with these problems the import would fail and write nothing. Fix them (the values above, or the file), or choose a partial import under Options."
+            } }
+        }
+        @if settings.require_approval {
+            p.help {
+                "This workspace asks for approval: a manager approves it before it runs"
+                @if settings.four_eyes { ", and not the one who submitted it" } "."
+            }
+        }
+        form method="post" action={(here) "/submit"} {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { "Submit the import" }
+        }
+    }
 }

@@ -9,6 +9,9 @@ use crate::model::Status;
 /// The stylesheet's address; the version makes a new release fetch it again.
 pub const STYLESHEET: &str = concat!("/assets/intake.css?v=", env!("CARGO_PKG_VERSION"));
 
+/// The script's address.
+pub const SCRIPT: &str = concat!("/assets/intake.js?v=", env!("CARGO_PKG_VERSION"));
+
 /// One path segment, percent-encoded (names come from users).
 pub fn seg(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -58,6 +61,7 @@ pub fn document(title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · intake" }
                 link rel="stylesheet" href=(STYLESHEET);
+                script src=(SCRIPT) defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }

@@ -1,8 +1,9 @@
 //! The web UI: server-rendered pages at `/` and below, served by the same router as the API.
 //!
 //! Pages are maud templates, so every value spliced into them (file names, headers, values,
-//! user names) is escaped; nothing is ever spliced unescaped. There is no JavaScript: links,
-//! GET forms for filters and POST forms for changes. The UI logs in with the same session
+//! user names) is escaped; nothing is ever spliced unescaped. Pages work without JavaScript:
+//! links, GET forms for filters and POST forms for changes; one small script only keeps a
+//! running import's progress fresh. The UI logs in with the same session
 //! cookie as `POST /api/v1/session`; each of its forms carries the session's CSRF token as a
 //! hidden field, checked on every POST (the login form, before there is a session, carries a
 //! token that must match a short-lived cookie). Downloads link to the API's GET endpoints,
@@ -24,6 +25,7 @@ use crate::control::{Role, User};
 mod assets;
 mod imports;
 mod layout;
+mod progress;
 mod session;
 mod steps;
 mod types;
@@ -50,6 +52,14 @@ pub fn router() -> Router<Ctx> {
         .route("/w/{ws}/imports/{id}/values", post(steps::values))
         .route("/w/{ws}/imports/{id}/validate", post(steps::validate))
         .route("/w/{ws}/imports/{id}/submit", post(steps::submit))
+        .route("/w/{ws}/imports/{id}/options", post(steps::options))
+        .route("/w/{ws}/imports/{id}/approve", post(steps::approve))
+        .route("/w/{ws}/imports/{id}/cancel", post(steps::cancel))
+        .route(
+            "/w/{ws}/imports/{id}/revert",
+            get(steps::revert_page).post(steps::revert),
+        )
+        .route("/w/{ws}/imports/{id}/progress", get(progress::fragment))
         .route("/assets/{file}", get(assets::get))
 }
 
@@ -144,7 +154,7 @@ impl IntoResponse for UiError {
 
 /// A page as a response, with the headers every page carries: no caching (pages show
 /// private data), a content security policy that allows only this server's stylesheet and
-/// no scripts, no framing, no sniffing.
+/// script (no inline script, no other origin), no framing, no sniffing.
 pub fn page(status: StatusCode, markup: Markup) -> Response {
     let mut resp = (status, markup).into_response();
     let h = resp.headers_mut();
@@ -152,7 +162,7 @@ pub fn page(status: StatusCode, markup: Markup) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(

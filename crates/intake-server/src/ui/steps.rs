@@ -1,7 +1,9 @@
-//! The import's first steps as forms, for importers and above: a new import (record type and
-//! file, streamed to storage like the API's upload), the mapping, values that match no
-//! option, validation and submission. Each POST checks the session's CSRF token, then calls
-//! the same functions as the API's handlers, and redirects to the import's page.
+//! The import's steps as forms: a new import (record type and file, streamed to storage like
+//! the API's upload, then validated), the mapping, values that match no option, options,
+//! validation, submission, approval, cancelling and reverting. Each POST checks the session's
+//! CSRF token, then calls the same functions as the API's handlers. A step that went through
+//! redirects to the import's page, which says what was done; a refused one shows the page
+//! again with the reason (and the options as chosen), with the API's status.
 
 use axum::Form;
 use axum::extract::multipart::{Field, MultipartError};
@@ -11,16 +13,20 @@ use axum::response::{IntoResponse, Redirect, Response};
 use intake_core::mapping::ValueChoice;
 use maud::{Markup, html};
 
+use super::imports::{Notice, ShowQuery, import_page};
 use super::layout::{Frame, Section, frame, ws_path};
-use super::{UiError, Visitor, render};
+use super::{UiError, Visitor, page, render};
 use crate::api::imports::{
-    MappingView, NewImport, create_import, mapping_of, run_validation, save_mapping, store_upload,
-    submit_import,
+    FileFacts, MappingView, NewImport, approve_import, cancel_import, create_import, load,
+    mapping_of, revert_import, run_validation, save_mapping, set_options, store_upload,
+    submit_import, view,
 };
 use crate::api::{ApiError, Ctx, access, blocking};
 use crate::auth::same;
 use crate::control::Role;
-use crate::model::{MappingInput, UnknownValuesView};
+use crate::model::{
+    ImportOptions, MappingInput, ModeOption, OnErrorOption, Status, UnknownValuesView,
+};
 use crate::state::Workspace;
 
 /// The value of "create it" in a value's select (never an option code: codes have no `*`).
@@ -154,8 +160,53 @@ pub async fn create(
     };
     let app = ctx.app.clone();
     let ws = ws_name.clone();
-    let created = blocking(move || create_import(&app, &visitor.caller(), &ws, &req, None)).await?;
+    let created = blocking(move || {
+        let caller = visitor.caller();
+        let created = create_import(&app, &caller, &ws, &req, None)?;
+        // A file whose columns all found their fields is validated at once, so its problems
+        // show with the mapping; one that needs the mapping first waits for it.
+        if created.status == Status::Ready {
+            run_validation(&app, &caller, &ws, &created.id)?;
+        }
+        Ok(created)
+    })
+    .await?;
     Ok(Redirect::to(&import_path(&ws_name, &created.id)).into_response())
+}
+
+/// After a step: the import's page saying what was done (`done`, at `anchor`), or, when the
+/// step was refused, the page again with the reason, and `tried` options as chosen.
+async fn after(
+    ctx: Ctx,
+    visitor: Visitor,
+    (ws_name, id): (String, String),
+    result: Result<&'static str, ApiError>,
+    anchor: &str,
+    tried: Option<ImportOptions>,
+) -> Result<Response, UiError> {
+    match result {
+        Ok(done) => Ok(Redirect::to(&format!(
+            "{}?done={done}#{anchor}",
+            import_path(&ws_name, &id)
+        ))
+        .into_response()),
+        Err(e) => {
+            let (status, message) = (e.status(), e.message().to_string());
+            let markup = blocking(move || {
+                import_page(
+                    &ctx,
+                    &visitor,
+                    &ws_name,
+                    &id,
+                    &ShowQuery::default(),
+                    Some(Notice::Refused(message)),
+                    tried.as_ref(),
+                )
+            })
+            .await?;
+            Ok(page(status, markup))
+        }
+    }
 }
 
 /// `POST /w/{ws}/imports/{id}/mapping`: `csrf`, then per column `h{i}` (header) and `f{i}`
@@ -168,7 +219,8 @@ pub async fn mapping(
 ) -> Result<Response, UiError> {
     check_csrf(&visitor, value(&pairs, "csrf").unwrap_or_default())?;
     let (ws, i) = (ws_name.clone(), id.clone());
-    blocking(move || {
+    let (ctx2, visitor2) = (ctx.clone(), visitor.clone());
+    let result = blocking(move || {
         let caller = visitor.caller();
         let now = mapping_of(&ctx.app, &caller, &ws, &i)?;
         let mut input = now.mapping.clone();
@@ -184,10 +236,10 @@ pub async fn mapping(
                 input.columns.insert(c.header.clone(), chosen);
             }
         }
-        save_mapping(&ctx.app, &caller, &ws, &i, &input).map(|_| ())
+        save_mapping(&ctx.app, &caller, &ws, &i, &input).map(|_| "mapping")
     })
-    .await?;
-    Ok(Redirect::to(&format!("{}#mapping-h", import_path(&ws_name, &id))).into_response())
+    .await;
+    after(ctx2, visitor2, (ws_name, id), result, "mapping-h", None).await
 }
 
 /// `POST /w/{ws}/imports/{id}/values`: `csrf`, `column`, then per value `v{i}` (as written)
@@ -200,7 +252,8 @@ pub async fn values(
 ) -> Result<Response, UiError> {
     check_csrf(&visitor, value(&pairs, "csrf").unwrap_or_default())?;
     let (ws, i) = (ws_name.clone(), id.clone());
-    blocking(move || {
+    let (ctx2, visitor2) = (ctx.clone(), visitor.clone());
+    let result = blocking(move || {
         let caller = visitor.caller();
         let column = value(&pairs, "column").unwrap_or_default().to_string();
         let mut input = mapping_of(&ctx.app, &caller, &ws, &i)?.mapping;
@@ -220,10 +273,10 @@ pub async fn values(
             }
         }
         input.values.retain(|_, v| !v.is_empty());
-        save_mapping(&ctx.app, &caller, &ws, &i, &input).map(|_| ())
+        save_mapping(&ctx.app, &caller, &ws, &i, &input).map(|_| "values")
     })
-    .await?;
-    Ok(Redirect::to(&format!("{}#mapping-h", import_path(&ws_name, &id))).into_response())
+    .await;
+    after(ctx2, visitor2, (ws_name, id), result, "mapping-h", None).await
 }
 
 /// The form of a POST that carries nothing but the token.
@@ -240,9 +293,10 @@ pub async fn validate(
     Form(form): Form<TokenForm>,
 ) -> Result<Response, UiError> {
     check_csrf(&visitor, &form.csrf)?;
-    let (ws, i) = (ws_name.clone(), id.clone());
-    blocking(move || run_validation(&ctx.app, &visitor.caller(), &ws, &i).map(|_| ())).await?;
-    Ok(Redirect::to(&format!("{}#validation-h", import_path(&ws_name, &id))).into_response())
+    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
+    let result =
+        blocking(move || run_validation(&c.app, &v.caller(), &ws, &i).map(|_| "validated")).await;
+    after(ctx, visitor, (ws_name, id), result, "validation-h", None).await
 }
 
 /// `POST /w/{ws}/imports/{id}/submit`.
@@ -253,9 +307,340 @@ pub async fn submit(
     Form(form): Form<TokenForm>,
 ) -> Result<Response, UiError> {
     check_csrf(&visitor, &form.csrf)?;
-    let (ws, i) = (ws_name.clone(), id.clone());
-    blocking(move || submit_import(&ctx, &visitor.caller(), &ws, &i, None).map(|_| ())).await?;
-    Ok(Redirect::to(&import_path(&ws_name, &id)).into_response())
+    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
+    let result =
+        blocking(move || submit_import(&c, &v.caller(), &ws, &i, None).map(|_| "submitted")).await;
+    after(ctx, visitor, (ws_name, id), result, "main", None).await
+}
+
+/// `POST /w/{ws}/imports/{id}/approve` (managers).
+pub async fn approve(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Path((ws_name, id)): Path<(String, String)>,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, UiError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
+    let result =
+        blocking(move || approve_import(&c, &v.caller(), &ws, &i).map(|_| "approved")).await;
+    after(ctx, visitor, (ws_name, id), result, "main", None).await
+}
+
+/// `POST /w/{ws}/imports/{id}/cancel` (its uploader or a manager).
+pub async fn cancel(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Path((ws_name, id)): Path<(String, String)>,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, UiError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
+    let result = blocking(move || {
+        cancel_import(&c.app, &v.caller(), &ws, &i).map(|i| match i.status {
+            Status::Cancelled => "cancelled",
+            _ => "cancel_asked",
+        })
+    })
+    .await;
+    after(ctx, visitor, (ws_name, id), result, "main", None).await
+}
+
+/// `GET /w/{ws}/imports/{id}/revert` (managers): what reverting will do, and the button.
+pub async fn revert_page(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Path((ws_name, id)): Path<(String, String)>,
+) -> Result<Response, UiError> {
+    render(move || {
+        let app = &ctx.app;
+        access(app, &visitor.caller(), &ws_name, Role::Manager)?;
+        let i = view(app, &load(app, &ws_name, &id)?);
+        let here = import_path(&ws_name, &id);
+        let title = format!("Revert {}?", i.file_name);
+        let f = Frame {
+            title: &title,
+            visitor: &visitor,
+            workspace: Some(&ws_name),
+            section: Some(Section::Imports),
+        };
+        let c = i.counts.unwrap_or_default();
+        let n = intake_core::report::thousands;
+        Ok(frame(
+            &f,
+            html! {
+                nav.crumbs aria-label="Breadcrumb" {
+                    a href={(ws_path(&ws_name)) "/imports"} { "Imports" } " / "
+                    a href=(here) { (i.file_name) } " / " span aria-current="page" { "Revert" }
+                }
+                h1 { "Revert " q { (i.file_name) } "?" }
+                @if i.status != Status::Completed {
+                    p { "Only a completed import can be reverted; this one is not." }
+                    p { a href=(here) { "Back to the import" } }
+                } @else {
+                    p.lead { "Reverting puts the records back as they were before this import ran:" }
+                    ul {
+                        li { "the " strong { (n(c.created)) } " records it created are removed;" }
+                        li { "the " strong { (n(c.updated)) } " records it updated get their earlier values back;" }
+                        li { "the " strong { (n(c.deleted + c.deactivated)) } " records it deleted or deactivated come back." }
+                    }
+                    p { "If a later import changed any of the same records, nothing is reverted and the page says how many; revert the later import first." }
+                    div.actions {
+                        form method="post" action={(here) "/revert"} {
+                            input type="hidden" name="csrf" value=(visitor.csrf);
+                            button.danger type="submit" { "Revert the import" }
+                        }
+                        a.button.secondary href=(here) { "Keep it" }
+                    }
+                }
+            },
+        ))
+    })
+    .await
+}
+
+/// `POST /w/{ws}/imports/{id}/revert` (managers).
+pub async fn revert(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Path((ws_name, id)): Path<(String, String)>,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, UiError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
+    let result =
+        blocking(move || revert_import(&c.app, &v.caller(), &ws, &i).map(|_| "reverted")).await;
+    after(ctx, visitor, (ws_name, id), result, "main", None).await
+}
+
+/// The options a form asks for, over the import's current ones (which keep what the form
+/// does not show). Checkboxes are sent only when ticked.
+fn options_from(now: &ImportOptions, pairs: &Pairs) -> ImportOptions {
+    let text = |name: &str| {
+        value(pairs, name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let ticked = |name: &str| value(pairs, name).is_some();
+    ImportOptions {
+        mode: match value(pairs, "mode") {
+            Some("create") => ModeOption::Create,
+            Some("update") => ModeOption::Update,
+            _ => ModeOption::Upsert,
+        },
+        on_error: Some(match value(pairs, "on_error") {
+            Some("skip") => OnErrorOption::Skip,
+            _ => OnErrorOption::Abort,
+        }),
+        match_on: text("match_on")
+            .map(|m| m.split(',').map(|f| f.trim().to_string()).collect())
+            .unwrap_or_default(),
+        clear_empty: ticked("clear_empty"),
+        ignore_required: ticked("ignore_required"),
+        create_missing_options: ticked("create_missing_options"),
+        force: ticked("force"),
+        mute_notifications: ticked("mute_notifications"),
+        sheet: if value(pairs, "sheet").is_some() {
+            text("sheet")
+        } else {
+            now.sheet.clone()
+        },
+        delimiter: if value(pairs, "delimiter").is_some() {
+            text("delimiter")
+        } else {
+            now.delimiter.clone()
+        },
+        encoding: if value(pairs, "encoding").is_some() {
+            text("encoding")
+        } else {
+            now.encoding.clone()
+        },
+        decimal_separator: text("decimal_separator"),
+        date_format: text("date_format"),
+        thousands_separator: now.thousands_separator.clone(),
+    }
+}
+
+/// `POST /w/{ws}/imports/{id}/options`: the options form.
+pub async fn options(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Path((ws_name, id)): Path<(String, String)>,
+    Form(pairs): Form<Pairs>,
+) -> Result<Response, UiError> {
+    check_csrf(&visitor, value(&pairs, "csrf").unwrap_or_default())?;
+    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
+    let result = blocking(move || {
+        let now = view(&c.app, &load(&c.app, &ws, &i)?).options;
+        let chosen = options_from(&now, &pairs);
+        Ok(
+            match set_options(&c.app, &v.caller(), &ws, &i, chosen.clone()) {
+                Ok(_) => Ok("options"),
+                Err(e) => Err((e, chosen)),
+            },
+        )
+    })
+    .await;
+    let (result, tried) = match result {
+        Ok(Ok(done)) => (Ok(done), None),
+        Ok(Err((e, chosen))) => (Err(e), Some(chosen)),
+        Err(e) => (Err(e), None),
+    };
+    after(ctx, visitor, (ws_name, id), result, "options-h", tried).await
+}
+
+/// Encodings offered besides detection: the usual ones of spreadsheets saved as text.
+const ENCODINGS: &[(&str, &str)] = &[
+    ("utf-8", "UTF-8"),
+    ("windows-1252", "Windows-1252 (Western European, old Excel)"),
+    ("iso-8859-1", "ISO-8859-1 (Latin-1)"),
+    ("iso-8859-15", "ISO-8859-15 (Latin-9)"),
+    ("windows-1250", "Windows-1250 (Central European)"),
+    ("windows-1251", "Windows-1251 (Cyrillic)"),
+    ("utf-16le", "UTF-16 LE"),
+    ("utf-16be", "UTF-16 BE"),
+    ("shift_jis", "Shift JIS (Japanese)"),
+    ("gb18030", "GB18030 (Chinese)"),
+];
+
+/// A radio button with its label and what it does.
+fn choice(name: &str, value: &str, checked: bool, label: &str, help: &str) -> Markup {
+    let id = format!("opt-{name}-{value}");
+    html! {
+        div.choice {
+            input type="radio" name=(name) value=(value) id=(id) checked[checked] aria-describedby={(id) "-help"};
+            label for=(id) { (label) }
+            p.help id={(id) "-help"} { (help) }
+        }
+    }
+}
+
+/// A checkbox with its label and what it does.
+fn tick(name: &str, checked: bool, label: &str, help: &str) -> Markup {
+    let id = format!("opt-{name}");
+    html! {
+        div.choice {
+            input type="checkbox" name=(name) value="on" id=(id) checked[checked] aria-describedby={(id) "-help"};
+            label for=(id) { (label) }
+            p.help id={(id) "-help"} { (help) }
+        }
+    }
+}
+
+/// The options as a form, each with what it does in plain words.
+pub fn options_form(
+    ws_name: &str,
+    id: &str,
+    csrf: &str,
+    ws: &Workspace,
+    rt_name: &str,
+    o: &ImportOptions,
+    file: &FileFacts,
+) -> Markup {
+    let rt = ws.schema.record_type(rt_name);
+    let keys: Vec<(String, String)> = rt
+        .map(|t| {
+            t.fields
+                .iter()
+                .filter(|f| f.unique != intake_core::schema::Unique::No)
+                .map(|f| (f.name.to_string(), f.label.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let match_now = o.match_on.join(", ");
+    let abort = o.on_error.unwrap_or_default() == OnErrorOption::Abort;
+    let clear = &ws.schema.locale.clear_token;
+    let uuid_label = rt.map_or_else(|| "UUID".to_string(), |t| format!("{} UUID", t.label));
+    html! {
+        form.options method="post" action={(import_path(ws_name, id)) "/options"} {
+            input type="hidden" name="csrf" value=(csrf);
+            fieldset {
+                legend { "What the rows do" }
+                (choice("mode", "upsert", o.mode == ModeOption::Upsert, "Create and update",
+                    "A row whose record is found updates it; any other row creates a new record."))
+                (choice("mode", "create", o.mode == ModeOption::Create, "Create only",
+                    "Every row creates a new record; a row whose record already exists is a problem."))
+                (choice("mode", "update", o.mode == ModeOption::Update, "Update only",
+                    "Every row updates an existing record; a row whose record is not found is a problem. Required fields may then be left out of the file."))
+            }
+            fieldset {
+                legend { "Rows with problems" }
+                (choice("on_error", "abort", abort, "All or nothing",
+                    "If any row has a problem, nothing is written, and every problem is listed. The safe choice."))
+                (choice("on_error", "skip", !abort, "Partial",
+                    "Rows without problems are written; rows with problems are left out and come back in the response file, each with its message, to fix and import again."))
+            }
+            fieldset {
+                legend { "Finding existing records" }
+                label for="opt-match_on" { "Match rows to records by" }
+                select #opt-match_on name="match_on" aria-describedby="opt-match_on-help" {
+                    option value="" selected[o.match_on.is_empty()] { "The " (uuid_label) " column" }
+                    @for (name, label) in &keys {
+                        option value=(name) selected[match_now == *name] { (label) }
+                    }
+                    @if !o.match_on.is_empty() && !keys.iter().any(|(n, _)| *n == match_now) {
+                        option value=(match_now) selected { (match_now) }
+                    }
+                }
+                p.help #opt-match_on-help { "By UUID: a row with a UUID updates that record, a row without one creates a record. By a unique field (a natural key such as an e-mail address): a row whose value is found updates that record." }
+            }
+            fieldset {
+                legend { "Cells" }
+                (tick("clear_empty", o.clear_empty, "Empty cells clear values",
+                    &format!("Off: an empty cell leaves the stored value as it is. On: an empty cell clears it. Either way, a cell holding {clear} clears its value.")))
+                (tick("ignore_required", o.ignore_required, "Allow empty required fields",
+                    "New records may be created with required fields empty. A filled cell is always checked."))
+                (tick("create_missing_options", o.create_missing_options, "Create unknown values as options",
+                    "A value that matches no option of a list field is added to the list, instead of being a problem."))
+                (tick("force", o.force, "Overwrite changes made since an export",
+                    "For a file exported as an update sheet: write your values even where the record changed after the export. Off, such rows are conflicts, listed as problems."))
+            }
+            fieldset {
+                legend { "Reading the file" }
+                @if file.format == "csv" {
+                    label for="opt-encoding" { "Encoding" }
+                    select #opt-encoding name="encoding" {
+                        option value="" selected[o.encoding.is_none()] { "Detect it" }
+                        @for (v, l) in ENCODINGS {
+                            option value=(v) selected[o.encoding.as_deref() == Some(*v)] { (l) }
+                        }
+                    }
+                    label for="opt-delimiter" { "Delimiter" }
+                    select #opt-delimiter name="delimiter" {
+                        option value="" selected[o.delimiter.is_none()] { "Detect it" }
+                        @for (v, l) in [(",", "Comma ,"), (";", "Semicolon ;"), ("tab", "Tab"), ("|", "Pipe |")] {
+                            option value=(v) selected[o.delimiter.as_deref() == Some(v)] { (l) }
+                        }
+                    }
+                } @else if !file.sheets.is_empty() {
+                    label for="opt-sheet" { "Sheet" }
+                    select #opt-sheet name="sheet" {
+                        option value="" selected[o.sheet.is_none()] { "The first visible sheet" }
+                        @for name in &file.sheets {
+                            option value=(name) selected[o.sheet.as_deref() == Some(name.as_str())] { (name) }
+                        }
+                    }
+                }
+                label for="opt-date_format" { "Dates are written as" }
+                input #opt-date_format type="text" name="date_format" value=(o.date_format.as_deref().unwrap_or(""))
+                    placeholder="e.g. DD/MM/YYYY" aria-describedby="opt-date_format-help";
+                p.help #opt-date_format-help { "Leave empty for the workspace's formats. A pattern such as DD/MM/YYYY or MM/DD/YYYY settles dates like 03/04/2025, which could be either." }
+                label for="opt-decimal_separator" { "Decimal separator" }
+                select #opt-decimal_separator name="decimal_separator" {
+                    option value="" selected[o.decimal_separator.is_none()] { "The workspace's (" (ws.schema.locale.decimal_separator) ")" }
+                    option value="." selected[o.decimal_separator.as_deref() == Some(".")] { "Point: 1234.50" }
+                    option value="," selected[o.decimal_separator.as_deref() == Some(",")] { "Comma: 1234,50" }
+                }
+            }
+            fieldset {
+                legend { "When it ends" }
+                (tick("mute_notifications", o.mute_notifications, "No notification",
+                    "Send no e-mail or webhook when this import ends."))
+            }
+            button type="submit" { "Save the options" }
+        }
+    }
 }
 
 /// How a column was matched, in words.

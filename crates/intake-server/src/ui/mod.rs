@@ -24,6 +24,7 @@ use crate::control::{Role, User};
 mod assets;
 mod imports;
 mod layout;
+mod records;
 mod session;
 mod steps;
 mod types;
@@ -37,6 +38,9 @@ pub fn router() -> Router<Ctx> {
         .route("/switch", get(switch))
         .route("/w/{ws}", get(types::list))
         .route("/w/{ws}/types/{ty}", get(types::describe))
+        .route("/w/{ws}/records", get(records::index))
+        .route("/w/{ws}/records/{ty}", get(records::list))
+        .route("/w/{ws}/records/{ty}/{uuid}", get(records::show))
         .route("/w/{ws}/imports", get(imports::list))
         .route(
             "/w/{ws}/imports/new",

@@ -563,3 +563,214 @@ fn options_approval_progress_cancel_and_revert_with_the_forms() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&h), format!("{other}?done=cancelled#main"));
 }
+
+/// Imports `csv` as accounts through the API and runs the import.
+fn import_accounts(s: &Server, csv: &str) {
+    let imp = s.new_import("importer", "account", csv.as_bytes());
+    let id = imp["id"].as_str().unwrap();
+    let (status, v) = s.call(
+        "importer",
+        "POST",
+        &format!("/workspaces/{{ws}}/imports/{id}/submit"),
+        None,
+    );
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(s.run_jobs(), 1);
+}
+
+/// The first link of a page whose address starts with `start` and holds `with`, unescaped.
+fn href(page: &str, start: &str, with: &str) -> String {
+    page.split("href=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].replace("&amp;", "&"))
+        .find(|h| h.starts_with(start) && h.contains(with))
+        .unwrap()
+}
+
+#[test]
+fn records_are_listed_searched_filtered_paged_shown_and_exported() {
+    let s = Server::sqlite();
+    let mut csv = String::from("Account Name,Country\n<b>x</b>,Germany\n");
+    for i in 1..=59 {
+        csv.push_str(&format!("Acme {i:02},France\n"));
+    }
+    import_accounts(&s, &csv);
+    assert_eq!(s.count("account"), 60);
+    let (_, h) = log_in(&s, "viewer", "%2F");
+    let cookie = session(&h);
+
+    // The navigation and the record types lead to the records.
+    let (status, _, page) = get(&s, "/w/crm", &cookie);
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("href=\"/w/crm/records\""), "{page}");
+    assert!(page.contains("href=\"/w/crm/records/account\""), "{page}");
+    let (_, _, page) = get(&s, "/w/crm/types/account", &cookie);
+    assert!(page.contains("href=\"/w/crm/records/account\""), "{page}");
+    let (status, _, page) = get(&s, "/w/crm/records", &cookie);
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<td class=\"num\">60</td>"), "{page}");
+
+    // The first page: 50 of 60, user data escaped, a link to the next page.
+    let (status, _, page) = get(&s, "/w/crm/records/account", &cookie);
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("<h1>Account records</h1>"), "{page}");
+    assert!(page.contains("Showing 1–50 of 60 records."), "{page}");
+    assert!(page.contains("&lt;b&gt;x&lt;/b&gt;"), "{page}");
+    assert!(!page.contains("<b>x</b>"), "{page}");
+    assert!(page.contains("Acme 49"), "{page}");
+    assert!(!page.contains("Acme 50"), "{page}");
+    assert!(page.contains("<label for=\"records-q\">"), "{page}");
+    assert!(page.contains("<label for=\"records-filter\">"), "{page}");
+    assert!(
+        page.contains("<nav class=\"pager\" aria-label=\"Pages\">"),
+        "{page}"
+    );
+    let next = href(&page, "/w/crm/records/account?page=2", "");
+    let (_, _, page2) = get(&s, &next, &cookie);
+    assert!(page2.contains("Showing 51–60 of 60 records."), "{page2}");
+    assert!(page2.contains("Acme 59"), "{page2}");
+    assert!(page2.contains(">Previous</a>"), "{page2}");
+    assert!(!page2.contains(">Next</a>"), "{page2}");
+
+    // The search narrows, ignoring case, and the pager keeps it.
+    let (_, _, page) = get(&s, "/w/crm/records/account?q=acme+0", &cookie);
+    assert!(
+        page.contains("Showing 1–9 of 9 matching records."),
+        "{page}"
+    );
+    assert!(page.contains("value=\"acme 0\""), "{page}");
+    let (_, _, page) = get(&s, "/w/crm/records/account?q=GERMANY", &cookie);
+    assert!(page.contains("of 1 matching record."), "{page}");
+
+    // The advanced filter narrows; the export links keep it and answer with those records.
+    let filter = "/w/crm/records/account?filter=country+%3D+DE+or+name+%3D+%22Acme+07%22";
+    let (status, _, page) = get(&s, filter, &cookie);
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Showing 1–2 of 2 matching records."),
+        "{page}"
+    );
+    assert!(page.contains("Acme 07"), "{page}");
+    assert!(
+        page.contains("value=\"country = DE or name = &quot;Acme 07&quot;\""),
+        "{page}"
+    );
+    let export = "/api/v1/workspaces/crm/records/account/export?format=";
+    let csv_link = href(&page, &format!("{export}csv"), "");
+    assert!(csv_link.contains("&filter=country+%3D+DE"), "{csv_link}");
+    assert!(!csv_link.contains("update_sheet"), "{csv_link}");
+    href(&page, &format!("{export}xlsx"), "");
+    assert!(
+        page.contains("a row changed since the export is flagged"),
+        "{page}"
+    );
+    let (status, _, body) = get(&s, &csv_link, &cookie);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body.lines().count(), 3, "{body}");
+    assert!(
+        body.contains("Acme 07") && body.contains("<b>x</b>"),
+        "{body}"
+    );
+    let sheet = href(
+        &page,
+        &format!("{export}csv"),
+        "update_sheet=parent_account%2Cname%2C",
+    );
+    assert!(sheet.contains("&filter=country+%3D+DE"), "{sheet}");
+    href(&page, &format!("{export}xlsx"), "update_sheet=");
+    let (status, _, body) = get(&s, &sheet, &cookie);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body.lines().count(), 3, "{body}");
+    // Imported back unchanged, the update sheet changes nothing.
+    let imp = s.new_import("importer", "account", body.as_bytes());
+    let id = imp["id"].as_str().unwrap();
+    let (_, v) = s.call(
+        "importer",
+        "POST",
+        &format!("/workspaces/{{ws}}/imports/{id}/validate"),
+        None,
+    );
+    assert_eq!(v["problems"], 0, "{v}");
+    assert_eq!(v["counts"]["unchanged"], 2, "{v}");
+    assert!(
+        body.contains("[old] Account Name,[new] Account Name"),
+        "{body}"
+    );
+
+    // The example filter reads.
+    let at = page.find("for example <code>").unwrap() + 18;
+    let example = &page[at..at + page[at..].find("</code>").unwrap()];
+    let example = example.replace("&quot;", "\"");
+    let q: String = url::form_urlencoded::byte_serialize(example.as_bytes()).collect();
+    let (status, _, page) = get(&s, &format!("/w/crm/records/account?filter={q}"), &cookie);
+    assert_eq!(status, StatusCode::OK, "{example}: {page}");
+
+    // A filter that cannot be read is said on the page, which keeps what was typed.
+    let (status, _, page) = get(
+        &s,
+        "/w/crm/records/account?q=acme&filter=country+%3D+Spain",
+        &cookie,
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("role=\"alert\""), "{page}");
+    assert!(page.contains("The filter cannot be read"), "{page}");
+    assert!(page.contains("<code>Spain</code>"), "{page}");
+    assert!(page.contains("value=\"country = Spain\""), "{page}");
+    assert!(page.contains("value=\"acme\""), "{page}");
+    assert!(page.contains("aria-invalid=\"true\""), "{page}");
+    assert!(!page.contains("<table"), "{page}");
+
+    // One record: every field, its UUID, the way back.
+    let (_, v) = s.call(
+        "viewer",
+        "GET",
+        "/workspaces/{ws}/records/account?filter=name%20%3D%20%22Acme%2007%22",
+        None,
+    );
+    let uuid = v["records"][0]["uuid"].as_str().unwrap().to_string();
+    let (status, _, page) = get(&s, &format!("/w/crm/records/account/{uuid}"), &cookie);
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("<h1>Acme 07</h1>"), "{page}");
+    assert!(page.contains("<dt>Country</dt><dd>France</dd>"), "{page}");
+    assert!(page.contains(&format!("<code>{uuid}</code>")), "{page}");
+    assert!(page.contains("href=\"/w/crm/records/account\""), "{page}");
+    for path in [
+        "/w/crm/records/account/01a20000-0000-7000-8000-000000000001",
+        "/w/crm/records/account/not-a-uuid",
+        "/w/crm/records/nothing",
+    ] {
+        assert_eq!(get(&s, path, &cookie).0, StatusCode::NOT_FOUND, "{path}");
+    }
+
+    // An outsider does not learn the workspace exists.
+    let (_, h) = log_in(&s, "outsider", "%2F");
+    let outsider = session(&h);
+    for path in [
+        "/w/crm/records".to_string(),
+        "/w/crm/records/account".to_string(),
+        format!("/w/crm/records/account/{uuid}"),
+    ] {
+        let (status, _, page) = get(&s, &path, &outsider);
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            page.contains("Workspace <code>crm</code> not found"),
+            "{page}"
+        );
+    }
+}
+
+#[test]
+fn a_type_without_records_says_so_and_offers_an_import_to_importers() {
+    let s = Server::sqlite();
+    let (_, h) = log_in(&s, "importer", "%2F");
+    let (status, _, page) = get(&s, "/w/crm/records/contact", &session(&h));
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("There are no Contact records yet."), "{page}");
+    assert!(page.contains("href=\"/w/crm/imports/new\""), "{page}");
+    assert!(!page.contains("/export?"), "{page}");
+    let (_, h) = log_in(&s, "viewer", "%2F");
+    let (status, _, page) = get(&s, "/w/crm/records/contact", &session(&h));
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("There are no Contact records yet."), "{page}");
+    assert!(!page.contains("/w/crm/imports/new"), "{page}");
+}

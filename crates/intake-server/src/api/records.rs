@@ -30,7 +30,8 @@ pub struct RecordView {
     pub values: BTreeMap<String, String>,
 }
 
-fn record_view(ws: &Workspace, rt: &RecordType, rec: &StoredRecord) -> RecordView {
+/// A stored record as the API and the pages show it.
+pub(crate) fn record_view(ws: &Workspace, rt: &RecordType, rec: &StoredRecord) -> RecordView {
     let locale = &ws.schema.locale;
     RecordView {
         uuid: uuid_text(&rec.uuid),
@@ -46,7 +47,8 @@ fn record_view(ws: &Workspace, rt: &RecordType, rec: &StoredRecord) -> RecordVie
     }
 }
 
-fn record_type<'w>(ws: &'w Workspace, name: &str) -> Result<&'w RecordType, ApiError> {
+/// A record type of the workspace, or not found.
+pub(crate) fn record_type<'w>(ws: &'w Workspace, name: &str) -> Result<&'w RecordType, ApiError> {
     ws.schema
         .record_type(name)
         .ok_or_else(|| ApiError::not_found(&format!("record type `{name}`")))
@@ -72,7 +74,13 @@ pub struct RecordPage {
     pub records: Vec<RecordView>,
 }
 
-fn parse_filter(rt: &RecordType, ws: &Workspace, f: Option<&str>) -> Result<Filter, ApiError> {
+/// Reads a filter expression (docs/filters.md); a filter that cannot be read is a 400 that
+/// says why.
+pub(crate) fn parse_filter(
+    rt: &RecordType,
+    ws: &Workspace,
+    f: Option<&str>,
+) -> Result<Filter, ApiError> {
     intake_engine::export::filter(&ws.schema, rt, f.unwrap_or(""))
         .map_err(|e| ApiError::invalid(format!("the filter cannot be read: {e}")))
 }
@@ -94,21 +102,52 @@ pub async fn list(
         let filter = parse_filter(rt, &ws, q.filter.as_deref())?;
         let limit = u64::from(q.limit.unwrap_or(50).clamp(1, 1000));
         let offset = q.offset.unwrap_or(0);
-        let mut page = RecordPage {
-            total: 0,
-            records: Vec::new(),
-        };
-        let mut session = ws.store.read()?;
-        session.scan(rt, &filter, &mut |rec| {
-            if page.total >= offset && page.total < offset + limit {
-                page.records.push(record_view(&ws, rt, &rec));
-            }
-            page.total += 1;
-            Ok(())
-        })?;
-        Ok(Json(page))
+        Ok(Json(record_page(&ws, rt, &filter, None, limit, offset)?))
     })
     .await
+}
+
+/// The records of a type matching `filter`, and also `search` when given (a piece of text
+/// found, ignoring case, in one of the values as the export writes them): `limit` of them
+/// after skipping `offset`, with how many match in all.
+pub(crate) fn record_page(
+    ws: &Workspace,
+    rt: &RecordType,
+    filter: &Filter,
+    search: Option<&str>,
+    limit: u64,
+    offset: u64,
+) -> Result<RecordPage, ApiError> {
+    let needle = search
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
+    let mut page = RecordPage {
+        total: 0,
+        records: Vec::new(),
+    };
+    let mut session = ws.store.read()?;
+    session.scan(rt, filter, &mut |rec| {
+        let shown = page.total >= offset && page.total < offset + limit;
+        match &needle {
+            None => {
+                if shown {
+                    page.records.push(record_view(ws, rt, &rec));
+                }
+            }
+            Some(n) => {
+                let view = record_view(ws, rt, &rec);
+                if !view.values.values().any(|v| v.to_lowercase().contains(n)) {
+                    return Ok(());
+                }
+                if shown {
+                    page.records.push(view);
+                }
+            }
+        }
+        page.total += 1;
+        Ok(())
+    })?;
+    Ok(page)
 }
 
 /// One record.
@@ -125,16 +164,25 @@ pub async fn get(
     blocking(move || {
         let (ws, _) = access(&ctx.app, &caller, &ws_name, Role::Viewer)?;
         let rt = record_type(&ws, &ty)?;
-        let uuid = uuid::Uuid::parse_str(id.trim())
-            .map_err(|_| ApiError::not_found(&format!("record `{id}`")))?;
-        let mut session = ws.store.read()?;
-        let found = session.by_uuid(rt, &[uuid])?;
-        let rec = found
-            .first()
-            .ok_or_else(|| ApiError::not_found(&format!("record `{id}`")))?;
-        Ok(Json(record_view(&ws, rt, rec)))
+        Ok(Json(find_record(&ws, rt, &id)?))
     })
     .await
+}
+
+/// The record with this UUID, or not found (also when `id` is no UUID).
+pub(crate) fn find_record(
+    ws: &Workspace,
+    rt: &RecordType,
+    id: &str,
+) -> Result<RecordView, ApiError> {
+    let uuid = uuid::Uuid::parse_str(id.trim())
+        .map_err(|_| ApiError::not_found(&format!("record `{id}`")))?;
+    let mut session = ws.store.read()?;
+    let found = session.by_uuid(rt, &[uuid])?;
+    let rec = found
+        .first()
+        .ok_or_else(|| ApiError::not_found(&format!("record `{id}`")))?;
+    Ok(record_view(ws, rt, rec))
 }
 
 /// What to export.

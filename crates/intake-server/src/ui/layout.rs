@@ -37,6 +37,8 @@ pub enum Section {
     Types,
     /// Imports.
     Imports,
+    /// Records: browse, search, export.
+    Records,
 }
 
 /// A page of a workspace.
@@ -103,6 +105,7 @@ pub fn frame(f: &Frame<'_>, content: Markup) -> Markup {
                     ul {
                         li { a href=(ws_path(ws)) aria-current=[(f.section == Some(Section::Types)).then_some("page")] { "Record types" } }
                         li { a href={(ws_path(ws)) "/imports"} aria-current=[(f.section == Some(Section::Imports)).then_some("page")] { "Imports" } }
+                        li { a href={(ws_path(ws)) "/records"} aria-current=[(f.section == Some(Section::Records)).then_some("page")] { "Records" } }
                     }
                 }
             }

@@ -26,6 +26,7 @@ mod assets;
 mod imports;
 mod layout;
 mod progress;
+mod records;
 mod session;
 mod steps;
 mod types;
@@ -39,6 +40,9 @@ pub fn router() -> Router<Ctx> {
         .route("/switch", get(switch))
         .route("/w/{ws}", get(types::list))
         .route("/w/{ws}/types/{ty}", get(types::describe))
+        .route("/w/{ws}/records", get(records::index))
+        .route("/w/{ws}/records/{ty}", get(records::list))
+        .route("/w/{ws}/records/{ty}/{uuid}", get(records::show))
         .route("/w/{ws}/imports", get(imports::list))
         .route(
             "/w/{ws}/imports/new",

@@ -46,6 +46,7 @@ pub async fn list(
                             th scope="col" { "Description" }
                             th scope="col" class="num" { "Fields" }
                             th scope="col" { "Template" }
+                            th scope="col" { "Records" }
                         } }
                         tbody {
                             @for t in &ws.schema.types {
@@ -60,6 +61,9 @@ pub async fn list(
                                         a href=(template(&ws_name, &t.name, "csv")) download aria-label={"CSV template for " (t.label)} { "CSV" }
                                         " · "
                                         a href=(template(&ws_name, &t.name, "xlsx")) download aria-label={"Excel template for " (t.label)} { "Excel" }
+                                    }
+                                    td.nowrap {
+                                        a href={(ws_path(&ws_name)) "/records/" (seg(&t.name))} aria-label={"Browse " (t.label) " records"} { "Browse records" }
                                     }
                                 }
                             }
@@ -105,6 +109,7 @@ pub async fn describe(
                 div.actions {
                     a.button href=(template(&ws_name, &rt.name, "csv")) download { "Download CSV template" }
                     a.button.secondary href=(template(&ws_name, &rt.name, "xlsx")) download { "Download Excel template" }
+                    a.button.secondary href={(ws_path(&ws_name)) "/records/" (seg(&rt.name))} { "Browse records" }
                 }
                 h2 { "Columns" }
                 p { (columns.len()) " columns. Required columns must have a value for every new record." }

@@ -6,15 +6,21 @@
 // $INTAKE_UI_USERS: {"viewer": [name, password], "importer": [...], "manager": [...]}, users
 // of the workspace with those roles. Screenshots go to $INTAKE_UI_SCREENSHOTS (default: a new
 // temporary folder).
+//
+// With $INTAKE_UI_PROGRESS_HOLD set (the file a server started with
+// INTAKE_TEST_HOLD_AFTER_BATCH writes when its worker holds a run after a batch), it checks
+// the progress page instead: an import of 10,000 rows held mid-run, its bar, rows a second and
+// time left kept fresh by the page's script, and cancel.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [base, ws, adminPassword] = process.argv.slice(2);
 const users = JSON.parse(process.env.INTAKE_UI_USERS || '{}');
-if (!adminPassword || !users.viewer || !users.importer || !users.manager) {
+const hold = process.env.INTAKE_UI_PROGRESS_HOLD;
+if (!adminPassword || (!hold && (!users.viewer || !users.importer || !users.manager))) {
   console.error('usage: INTAKE_UI_USERS=\'{"viewer":[n,p],"importer":[n,p],"manager":[n,p]}\' node run.mjs BASE_URL WORKSPACE ADMIN_PASSWORD');
   process.exit(2);
 }
@@ -33,7 +39,7 @@ const fileName = '<img src=x onerror=alert(1)>accounts & co.csv';
 
 // An import to show: uploaded and validated through the API, with a file name and a cell
 // that would break the page if they were not escaped.
-async function seed() {
+async function api() {
   const login = await fetch(`${base}/api/v1/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -51,6 +57,11 @@ async function seed() {
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
     return r.json();
   };
+  return call;
+}
+
+async function seed() {
+  const call = await api();
   // Imports wait for a manager's approval, and not their uploader's.
   await call('PUT', '/settings', JSON.stringify({ require_approval: true, four_eyes: true }), 'application/json');
   const csv = 'Account Name,Customer Tier,Website\nAcme,Gold,https://acme.example\n<b>Bold</b> Ltd,Platinum,not a site\n';
@@ -89,8 +100,40 @@ async function logIn(page, user, password) {
   await page.waitForLoadState();
 }
 
+// The progress page of a run held mid-way: the bar, the pace, the script keeping it fresh.
+async function progress(page) {
+  const call = await api();
+  const rows = ['Account Name,Website'];
+  for (let i = 0; i < 10000; i++) rows.push(`Company ${i},https://c${i}.example`);
+  const upload = await call('POST', '/uploads?name=big%20accounts.csv', rows.join('\n') + '\n', 'text/csv');
+  const imp = await call('POST', '/imports', JSON.stringify({ upload_id: upload.id, record_type: 'account' }), 'application/json');
+  // Validated first, as the page does on upload: the run then knows its rows.
+  await call('POST', `/imports/${imp.id}/validate`, undefined);
+  await call('POST', `/imports/${imp.id}/submit`, undefined);
+  for (let i = 0; i < 600 && !existsSync(hold); i++) await new Promise((r) => setTimeout(r, 100));
+  check(existsSync(hold), 'the run holds after a batch');
+  await logIn(page, 'admin', adminPassword);
+  await page.goto(`${base}/w/${ws}/imports/${imp.id}`);
+  const block = page.locator('#progress');
+  await block.getByText(/rows a second/).waitFor({ timeout: 10000 }).catch(async () => console.log('progress block: ' + await page.locator('main').textContent()));
+  check(await page.getByRole('progressbar').isVisible(), 'a progress bar');
+  const first = await block.textContent();
+  check(/ of 10,000 rows · [\d,]+ rows a second · about .* left/.test(first), `rows done, rows a second and time left: ${first}`);
+  await visit(page, 'import-progress');
+  // The script fetches the block again every second: the pace changes as time passes.
+  let now = first;
+  for (let i = 0; i < 50 && now === first; i++) {
+    await page.waitForTimeout(100);
+    now = await block.textContent();
+  }
+  check(now !== first, `the block is kept fresh without reloading: ${now}`);
+  await page.getByRole('button', { name: 'Cancel the import' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('status').filter({ hasText: 'Asked to stop' }).isVisible(), 'cancel asks the run to stop');
+}
+
 const started = Date.now();
-const importId = await seed();
+const importId = hold ? null : await seed();
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -100,6 +143,9 @@ try {
   // axe-core is injected as a script, which the pages' policy (no scripts) would refuse.
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, bypassCSP: true });
   const page = await context.newPage();
+  if (hold) {
+    await progress(page);
+  } else {
 
   // Not logged in: any page leads to the login form, which comes back to it.
   await page.goto(`${base}/w/${ws}/imports`);
@@ -248,6 +294,34 @@ try {
     const file = await context.request.get(`${base}${href}`);
     check(file.ok() && (await file.text()).includes(expect), `the ${label.toLowerCase()} downloads and holds its rows`);
   }
+  // The records it wrote, in the records browser: search, a record, an update sheet.
+  await page.getByRole('link', { name: 'Records', exact: true }).click();
+  await page.waitForLoadState();
+  await visit(page, 'records');
+  await page.getByRole('main').getByRole('link', { name: 'Account', exact: true }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('link', { name: 'Initech' }).isVisible(), 'the records browser lists the new records');
+  await visit(page, 'records-account');
+  await page.getByLabel('Search', { exact: true }).fill('umbrella');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('link', { name: 'Umbrella' }).isVisible() && await page.getByRole('link', { name: 'Initech' }).count() === 0,
+    'a search narrows the records');
+  await page.getByLabel('Advanced filter').fill('shoe_size = 3');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForLoadState();
+  check(await page.getByRole('alert').isVisible(), 'a filter that cannot be read says why');
+  await visit(page, 'records-bad-filter');
+  await page.getByRole('link', { name: 'Clear' }).click();
+  await page.waitForLoadState();
+  const sheet = await page.getByRole('link', { name: 'Update sheet as CSV' }).getAttribute('href');
+  const sheetFile = await context.request.get(`${base}${sheet}`);
+  check(sheetFile.ok() && (await sheetFile.text()).includes('Initech'), 'the update sheet downloads');
+  await page.getByRole('link', { name: 'Initech' }).click();
+  await page.waitForLoadState();
+  check(await page.getByText('https://initech.example').isVisible(), 'a record shows its values');
+  await visit(page, 'record');
+  await page.goto(`${base}${journeyPath}`);
   await page.getByRole('link', { name: 'Revert this import' }).click();
   await page.waitForLoadState();
   check(await page.getByRole('heading', { level: 1, name: /^Revert/ }).isVisible(), 'reverting asks first');
@@ -271,6 +345,7 @@ try {
   const other = await page.goto(`${base}/w/elsewhere`);
   check(other.status() === 404, 'a workspace the user is no member of is not found');
   await visit(page, 'not-found');
+  }
   await context.close();
 } finally {
   await browser.close();

@@ -16,7 +16,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::serve;
+use common::{serve, serve_with};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -84,6 +84,46 @@ fn ui_browser_import_journey_roles_accessible() {
         .arg(repo().join("ui-tests/run.mjs"))
         .args([&format!("http://{addr}"), "shop", &password])
         .env("INTAKE_UI_USERS", users.to_string())
+        .env("INTAKE_UI_SCREENSHOTS", &shots)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{said}");
+    assert!(out.status.success(), "the browser test failed:\n{said}");
+}
+
+/// The progress page in Chromium: a server whose worker holds a 10,000-row run after a batch
+/// (`INTAKE_TEST_HOLD_AFTER_BATCH`), the bar with rows a second and the time left, refreshed
+/// by the page's script, and cancel; axe-core and screenshots as above.
+#[test]
+fn ui_browser_progress_is_live_and_cancellable() {
+    if let Some(why) = missing() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the browser test cannot run: {why}"
+        );
+        eprintln!("SKIPPED ui_browser: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("shop");
+    let hold = dir.path().join("held");
+    let server = serve_with(
+        &home,
+        &[],
+        &[("INTAKE_TEST_HOLD_AFTER_BATCH", hold.as_path())],
+    );
+    let (addr, password) = (server.addr.clone(), server.password.clone().unwrap());
+    let shots = std::env::var_os("INTAKE_UI_SCREENSHOTS")
+        .map_or_else(|| dir.path().join("screenshots"), PathBuf::from);
+    let out = Command::new("node")
+        .arg(repo().join("ui-tests/run.mjs"))
+        .args([&format!("http://{addr}"), "shop", &password])
+        .env("INTAKE_UI_PROGRESS_HOLD", &hold)
         .env("INTAKE_UI_SCREENSHOTS", &shots)
         .output()
         .unwrap();

@@ -944,8 +944,10 @@ pub(crate) fn run_validation(
         Some(&caller.user.id),
         "validated",
         Some(&format!(
-            "{} rows, {} problems",
-            counts.rows, summary.problems
+            "{} rows, {} problem{}",
+            counts.rows,
+            summary.problems,
+            if summary.problems == 1 { "" } else { "s" }
         )),
     )?;
     Ok(summary)

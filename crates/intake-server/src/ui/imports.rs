@@ -190,7 +190,7 @@ fn counts_table(c: &CountsView) -> Markup {
     html! {
         dl.counts {
             @for (i, (k, v)) in cells.into_iter().enumerate() {
-                @if i == 0 || v > 0 { div { dt { (k) } dd { (v) } } }
+                @if i == 0 || v > 0 { div { dt { (k) } dd { (thousands(v)) } } }
             }
         }
     }

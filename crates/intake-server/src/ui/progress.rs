@@ -67,7 +67,12 @@ pub fn block(i: &ImportView, audit: &[AuditEntry]) -> Markup {
                     }
                 }
             }
-            None => p.pace { strong { (thousands(done)) } " rows done" }
+            None => p.pace {
+                strong { (thousands(done)) } " rows done"
+                @if let Some((rate, _)) = pace(done, None, secs) {
+                    " · " (thousands(rate.round() as u64)) " rows a second"
+                }
+            }
         }
     }
 }

@@ -63,7 +63,7 @@ pub async fn list(
                                         a href=(template(&ws_name, &t.name, "xlsx")) download aria-label={"Excel template for " (t.label)} { "Excel" }
                                     }
                                     td.nowrap {
-                                        a href={(ws_path(&ws_name)) "/records/" (seg(&t.name))} aria-label={"Browse " (t.label) " records"} { "Browse records" }
+                                        a href={(ws_path(&ws_name)) "/records/" (seg(&t.name))} { "Browse " span.visually-hidden { (t.label) " " } "records" }
                                     }
                                 }
                             }

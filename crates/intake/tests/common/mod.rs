@@ -20,12 +20,18 @@ pub struct Served {
 /// Starts `intake --workspace HOME serve --addr 127.0.0.1:0 ARGS...` and reads what it
 /// prints on start; the rest of its log is read on a thread, so it never blocks on the pipe.
 pub fn serve(home: &Path, args: &[&str]) -> Served {
+    serve_with(home, args, &[])
+}
+
+/// [`serve`] with these environment variables set.
+pub fn serve_with(home: &Path, args: &[&str], env: &[(&str, &Path)]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
         .arg("--workspace")
         .arg(home)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(args)
         .env("INTAKE_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -378,6 +378,7 @@ pub fn import_page(
                     h2 #approval-h { "Approval" }
                     @if role >= Role::Manager && !(ws.settings.four_eyes && mine) {
                         p { "This workspace asks a manager to approve each import before it runs. Check the validation below, then approve it to run it, or cancel it." }
+                        p { strong { "Options: " } (options_summary(&i.options).join(" · ")) "." }
                         div.actions {
                             form method="post" action={(here) "/approve"} {
                                 input type="hidden" name="csrf" value=(csrf);

@@ -1592,10 +1592,12 @@ fn find_link_keys(
 
 /// The link fields that create their target inline and the target's columns in the file:
 /// (link field, target type, the mapping of the file's columns to the target's fields). A
-/// column feeds the target when the record type does not use it and its header is the
-/// target's label followed by one of its field labels (`Account Industry`), or a label of the
-/// target that begins with the target's label (`Account Name`).
-fn inline_links<'s>(
+/// column feeds the target when the record type does not use it (or only guessed at it) and
+/// its header is the target's label followed by one of its field labels (`Account
+/// Industry`), a label of the target that begins with the target's label (`Account Name`),
+/// or the label, name or an alias of a field of the target's first natural key (`Company`
+/// for an account's name): a contact file's company is its account.
+pub fn inline_links<'s>(
     schema: &'s Schema,
     rt: &RecordType,
     header: &[String],
@@ -1614,6 +1616,21 @@ fn inline_links<'s>(
             continue;
         };
         let prefix = target.label.to_lowercase();
+        let key: Vec<&intake_core::schema::Field> = target
+            .natural_keys
+            .first()
+            .map(|k| k.iter().filter_map(|n| target.field(n.as_str())).collect())
+            .unwrap_or_default();
+        let names_key = |h: &str| {
+            let n = intake_core::mapping::normalise(h);
+            key.iter().any(|g| {
+                intake_core::mapping::normalise(&g.label) == n
+                    || intake_core::mapping::normalise(g.name.as_str()) == n
+                    || g.aliases
+                        .iter()
+                        .any(|a| intake_core::mapping::normalise(a) == n)
+            })
+        };
         let offered: Vec<String> = mapping
             .columns
             .iter()
@@ -1635,6 +1652,8 @@ fn inline_links<'s>(
                     h.to_string()
                 } else if lower.starts_with(&format!("{prefix} ")) {
                     h.get(prefix.len() + 1..).unwrap_or_default().to_string()
+                } else if names_key(h) {
+                    h.to_string()
                 } else {
                     String::new()
                 }

@@ -321,6 +321,32 @@ fn a_site_whose_company_id_names_no_company_and_carries_no_company_columns_fails
     assert!(!o.committed);
 }
 
+fn a_contact_files_company_column_is_its_account_name() {
+    let ws = workspace("crm");
+    import_ok(&ws, "account", "Account Name\nGlobex\n");
+    // `Company` is an alias of the account's name, the account's natural key: the column
+    // finds the account, or creates it, as `Account Name` would.
+    import_ok(
+        &ws,
+        "contact",
+        "First Name,Last Name,Email,Company\n\
+         Ann,Lee,ann@acme.example,Acme\n\
+         Bob,Ray,bob@acme.example,Acme\n\
+         Cy,Oh,cy@globex.example,Globex\n",
+    );
+    assert_eq!(
+        column(&ws, "SELECT name FROM account ORDER BY name"),
+        vec!["Acme", "Globex"]
+    );
+    assert_eq!(
+        column(
+            &ws,
+            "SELECT a.name FROM contact c JOIN account a ON a.uuid = c.account ORDER BY c.email"
+        ),
+        vec!["Acme", "Acme", "Globex"]
+    );
+}
+
 fn reverting_an_import_removes_the_records_it_created_inline() {
     let ws = workspace("crm");
     let (o, _) = import_with(
@@ -1137,6 +1163,7 @@ on_both_backends!(
     sites_create_each_company_once_from_the_repeated_company_columns,
     a_site_whose_company_id_names_no_company_and_carries_no_company_columns_fails,
     reverting_an_import_removes_the_records_it_created_inline,
+    a_contact_files_company_column_is_its_account_name,
     a_lead_file_creates_its_primary_contacts_and_accounts,
     a_parent_account_is_set_on_creation_and_ignored_when_the_account_uuid_is_filled,
     a_contact_template_carries_the_account_columns_and_they_import,

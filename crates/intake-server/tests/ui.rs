@@ -774,3 +774,39 @@ fn a_type_without_records_says_so_and_offers_an_import_to_importers() {
     assert!(page.contains("There are no Contact records yet."), "{page}");
     assert!(!page.contains("/w/crm/imports/new"), "{page}");
 }
+
+#[test]
+fn a_contact_files_company_column_shows_as_the_accounts_name() {
+    let s = Server::sqlite();
+    let (_, h) = log_in(&s, "importer", "%2F");
+    let cookie = session(&h);
+    let (_, _, page) = get(&s, "/w/crm/imports/new", &cookie);
+    let csrf = hidden(&page, "csrf");
+    let b = "XxBoundaryxX";
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"record_type\"\r\n\r\ncontact\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\nContent-Type: text/csv\r\n\r\n\
+         First Name,Last Name,Email,Company\nAnn,Lee,ann@acme.example,Acme\n\r\n\
+         --{b}--\r\n"
+    );
+    let req = Request::post("/w/crm/imports/new")
+        .header(header::COOKIE, &cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={b}"),
+        );
+    let (status, h, _) = send(&s, req.body(Body::from(body)).unwrap());
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, page) = get(&s, &location(&h), &cookie);
+    assert!(
+        page.contains("Account: <strong>Account Name</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Finds the account by it, or creates it"),
+        "{page}"
+    );
+    // Validated at once: one contact and its account would be created.
+    assert!(page.contains("no problems."), "{page}");
+}

@@ -364,7 +364,9 @@ pub struct ColumnView {
     pub header: String,
     /// The field (name) it feeds; `null` when left out.
     pub field: Option<String>,
-    /// What it feeds: `record_uuid`, `field`, `old`, `action` or `ignored`.
+    /// What it feeds: `record_uuid`, `field`, `old`, `action`, `ignored`, or `inline`: a field
+    /// of a linked record found or created from the row (`field` is then `link.field`, such as
+    /// `account.name`).
     pub target: String,
     /// How it was matched: exact, normalised, alias, fuzzy, manual, unmatched.
     pub how: String,
@@ -407,7 +409,7 @@ fn mapping_view(
             require_required: options.mode != ModeOption::Update && !options.ignore_required,
         },
     );
-    let columns = outcome
+    let mut columns: Vec<ColumnView> = outcome
         .mapping
         .columns
         .iter()
@@ -442,6 +444,37 @@ fn mapping_view(
             }
         })
         .collect();
+    // Columns that feed a linked record created or found inline (`Account Name`, or a
+    // contact file's `Company`), as the import will read them.
+    let mut inline = outcome.mapping.clone();
+    for (fi, target, m) in
+        intake_engine::import::inline_links(schema, rt, &peek.header, &mut inline)
+    {
+        for c in &m.columns {
+            let (Target::Field(k), Some(view)) = (c.target, columns.get_mut(c.column.index)) else {
+                continue;
+            };
+            if inline.columns.get(c.column.index).map(|o| o.target) != Some(Target::Ignored) {
+                continue;
+            }
+            let (Some(link), Some(f)) = (rt.fields.get(fi), target.fields.get(k)) else {
+                continue;
+            };
+            view.target = "inline".into();
+            view.field = Some(format!("{}.{}", link.name, f.name));
+            view.confidence = 1.0;
+            if view.how == "fuzzy" || view.how == "unmatched" {
+                view.how = if f.aliases.iter().any(|a| {
+                    intake_core::mapping::normalise(a)
+                        == intake_core::mapping::normalise(&view.header)
+                }) {
+                    "alias".into()
+                } else {
+                    "exact".into()
+                };
+            }
+        }
+    }
     input
         .manual()
         .check(schema, rt, &outcome.mapping)

@@ -656,6 +656,40 @@ fn how(how: &str) -> &str {
     }
 }
 
+/// A column that feeds a linked record (`account.name`), in words: "Account: Account Name",
+/// and what the import does with it.
+fn inline_label(ws: &Workspace, rt_name: &str, field: &str) -> Markup {
+    let (link, target_field) = field.split_once('.').unwrap_or((field, ""));
+    let target = ws
+        .schema
+        .record_type(rt_name)
+        .and_then(|t| t.field(link))
+        .and_then(|f| match &f.field_type {
+            intake_core::schema::FieldType::Link(l) => ws.schema.record_type(&l.target),
+            _ => None,
+        });
+    match target {
+        Some(t) => {
+            let label = t
+                .field(target_field)
+                .map_or(target_field, |f| f.label.as_str());
+            let key = t
+                .natural_keys
+                .first()
+                .is_some_and(|k| k.iter().any(|n| n.as_str() == target_field));
+            let what = t.label.to_lowercase();
+            html! {
+                (t.label) ": " strong { (label) }
+                div.sub {
+                    @if key { "Finds the " (what) " by it, or creates it" }
+                    @else { "Used when a new " (what) " is created" }
+                }
+            }
+        }
+        None => html! { (field) },
+    }
+}
+
 /// The mapping as a form: each column, its first values, the field it feeds, how it was
 /// matched; then what is missing.
 pub fn mapping_form(
@@ -697,6 +731,8 @@ pub fn mapping_form(
                                         }
                                     }
                                 }
+                            } @else if c.target == "inline" {
+                                (inline_label(ws, rt_name, c.field.as_deref().unwrap_or_default()))
                             } @else {
                                 (c.target.replace('_', " "))
                             }

@@ -82,22 +82,41 @@ pub async fn new_page(
                     a href={(ws_path(&ws_name)) "/imports"} { "Imports" } " / " span aria-current="page" { "New import" }
                 }
                 h1 { "New import" }
-                form.stacked method="post" action={(ws_path(&ws_name)) "/imports/new"} enctype="multipart/form-data" {
+                form.stacked.narrow-form method="post" action={(ws_path(&ws_name)) "/imports/new"} enctype="multipart/form-data" {
                     input type="hidden" name="csrf" value=(visitor.csrf);
                     label for="record_type" { "Record type" }
-                    select #record_type name="record_type" required {
+                    select #record_type name="record_type" required aria-describedby="record_type-help" {
                         @for t in &ws.schema.types { option value=(t.name) { (t.label) } }
                     }
+                    p.help #record_type-help {
+                        "Which columns each type takes is on its page under "
+                        a href=(ws_path(&ws_name)) { "Record types" } ", with templates to start from."
+                    }
                     label for="file" { "File" }
-                    input #file type="file" name="file" required aria-describedby="file-help"
+                    input.dropzone #file type="file" name="file" required aria-describedby="file-help"
                         accept=".csv,.txt,.tsv,.xlsx,.xls,.ods";
-                    p.help #file-help { "CSV, Excel (XLSX, XLS) or OpenDocument (ODS), at most " (mb) " MB. The first row holds the column names." }
+                    p.help #file-help { "Drop the file on the box, or choose it. CSV, Excel (XLSX, XLS) or OpenDocument (ODS), at most " (size(mb)) ". The first row holds the column names; the encoding, the delimiter and the sheet are found out for you." }
+                    p.help { "Nothing is written yet: the next page shows how the columns match the fields and every problem, before you import." }
                     button type="submit" { "Upload and match columns" }
                 }
             },
         ))
     })
     .await
+}
+
+/// A size in megabytes as a reader wants it: `100 MB`, `1 GB`, `1.5 GB`.
+fn size(mb: u64) -> String {
+    if mb >= 1024 {
+        let gb = mb as f64 / 1024.0;
+        if gb.fract() == 0.0 {
+            format!("{gb:.0} GB")
+        } else {
+            format!("{gb:.1} GB")
+        }
+    } else {
+        format!("{mb} MB")
+    }
 }
 
 fn broken(e: MultipartError) -> UiError {
@@ -795,5 +814,50 @@ pub fn values_forms(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_limits_read_in_the_unit_that_suits_them() {
+        assert_eq!(size(100), "100 MB");
+        assert_eq!(size(1024), "1 GB");
+        assert_eq!(size(1536), "1.5 GB");
+    }
+
+    #[test]
+    fn the_options_form_reads_ticks_and_keeps_what_it_does_not_show() {
+        let now = ImportOptions {
+            thousands_separator: Some("space".into()),
+            sheet: Some("Data".into()),
+            ..ImportOptions::default()
+        };
+        let pairs: Pairs = [
+            ("mode", "update"),
+            ("on_error", "skip"),
+            ("match_on", "email"),
+            ("clear_empty", "on"),
+            ("date_format", " DD/MM/YYYY "),
+            ("decimal_separator", ""),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect();
+        let o = options_from(&now, &pairs);
+        assert_eq!(o.mode, ModeOption::Update);
+        assert_eq!(o.on_error, Some(OnErrorOption::Skip));
+        assert_eq!(o.match_on, vec!["email".to_string()]);
+        assert!(o.clear_empty && !o.ignore_required && !o.create_missing_options);
+        assert_eq!(o.date_format.as_deref(), Some("DD/MM/YYYY"));
+        assert_eq!(o.decimal_separator, None);
+        // Not in the form: kept as they were.
+        assert_eq!(o.sheet.as_deref(), Some("Data"));
+        assert_eq!(o.thousands_separator.as_deref(), Some("space"));
+        // An unknown mode is the default, never an error.
+        let odd: Pairs = vec![("mode".into(), "sideways".into())];
+        assert_eq!(options_from(&now, &odd).mode, ModeOption::Upsert);
     }
 }

@@ -345,6 +345,19 @@ try {
   const other = await page.goto(`${base}/w/elsewhere`);
   check(other.status() === 404, 'a workspace the user is no member of is not found');
   await visit(page, 'not-found');
+  await page.goto(`${base}/`);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForLoadState();
+
+  // A user of no workspace is told so, and does not see this one.
+  if (users.outsider) {
+    const [outsider, outsiderPassword] = users.outsider;
+    await logIn(page, outsider, outsiderPassword);
+    check(await page.getByRole('heading', { name: 'No workspace yet' }).isVisible(), 'a user of no workspace is told so');
+    await visit(page, 'no-workspace');
+    const theirs = await page.goto(`${base}${journeyPath}`);
+    check(theirs.status() === 404, 'an import of a workspace the user is no member of is not found');
+  }
   }
   await context.close();
 } finally {

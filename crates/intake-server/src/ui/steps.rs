@@ -738,7 +738,10 @@ pub fn mapping_form(
                     } }
                     tbody { @for c in &mv.columns { tr {
                         th scope="row" #{"col-" (c.index)} { (c.header) }
-                        td { @for s in c.samples.iter().take(3) { span.sample { (s) } " " } }
+                        td { @for s in c.samples.iter().take(3) {
+                            @if s.trim().is_empty() { span.sample.blank { "empty" } } @else { span.sample { (s) } }
+                            " "
+                        } }
                         td {
                             @if c.target == "field" || c.target == "ignored" {
                                 input type="hidden" name={"h" (c.index)} value=(c.header);

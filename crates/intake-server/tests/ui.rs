@@ -425,7 +425,7 @@ fn options_approval_progress_cancel_and_revert_with_the_forms() {
         &format!("csrf={csrf}&{form}"),
     );
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location(&h), format!("{at}?done=options#options-h"));
+    assert_eq!(location(&h), format!("{at}?done=options_checked#main"));
     let (_, _, page) = get(&s, &location(&h), &ivan);
     assert!(page.contains("The options are saved"), "{page}");
     assert!(page.contains("Create only · partial"), "{page}");

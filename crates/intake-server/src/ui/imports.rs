@@ -43,9 +43,18 @@ pub enum Notice {
 /// reaches the page).
 pub fn done_message(key: &str) -> Option<&'static str> {
     Some(match key {
-        "mapping" => "The mapping is saved. Validate to see what the file would do.",
-        "values" => "The values are saved. Validate again to see what is left.",
-        "options" => "The options are saved. Validate again: they change what the file does.",
+        "mapping" => "The mapping is saved. It is not complete yet: see what is missing below.",
+        "mapping_checked" => {
+            "The mapping is saved and the file checked again: the results are below."
+        }
+        "values" => "The values are saved.",
+        "values_checked" => {
+            "The values are saved and the file checked again: the results are below."
+        }
+        "options" => "The options are saved. The mapping is not complete yet: see what is missing.",
+        "options_checked" => {
+            "The options are saved and the file checked again: the results are below."
+        }
         "validated" => "Validated. The results are below.",
         "submitted" => "Submitted.",
         "approved" => "Approved: the import is queued and starts as soon as a worker is free.",

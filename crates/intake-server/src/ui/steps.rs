@@ -255,10 +255,11 @@ pub async fn mapping(
                 input.columns.insert(c.header.clone(), chosen);
             }
         }
-        save_mapping(&ctx.app, &caller, &ws, &i, &input).map(|_| "mapping")
+        let mv = save_mapping(&ctx.app, &caller, &ws, &i, &input)?;
+        check_again(&ctx.app, &caller, &ws, &i, mv.complete, "mapping")
     })
     .await;
-    after(ctx2, visitor2, (ws_name, id), result, "mapping-h", None).await
+    after(ctx2, visitor2, (ws_name, id), result, "main", None).await
 }
 
 /// `POST /w/{ws}/imports/{id}/values`: `csrf`, `column`, then per value `v{i}` (as written)
@@ -292,10 +293,33 @@ pub async fn values(
             }
         }
         input.values.retain(|_, v| !v.is_empty());
-        save_mapping(&ctx.app, &caller, &ws, &i, &input).map(|_| "values")
+        let mv = save_mapping(&ctx.app, &caller, &ws, &i, &input)?;
+        check_again(&ctx.app, &caller, &ws, &i, mv.complete, "values")
     })
     .await;
-    after(ctx2, visitor2, (ws_name, id), result, "mapping-h", None).await
+    after(ctx2, visitor2, (ws_name, id), result, "main", None).await
+}
+
+/// After a change to the mapping, values or options: the file is checked again at once when
+/// the mapping is complete (as after the upload), so the page shows what the change did.
+/// Answers what to say: `step` alone, or `step_checked`.
+fn check_again(
+    app: &crate::state::App,
+    caller: &crate::api::Caller,
+    ws: &str,
+    id: &str,
+    complete: bool,
+    step: &'static str,
+) -> Result<&'static str, ApiError> {
+    if !complete {
+        return Ok(step);
+    }
+    run_validation(app, caller, ws, id)?;
+    Ok(match step {
+        "mapping" => "mapping_checked",
+        "values" => "values_checked",
+        _ => "options_checked",
+    })
 }
 
 /// The form of a POST that carries nothing but the token.
@@ -493,9 +517,13 @@ pub async fn options(
     let result = blocking(move || {
         let now = view(&c.app, &load(&c.app, &ws, &i)?).options;
         let chosen = options_from(&now, &pairs);
+        let caller = v.caller();
         Ok(
-            match set_options(&c.app, &v.caller(), &ws, &i, chosen.clone()) {
-                Ok(_) => Ok("options"),
+            match set_options(&c.app, &caller, &ws, &i, chosen.clone()) {
+                Ok(now) => {
+                    let complete = now.status == Status::Ready;
+                    Ok(check_again(&c.app, &caller, &ws, &i, complete, "options")?)
+                }
                 Err(e) => Err((e, chosen)),
             },
         )
@@ -506,7 +534,7 @@ pub async fn options(
         Ok(Err((e, chosen))) => (Err(e), Some(chosen)),
         Err(e) => (Err(e), None),
     };
-    after(ctx, visitor, (ws_name, id), result, "options-h", tried).await
+    after(ctx, visitor, (ws_name, id), result, "main", tried).await
 }
 
 /// Encodings offered besides detection: the usual ones of spreadsheets saved as text.

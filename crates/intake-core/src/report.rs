@@ -341,6 +341,14 @@ mod tests {
     }
 
     #[test]
+    fn thousands_are_separated_by_commas() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234), "1,234");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
     fn codes_are_unique_snake_case_and_round_trip() {
         let mut seen = std::collections::HashSet::new();
         for c in ProblemCode::ALL {

@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use intake_core::report::thousands;
 use intake_core::schema::{FieldType, RecordType};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -43,19 +44,6 @@ fn records_path(ws: &str, ty: &str) -> String {
 /// One record's page.
 fn record_path(ws: &str, ty: &str, uuid: &str) -> String {
     format!("{}/{}", records_path(ws, ty), seg(uuid))
-}
-
-/// `n` with a comma between thousands: `1,234`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The fields the list shows, as indexes in schema order: up to [`COLUMNS`] of those a user
@@ -413,17 +401,4 @@ pub async fn show(
         ))
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn thousands_are_separated_by_commas() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_234), "1,234");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 }

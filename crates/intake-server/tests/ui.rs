@@ -810,3 +810,50 @@ fn a_contact_files_company_column_shows_as_the_accounts_name() {
     // Validated at once: one contact and its account would be created.
     assert!(page.contains("no problems."), "{page}");
 }
+
+#[test]
+fn a_required_field_without_a_column_is_flagged_and_nothing_can_be_submitted() {
+    let s = Server::sqlite();
+    let (_, h) = log_in(&s, "importer", "%2F");
+    let cookie = session(&h);
+    let (_, _, page) = get(&s, "/w/crm/imports/new", &cookie);
+    let csrf = hidden(&page, "csrf");
+    let (status, h, _) = post_file(
+        &s,
+        &cookie,
+        &csrf,
+        "no names.csv",
+        "Country,Web\nFrance,https://a.example\n",
+    );
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let at = location(&h);
+    let (_, _, page) = get(&s, &at, &cookie);
+    assert!(page.contains("Incomplete"), "{page}");
+    assert!(page.contains("Before this file can be imported:"), "{page}");
+    assert!(page.contains("Account Name"), "{page}");
+    // Not validated (the mapping is not complete) and no submit form.
+    assert!(!page.contains("Checked "), "{page}");
+    assert!(!page.contains(&format!("action=\"{at}/submit\"")), "{page}");
+    // Submitting anyway is refused on the page, with the reason.
+    let (status, _, page) = post(
+        &s,
+        &format!("{at}/submit"),
+        &cookie,
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("Not done"), "{page}");
+    // Mapping the column to the name completes it, and the file is checked at once.
+    let (status, h, _) = post(
+        &s,
+        &format!("{at}/mapping"),
+        &cookie,
+        &format!("csrf={csrf}&h1=Web&f1=name"),
+    );
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&h), format!("{at}?done=mapping_checked#main"));
+    let (_, _, page) = get(&s, &location(&h), &cookie);
+    assert!(page.contains("the file checked again"), "{page}");
+    assert!(page.contains("Checked "), "{page}");
+    assert!(page.contains(&format!("action=\"{at}/submit\"")), "{page}");
+}

@@ -857,3 +857,33 @@ fn a_required_field_without_a_column_is_flagged_and_nothing_can_be_submitted() {
     assert!(page.contains("Checked "), "{page}");
     assert!(page.contains(&format!("action=\"{at}/submit\"")), "{page}");
 }
+
+#[test]
+fn problem_counts_link_to_the_problems_they_count() {
+    let s = Server::sqlite();
+    let (_, h) = log_in(&s, "importer", "%2F");
+    let cookie = session(&h);
+    let (_, _, page) = get(&s, "/w/crm/imports/new", &cookie);
+    let csrf = hidden(&page, "csrf");
+    let (_, h, _) = post_file(
+        &s,
+        &cookie,
+        &csrf,
+        "a.csv",
+        "Account Name,Country,Website\nAcme,Narnia,nope\n",
+    );
+    let at = location(&h);
+    let (_, _, page) = get(&s, &at, &cookie);
+    assert!(
+        page.contains(&format!("href=\"{at}?column=Country#problems-h\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("href=\"{at}?code=unknown_option#problems-h\"")),
+        "{page}"
+    );
+    let (_, _, page) = get(&s, &format!("{at}?column=Country"), &cookie);
+    assert!(page.contains("Problems 1–1 of 1."), "{page}");
+    assert!(page.contains("<q>Narnia</q>"), "{page}");
+    assert!(!page.contains("<q>nope</q>"), "{page}");
+}

@@ -67,6 +67,11 @@ pub fn done_message(key: &str) -> Option<&'static str> {
     })
 }
 
+/// A value for a URL's query.
+fn query(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
 /// A problem code in words (the code itself stays in the filter's value and the report).
 pub fn code_words(code: &str) -> String {
     match ProblemCode::from_name(code) {
@@ -453,7 +458,9 @@ pub fn import_page(
                             (scroll("Problems by column", html! {
                                 table { thead { tr { th scope="col" { "Column" } th scope="col" class="num" { "Problems" } } }
                                     tbody { @for (col, n) in &v.by_column { tr {
-                                        th scope="row" { @if col.is_empty() { em { "Whole row" } } @else { (col) } }
+                                        th scope="row" { @if col.is_empty() { em { "Whole row" } } @else {
+                                            @if problems.is_some() { a href={(here) "?column=" (query(col)) "#problems-h"} { (col) } } @else { (col) }
+                                        } }
                                         td.num { (thousands(*n)) } } } } }
                             }))
                         }
@@ -461,7 +468,9 @@ pub fn import_page(
                             h3 { "Problems by kind" }
                             (scroll("Problems by kind", html! {
                                 table { thead { tr { th scope="col" { "Kind" } th scope="col" class="num" { "Problems" } } }
-                                    tbody { @for (code, n) in &v.by_code { tr { th scope="row" { (code_words(code)) div.sub { code { (code) } } } td.num { (thousands(*n)) } } } } }
+                                    tbody { @for (code, n) in &v.by_code { tr { th scope="row" {
+                                        @if problems.is_some() { a href={(here) "?code=" (query(code)) "#problems-h"} { (code_words(code)) } } @else { (code_words(code)) }
+                                        div.sub { code { (code) } } } td.num { (thousands(*n)) } } } } }
                             }))
                         }
                         @if let Some(pp) = &problems {

@@ -44,7 +44,7 @@ use intake_formats::{
     SheetOptions, Workbook, XlsxCell, XlsxColumn, XlsxWriter,
 };
 use intake_store::{
-    Counts, NewImport, NewRecord, ReadSession, RecordUpdate, RefusedWrite, Store, StoreError,
+    Counts, NewImport, NewRecord, ReadSession, RecordUpdate, RefusedWrite, Stamp, Store, StoreError,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 use uuid::Uuid;
@@ -458,6 +458,8 @@ struct Checked {
     out: BatchOutput,
     ops: Vec<Op>,
     problems: Vec<Problem>,
+    /// When the records the batch updates were last changed, as looked up.
+    stamps: FxHashMap<Uuid, Stamp>,
 }
 
 fn run<'st>(
@@ -668,12 +670,14 @@ fn run<'st>(
                             let found = lookup(planner, session.as_mut(), &out.typed, empty)?;
                             let plan = planner.plan(&out.typed, &found);
                             problems.extend(plan.problems);
+                            let stamps = stamps_of(&plan.ops, &found.records);
                             Ok(Checked {
                                 seq,
                                 batch,
                                 out,
                                 ops: plan.ops,
                                 problems,
+                                stamps,
                             })
                         });
                     if done_tx.send(result).is_err() {
@@ -884,6 +888,7 @@ fn run<'st>(
                         (keep_uuids || partial).then_some(&mut written),
                         &mut touched,
                         &mut preset,
+                        &c.stamps,
                     ) {
                         Ok(_) => {}
                         Err(e) => {
@@ -1123,6 +1128,30 @@ fn refuse(
     Ok(rejected.into_iter().map(|r| r.uuid).collect())
 }
 
+/// When the records that `ops` update were last changed, from the records looked up for them.
+fn stamps_of(ops: &[Op], records: &[intake_core::plan::StoredRecord]) -> FxHashMap<Uuid, Stamp> {
+    let updated: FxHashSet<Uuid> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Update { uuid, .. } => Some(*uuid),
+            _ => None,
+        })
+        .collect();
+    records
+        .iter()
+        .filter(|r| updated.contains(&r.uuid))
+        .map(|r| {
+            (
+                r.uuid,
+                Stamp {
+                    updated_at: r.updated_at.clone(),
+                    updated_by_import: r.updated_by_import,
+                },
+            )
+        })
+        .collect()
+}
+
 /// Rows per lookup when reading the records around shared writes.
 const SHARE_LOOKUP: usize = 1000;
 
@@ -1198,7 +1227,14 @@ fn share(
             .filter_map(|op| match op {
                 Op::Update {
                     uuid, set, before, ..
-                } => Some(RecordUpdate { uuid, set, before }),
+                } => Some(RecordUpdate {
+                    uuid,
+                    set,
+                    before,
+                    // Records may have been written earlier in this import, after they were
+                    // read: the store reads them again.
+                    stamp: None,
+                }),
                 _ => None,
             })
             .collect();
@@ -1856,6 +1892,7 @@ fn write(
     mut written: Option<&mut Vec<(u64, Uuid)>>,
     touched: &mut FxHashMap<Uuid, Touch>,
     preset: &mut FxHashMap<RowNumber, Uuid>,
+    stamps: &FxHashMap<Uuid, Stamp>,
 ) -> Result<usize, ImportError> {
     let mut creates = Vec::new();
     let mut updates = Vec::new();
@@ -1886,6 +1923,7 @@ fn write(
                     uuid: *uuid,
                     set: set.clone(),
                     before: before.clone(),
+                    stamp: stamps.get(uuid).cloned(),
                 });
             }
             Op::Unchanged { row, uuid } => {

@@ -24,9 +24,11 @@
 //! Writes: an import is one transaction, on one connection that a writer thread holds while
 //! creates and updates stream to the server, so that the server writes one batch while the
 //! engine checks and plans the next. Creates go in by binary `COPY ... FROM STDIN`, one
-//! statement for a run of batches of the same type; each batch of updates is one statement,
-//! `UPDATE ... FROM unnest(arrays)`, with its changeset rows inserted by a data-modifying
-//! `WITH` in the same snapshot; lookups are one query per batch (`= ANY($1)`). Imports of one workspace take turns (an exclusive lock on
+//! statement for a run of batches of the same type; each batch of updates goes in by binary
+//! `COPY` into a temporary staging table (dropped at the commit), then one statement,
+//! `UPDATE ... FROM` the staging table, with its changeset rows inserted by a data-modifying
+//! `WITH` (values the server must read as text go as unnested arrays instead); lookups are
+//! one query per batch (`= ANY($1)`). Imports of one workspace take turns (an exclusive lock on
 //! `_intake_imports`, waited for at most [`LOCK_TIMEOUT`]), as on SQLite: lookups never miss
 //! what another import is writing, and import ids follow one another without gaps. Readers
 //! are never blocked and never see an import before it commits.
@@ -1664,6 +1666,10 @@ enum Job {
     },
     /// A partial import's write of a batch ([`write_guarded`]).
     Guarded(Box<Guarded>),
+    /// Statements without parameters, sent as one simple query.
+    Batch(String),
+    /// Jobs run one after the other (none of them a `COPY` merged with the next).
+    Steps(Vec<Job>),
     /// Finish the open `COPY`, if any, and give the connection back.
     Finish,
 }
@@ -1745,6 +1751,12 @@ fn run_once(client: &mut Client, job: Job) -> Result<(), Failure> {
                 .map(|p| p.as_ref() as &(dyn ToSql + Sync))
                 .collect();
             client.execute(sql.as_str(), &refs).map_err(failure)?;
+        }
+        Job::Batch(sql) => client.batch_execute(&sql).map_err(failure)?,
+        Job::Steps(jobs) => {
+            for job in jobs {
+                run_once(client, job)?;
+            }
         }
         Job::Guarded(_) | Job::Finish => {}
     }
@@ -1875,6 +1887,10 @@ fn write_jobs(
                 write_guarded(client, &g, rejected)?;
                 next = queue.recv().ok();
             }
+            Some(job @ (Job::Batch(_) | Job::Steps(_))) => {
+                run_once(client, job).map_err(StoreError::from)?;
+                next = queue.recv().ok();
+            }
             Some(Job::Execute { sql, params }) => {
                 let refs: Vec<&(dyn ToSql + Sync)> = params
                     .iter()
@@ -1959,9 +1975,16 @@ fn copy_job(rt: &RecordType, records: &[NewRecord], id: i64, now: &str) -> Job {
     }
 }
 
-/// The statement writing a batch of updates and their changeset rows.
+/// The writes of a batch of updates and their changeset rows: a binary `COPY` into a
+/// temporary staging table and one statement ([`staged_update_job`]), or, when a value is not
+/// in its stored form, one statement over unnested text arrays ([`unnest_update_job`]).
 fn update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &str) -> Job {
-    // Only the fields some update sets are sent and written.
+    staged_update_job(rt, updates, id, now)
+        .unwrap_or_else(|| unnest_update_job(rt, updates, id, now))
+}
+
+/// The fields some update of the batch sets: only those are sent and written.
+fn updated_fields(rt: &RecordType, updates: &[RecordUpdate]) -> Vec<usize> {
     let mut used: Vec<usize> = updates
         .iter()
         .flat_map(|u| u.set.iter().map(|(f, _)| *f))
@@ -1969,13 +1992,162 @@ fn update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &str) -> 
         .collect();
     used.sort_unstable();
     used.dedup();
+    used
+}
+
+/// An update's changeset values before, with the record's `updated_at` and
+/// `updated_by_import` when the update carries them.
+fn before_json(rt: &RecordType, u: &RecordUpdate) -> serde_json::Value {
+    let mut before = fields_json(rt, u.before.iter().map(|(f, v)| (*f, v)));
+    if let (Some(stamp), serde_json::Value::Object(m)) = (&u.stamp, &mut before) {
+        m.insert("updated_at".into(), stamp.updated_at.clone().into());
+        m.insert("updated_by_import".into(), stamp.updated_by_import.into());
+    }
+    before
+}
+
+/// SQL of a changeset row's `before`, from the staged or unnested `before` (`expr`): the
+/// record's `updated_at` and `updated_by_import` come with it when every update of the batch
+/// carries them, and are read from the record table (`t`, joined on the UUID) otherwise.
+/// Returns (`before` expression, whether `t` must be joined).
+fn stamped_before(updates: &[RecordUpdate], expr: &str) -> (String, bool) {
+    if updates.iter().all(|u| u.stamp.is_some()) {
+        (expr.to_string(), false)
+    } else {
+        (
+            format!(
+                "jsonb_build_object('updated_at', t.updated_at,
+                   'updated_by_import', t.updated_by_import) || {expr}"
+            ),
+            true,
+        )
+    }
+}
+
+/// A batch of updates as a binary `COPY` into a temporary staging table (made once per
+/// transaction, emptied for each batch), then one statement that inserts their changeset
+/// rows and updates the records from it. The server reads no text, and the changeset rows
+/// take the values before as sent. `None` when a value is not in its stored form (or the type
+/// has too many fields for a staging table).
+fn staged_update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &str) -> Option<Job> {
+    // PostgreSQL's limit is 1600 columns: two per field and four more.
+    if rt.fields.len() > 790 {
+        return None;
+    }
+    let used = updated_fields(rt, updates);
+    let mut columns = vec![
+        "ord int4".to_string(),
+        "uuid uuid".into(),
+        "before jsonb".into(),
+        "after jsonb".into(),
+    ];
+    for (f, field) in rt.fields.iter().enumerate() {
+        columns.push(format!("s{f} boolean"));
+        columns.push(format!("c{f} {}", pg_type(field)));
+    }
+    let mut sent = vec![
+        "ord".to_string(),
+        "uuid".into(),
+        "before".into(),
+        "after".into(),
+    ];
+    for &f in &used {
+        sent.push(format!("s{f}"));
+        sent.push(format!("c{f}"));
+    }
+    let width = i16::try_from(sent.len()).ok()?;
+    let mut data = Vec::with_capacity(updates.len() * 256);
+    let mut json = Vec::with_capacity(256);
+    for (ord, u) in updates.iter().enumerate() {
+        data.extend_from_slice(&width.to_be_bytes());
+        bin_bytes(&mut data, &i32::try_from(ord).ok()?.to_be_bytes())?;
+        bin_bytes(&mut data, u.uuid.as_bytes())?;
+        let after = fields_json(rt, u.set.iter().map(|(f, v)| (*f, v)));
+        for value in [before_json(rt, u), after] {
+            // jsonb's binary form: a version byte, then the JSON text.
+            json.clear();
+            json.push(1);
+            serde_json::to_writer(&mut json, &value).ok()?;
+            bin_bytes(&mut data, &json)?;
+        }
+        for &f in &used {
+            match u.set.iter().find(|(sf, _)| *sf == f) {
+                Some((_, v)) => {
+                    bin_bytes(&mut data, &[1])?;
+                    bin_value(&mut data, &rt.fields[f], v)?;
+                }
+                None => {
+                    bin_bytes(&mut data, &[0])?;
+                    data.extend_from_slice(&(-1i32).to_be_bytes());
+                }
+            }
+        }
+    }
+    let stage = format!(
+        "pg_temp.{}",
+        ident(&index_name(&format!("_intake_update_{}", rt.name)))
+    );
+    let t = ident(&rt.name);
+    let mut sets: Vec<String> = used
+        .iter()
+        .map(|&f| {
+            let c = ident(rt.fields[f].name.as_str());
+            format!("{c} = CASE WHEN s.s{f} THEN s.c{f} ELSE t.{c} END")
+        })
+        .collect();
+    sets.push("updated_at = CAST($3::text AS timestamptz)".into());
+    sets.push("updated_by_import = $1".into());
+    let (before, join) = stamped_before(updates, "s.before");
+    let from = if join {
+        format!("{stage} s JOIN {t} t ON t.uuid = s.uuid")
+    } else {
+        format!("{stage} s")
+    };
+    let params: Vec<Box<dyn ToSql + Send + Sync>> = vec![
+        Box::new(id),
+        Box::new(rt.name.clone()),
+        Box::new(now.to_string()),
+    ];
+    Some(Job::Steps(vec![
+        Job::Batch(format!(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ({}) ON COMMIT DROP; TRUNCATE {stage}",
+            columns.join(", ")
+        )),
+        Job::Copy {
+            sql: format!(
+                "COPY {stage} ({}) FROM STDIN (FORMAT binary)",
+                sent.join(", ")
+            ),
+            data,
+            header: BINARY_HEADER,
+            trailer: BINARY_TRAILER,
+        },
+        Job::Execute {
+            sql: format!(
+                "WITH changes AS (
+                   INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
+                   SELECT $1, $2::text, s.uuid, 'update', {before}, s.after
+                   FROM {from} ORDER BY s.ord
+                 )
+                 UPDATE {t} AS t SET {} FROM {stage} s WHERE t.uuid = s.uuid",
+                sets.join(", ")
+            ),
+            params,
+        },
+    ]))
+}
+
+/// The statement writing a batch of updates and their changeset rows from unnested text
+/// arrays, each value read by the server as its column's type.
+fn unnest_update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &str) -> Job {
+    let used = updated_fields(rt, updates);
     // One array per column, unnested side by side: the batch's rows in one statement,
-    // its changeset rows (with the values before, read in the same snapshot) in a
-    // data-modifying WITH.
+    // its changeset rows (with the values before, read in the same snapshot when the
+    // updates do not carry them) in a data-modifying WITH.
     let uuids: Vec<Uuid> = updates.iter().map(|u| u.uuid).collect();
     let before: Vec<String> = updates
         .iter()
-        .map(|u| fields_json(rt, u.before.iter().map(|(f, v)| (*f, v))).to_string())
+        .map(|u| before_json(rt, u).to_string())
         .collect();
     let after: Vec<String> = updates
         .iter()
@@ -2020,16 +2192,19 @@ fn update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &str) -> 
     sets.push("updated_at = CAST($3::text AS timestamptz)".into());
     sets.push("updated_by_import = $1".into());
     let t = ident(&rt.name);
+    let (before, join) = stamped_before(updates, "CAST(u.before AS jsonb)");
+    let from = if join {
+        format!("u JOIN {t} t ON t.uuid = u.uuid")
+    } else {
+        "u".to_string()
+    };
     let sql = format!(
         "WITH u AS MATERIALIZED (
            SELECT * FROM unnest({}) WITH ORDINALITY AS u({}, ord)
          ), changes AS (
            INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
-           SELECT $1, $2::text, u.uuid, 'update',
-             jsonb_build_object('updated_at', t.updated_at,
-                                'updated_by_import', t.updated_by_import) || CAST(u.before AS jsonb),
-             CAST(u.after AS jsonb)
-           FROM u JOIN {t} t ON t.uuid = u.uuid ORDER BY u.ord
+           SELECT $1, $2::text, u.uuid, 'update', {before}, CAST(u.after AS jsonb)
+           FROM {from} ORDER BY u.ord
          )
          UPDATE {t} AS t SET {} FROM u WHERE t.uuid = u.uuid",
         arrays.join(", "),

@@ -31,6 +31,7 @@ contract_tests!(
     unique_values_conflict_postgres => unique_values_conflict,
     a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written_postgres => a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written,
     revert_restores_and_refuses_after_later_changes_postgres => revert_restores_and_refuses_after_later_changes,
+    updates_with_their_stamps_revert_to_them_postgres => updates_with_their_stamps_revert_to_them,
     failed_imports_are_recorded_postgres => failed_imports_are_recorded,
     lossy_migrations_are_refused_postgres => lossy_migrations_are_refused,
     uncommitted_writes_are_invisible_postgres => uncommitted_writes_are_invisible,

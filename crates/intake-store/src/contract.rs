@@ -8,7 +8,7 @@ use intake_core::schema::Schema;
 use intake_core::stored::Stored;
 use uuid::Uuid;
 
-use crate::{Counts, NewImport, NewRecord, RecordUpdate, RefusedWrite, Store, StoreError};
+use crate::{Counts, NewImport, NewRecord, RecordUpdate, RefusedWrite, Stamp, Store, StoreError};
 
 /// A small schema with a unique e-mail (the natural key) and a link.
 pub const SCHEMA: &str = r#"
@@ -196,6 +196,7 @@ pub fn uncommitted_writes_are_invisible(store: &dyn Store) {
                 uuid: people[0].uuid,
                 set: vec![(1, Stored::Integer(99))],
                 before: vec![(1, Stored::Integer(30))],
+                stamp: None,
             }],
             "2026-01-02T00:00:00Z",
         ),
@@ -259,11 +260,13 @@ pub fn a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written(sto
             uuid: people[1].uuid,
             set: vec![(0, Stored::Text("Carl@example.com".into()))],
             before: vec![(0, Stored::Text("bob@example.com".into()))],
+            stamp: None,
         },
         RecordUpdate {
             uuid: people[0].uuid,
             set: vec![(1, Stored::Integer(31))],
             before: vec![(1, Stored::Integer(30))],
+            stamp: None,
         },
     ];
     ok(tx.update(rt, &updates, now), "update");
@@ -322,6 +325,7 @@ pub fn revert_restores_and_refuses_after_later_changes(store: &dyn Store) {
                 uuid: people[0].uuid,
                 set: vec![(1, Stored::Integer(31))],
                 before: vec![(1, Stored::Integer(30))],
+                stamp: None,
             }],
             "2026-01-02T00:00:00Z",
         ),
@@ -362,6 +366,58 @@ pub fn revert_restores_and_refuses_after_later_changes(store: &dyn Store) {
     );
     assert_eq!(c.removed, 2);
     assert_eq!(ok(r.count(rt), "count"), 0);
+}
+
+/// Updates that carry their records' stamps (`updated_at` and `updated_by_import` as read
+/// before them) are written and reverted as those that do not: the revert puts the values
+/// and the stamps back.
+pub fn updates_with_their_stamps_revert_to_them(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let (first, people) = seed(store, &schema);
+    let Some(rt) = schema.record_type("person") else {
+        return;
+    };
+    let uuids = [people[0].uuid, people[1].uuid];
+    let stored = ok(ok(store.read(), "read").by_uuid(rt, &uuids), "by_uuid");
+    assert_eq!(stored.len(), 2);
+    let updates: Vec<RecordUpdate> = stored
+        .iter()
+        .zip(70..)
+        .map(|(r, age)| RecordUpdate {
+            uuid: r.uuid,
+            set: vec![(1, Stored::Integer(age))],
+            before: vec![(1, r.values[1].clone())],
+            stamp: Some(Stamp {
+                updated_at: r.updated_at.clone(),
+                updated_by_import: r.updated_by_import,
+            }),
+        })
+        .collect();
+    let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
+    ok(tx.update(rt, &updates, "2026-01-02T00:00:00Z"), "update");
+    let second = ok(
+        tx.commit(&Counts::default(), "2026-01-02T00:00:01Z"),
+        "commit",
+    );
+    let mut r = ok(store.read(), "read");
+    for u in ok(r.by_uuid(rt, &uuids), "by_uuid") {
+        assert_eq!(u.updated_by_import, Some(second));
+        assert_ne!(u.values[1], Stored::Integer(30), "the update is written");
+    }
+    let c = ok(
+        store.revert(&schema, second, "2026-01-03T00:00:00Z"),
+        "revert",
+    );
+    assert_eq!(c.restored, 2);
+    for back in ok(r.by_uuid(rt, &uuids), "by_uuid") {
+        let Some(before) = stored.iter().find(|s| s.uuid == back.uuid) else {
+            panic!("record {} came back from nowhere", back.uuid)
+        };
+        assert_eq!(back.values, before.values);
+        assert_eq!(back.updated_at, before.updated_at);
+        assert_eq!(back.updated_by_import, Some(first));
+    }
 }
 
 /// A failed import is recorded, with its counts and message.
@@ -442,11 +498,13 @@ pub fn repeated_updates_apply_in_order_and_revert(store: &dyn Store) {
         uuid: people[0].uuid,
         set: vec![(1, Stored::Integer(31)), (2, link.clone())],
         before: vec![(1, Stored::Integer(30)), (2, Stored::Null)],
+        stamp: None,
     };
     let second = RecordUpdate {
         uuid: people[0].uuid,
         set: vec![(1, Stored::Integer(32))],
         before: vec![(1, Stored::Integer(31))],
+        stamp: None,
     };
     ok(tx.update(rt, &[first], now), "first update");
     ok(tx.update(rt, &[second], now), "second update");
@@ -582,6 +640,7 @@ pub fn run_all(fresh: &dyn Fn() -> Box<dyn Store>) {
     unique_values_conflict(fresh().as_ref());
     a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written(fresh().as_ref());
     revert_restores_and_refuses_after_later_changes(fresh().as_ref());
+    updates_with_their_stamps_revert_to_them(fresh().as_ref());
     failed_imports_are_recorded(fresh().as_ref());
     lossy_migrations_are_refused(fresh().as_ref());
     uncommitted_writes_are_invisible(fresh().as_ref());

@@ -214,6 +214,18 @@ pub struct RecordUpdate {
     pub set: Vec<(usize, Stored)>,
     /// (field, value before), for the changeset.
     pub before: Vec<(usize, Stored)>,
+    /// When the record was last changed and by which import, as read before the update, for
+    /// the changeset; `None` when the caller did not read them (the store reads them then).
+    pub stamp: Option<Stamp>,
+}
+
+/// When a stored record was last changed, and by which import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    /// Its `updated_at` (RFC 3339).
+    pub updated_at: String,
+    /// Its `updated_by_import`.
+    pub updated_by_import: Option<i64>,
 }
 
 /// Which write of a record the database refused.

@@ -279,7 +279,14 @@ try {
 
   // The manager approves it, and the page follows the run to its end.
   await logIn(page, manager, managerPassword);
-  await page.goto(`${base}${journeyPath}`);
+  await page.goto(`${base}/w/${ws}/imports`);
+  await page.getByRole('link', { name: "1 import waits for a manager's approval" }).click();
+  await page.waitForLoadState();
+  check(await page.getByLabel('Status').inputValue() === 'waiting_for_approval', 'the list shows what waits for approval');
+  await visit(page, 'imports-waiting');
+  await page.getByRole('link', { name: 'new accounts.csv' }).click();
+  await page.waitForLoadState();
+  check(new URL(page.url()).pathname === journeyPath, 'and leads to the import');
   check(await page.getByRole('heading', { name: 'Approval', exact: true }).isVisible(), 'the manager sees the approval step');
   await visit(page, 'import-approval');
   await page.getByRole('button', { name: 'Approve and run' }).click();

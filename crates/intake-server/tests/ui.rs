@@ -887,3 +887,59 @@ fn problem_counts_link_to_the_problems_they_count() {
     assert!(page.contains("<q>Narnia</q>"), "{page}");
     assert!(!page.contains("<q>nope</q>"), "{page}");
 }
+
+#[test]
+fn the_imports_list_filters_by_status_and_tells_managers_what_waits_for_them() {
+    let s = Server::sqlite();
+    s.settings(serde_json::json!({"require_approval": true}));
+    let (_, h) = log_in(&s, "importer", "%2F");
+    let ivan = session(&h);
+    let (_, _, page) = get(&s, "/w/crm/imports/new", &ivan);
+    let csrf = hidden(&page, "csrf");
+    let (_, h, _) = post_file(&s, &ivan, &csrf, "waiting.csv", GOOD_ACCOUNTS);
+    let waiting = location(&h);
+    post(
+        &s,
+        &format!("{waiting}/submit"),
+        &ivan,
+        &format!("csrf={csrf}"),
+    );
+    post_file(&s, &ivan, &csrf, "ready.csv", GOOD_ACCOUNTS);
+
+    // Importers see no call to approve; managers do, and it leads to the filtered list.
+    let (_, _, page) = get(&s, "/w/crm/imports", &ivan);
+    assert!(
+        !page.contains("wait for a manager") && !page.contains("waits for a manager"),
+        "{page}"
+    );
+    let (_, h) = log_in(&s, "manager", "%2F");
+    let maria = session(&h);
+    let (_, _, page) = get(&s, "/w/crm/imports", &maria);
+    assert!(
+        page.contains("1 import waits for a manager's approval"),
+        "{page}"
+    );
+    assert!(
+        page.contains("waiting.csv") && page.contains("ready.csv"),
+        "{page}"
+    );
+    let (status, _, page) = get(&s, "/w/crm/imports?status=waiting_for_approval", &maria);
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("waiting.csv") && !page.contains("ready.csv"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<option value=\"waiting_for_approval\" selected>"),
+        "{page}"
+    );
+    let (_, _, page) = get(&s, "/w/crm/imports?status=completed", &maria);
+    assert!(page.contains("No import has this status."), "{page}");
+    // A status that is not one shows them all.
+    let (status, _, page) = get(&s, "/w/crm/imports?status=%3Cb%3E", &maria);
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("waiting.csv") && page.contains("ready.csv"),
+        "{page}"
+    );
+}

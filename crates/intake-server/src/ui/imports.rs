@@ -8,7 +8,7 @@ use intake_core::report::{ProblemCode, thousands};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{Frame, Section, badge, frame, scroll, seg, when, ws_path};
+use super::layout::{Frame, Section, badge, frame, scroll, seg, status_words, when, ws_path};
 use super::{UiError, Visitor, render};
 use crate::api::imports::{ImportView, ProblemQuery, load, mapping_of, problem_page, view};
 use crate::api::{ApiError, Ctx, access};
@@ -86,10 +86,25 @@ pub fn code_words(code: &str) -> String {
     }
 }
 
+/// The imports list's status filter and page.
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
+    status: Option<String>,
     page: Option<u32>,
 }
+
+/// Every status, in the order of an import's life, for the list's filter.
+const STATUSES: [Status; 9] = [
+    Status::Incomplete,
+    Status::Ready,
+    Status::WaitingForApproval,
+    Status::Queued,
+    Status::InProgress,
+    Status::Completed,
+    Status::Failed,
+    Status::Cancelled,
+    Status::Reverted,
+];
 
 fn import_path(ws: &str, id: &str) -> String {
     format!("{}/imports/{}", ws_path(ws), seg(id))
@@ -108,9 +123,21 @@ pub async fn list(
 ) -> Result<Response, UiError> {
     render(move || {
         let app = &ctx.app;
-        access(app, &visitor.caller(), &ws_name, Role::Viewer)?;
+        let (_, role) = access(app, &visitor.caller(), &ws_name, Role::Viewer)?;
         let page = i64::from(q.page.unwrap_or(1).max(1));
-        let (rows, total) = app.control.imports(&ws_name, None, PAGE, (page - 1) * PAGE)?;
+        // An unknown status shows every import, as an empty one does.
+        let status = q.status.as_deref().and_then(Status::parse);
+        let (rows, total) =
+            app.control
+                .imports(&ws_name, status.map(Status::as_str), PAGE, (page - 1) * PAGE)?;
+        let waiting = if role >= Role::Manager && status != Some(Status::WaitingForApproval) {
+            app.control
+                .imports(&ws_name, Some(Status::WaitingForApproval.as_str()), 1, 0)?
+                .1
+        } else {
+            0
+        };
+        let keep = status.map_or_else(String::new, |s| format!("&status={}", s.as_str()));
         let imports: Vec<ImportView> = rows.iter().map(|r| view(app, r)).collect();
         let ws = app.workspace(&ws_name)?;
         let label = |ty: &str| {
@@ -132,8 +159,27 @@ pub async fn list(
                 @if visitor.workspaces.iter().any(|(w, r)| w == &ws_name && *r >= Role::Importer) {
                     p { a.button href={(base) "/new"} { "New import" } }
                 }
+                @if waiting > 0 {
+                    div.callout.warn role="status" { p {
+                        a href={(base) "?status=waiting_for_approval"} {
+                            (waiting) @if waiting == 1 { " import waits" } @else { " imports wait" } " for a manager's approval"
+                        } "."
+                    } }
+                }
+                form.filters method="get" action=(base) {
+                    label for="status-filter" { "Status" }
+                    select #status-filter name="status" {
+                        option value="" { "Every status" }
+                        @for st in STATUSES {
+                            option value=(st.as_str()) selected[status == Some(st)] { (status_words(st)) }
+                        }
+                    }
+                    button.secondary type="submit" { "Show" }
+                }
                 @if imports.is_empty() {
-                    p.empty { "No imports in this workspace yet." }
+                    p.empty {
+                        @if status.is_some() { "No import has this status." } @else { "No imports in this workspace yet." }
+                    }
                 } @else {
                     p { (total) @if total == 1 { " import" } @else { " imports" } ", newest first." }
                     (scroll("Imports", html! {
@@ -169,8 +215,8 @@ pub async fn list(
                         }
                     }))
                     nav.pager aria-label="Pages" {
-                        @if page > 1 { a href={(base) "?page=" (page - 1)} { "Newer imports" } }
-                        @if page * PAGE < total { a href={(base) "?page=" (page + 1)} { "Older imports" } }
+                        @if page > 1 { a href={(base) "?page=" (page - 1) (keep)} { "Newer imports" } }
+                        @if page * PAGE < total { a href={(base) "?page=" (page + 1) (keep)} { "Older imports" } }
                     }
                 }
             },

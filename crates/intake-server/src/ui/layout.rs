@@ -161,9 +161,9 @@ pub fn when(rfc3339: &str) -> Markup {
     }
 }
 
-/// A status in words, on a badge whose colour repeats (never replaces) the words.
-pub fn badge(status: Status) -> Markup {
-    let words = match status {
+/// A status in words.
+pub fn status_words(status: Status) -> &'static str {
+    match status {
         Status::Incomplete => "Incomplete",
         Status::Ready => "Ready",
         Status::WaitingForApproval => "Waiting for approval",
@@ -173,7 +173,12 @@ pub fn badge(status: Status) -> Markup {
         Status::Failed => "Failed",
         Status::Cancelled => "Cancelled",
         Status::Reverted => "Reverted",
-    };
+    }
+}
+
+/// A status in words, on a badge whose colour repeats (never replaces) the words.
+pub fn badge(status: Status) -> Markup {
+    let words = status_words(status);
     let tone = match status {
         Status::Completed => "ok",
         Status::Failed => "bad",

@@ -452,7 +452,9 @@ fn options_approval_progress_cancel_and_revert_with_the_forms() {
     // Submitted, it waits for a manager; its uploader cannot approve it.
     let (status, h, _) = post(&s, &format!("{at}/submit"), &ivan, &format!("csrf={csrf}"));
     assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&h), format!("{at}?done=submitted_waiting#main"));
     let (_, _, page) = get(&s, &location(&h), &ivan);
+    assert!(page.contains("it waits for a manager"), "{page}");
     assert!(
         page.contains("Waiting for a manager to approve it"),
         "{page}"

@@ -56,7 +56,10 @@ pub fn done_message(key: &str) -> Option<&'static str> {
             "The options are saved and the file checked again: the results are below."
         }
         "validated" => "Validated. The results are below.",
-        "submitted" => "Submitted.",
+        "submitted" => "Submitted: it starts as soon as a worker is free.",
+        "submitted_waiting" => {
+            "Submitted: it waits for a manager's approval, and runs once approved."
+        }
         "approved" => "Approved: the import is queued and starts as soon as a worker is free.",
         "cancelled" => "Cancelled.",
         "cancel_asked" => {

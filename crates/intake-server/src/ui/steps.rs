@@ -351,8 +351,13 @@ pub async fn submit(
 ) -> Result<Response, UiError> {
     check_csrf(&visitor, &form.csrf)?;
     let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
-    let result =
-        blocking(move || submit_import(&c, &v.caller(), &ws, &i, None).map(|_| "submitted")).await;
+    let result = blocking(move || {
+        submit_import(&c, &v.caller(), &ws, &i, None).map(|i| match i.status {
+            Status::WaitingForApproval => "submitted_waiting",
+            _ => "submitted",
+        })
+    })
+    .await;
     after(ctx, visitor, (ws_name, id), result, "main", None).await
 }
 

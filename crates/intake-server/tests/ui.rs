@@ -195,7 +195,7 @@ fn workspaces_of_others_are_not_found() {
     }
 }
 
-/// Posts the new import form (multipart: token, record type, file).
+/// Posts the new import form (multipart: token, record type, file) for an account file.
 fn post_file(
     s: &Server,
     cookie: &str,
@@ -203,10 +203,22 @@ fn post_file(
     name: &str,
     bytes: &str,
 ) -> (StatusCode, HeaderMap, String) {
+    post_file_of(s, cookie, csrf, "account", name, bytes)
+}
+
+/// Posts the new import form for a file of `record_type`.
+fn post_file_of(
+    s: &Server,
+    cookie: &str,
+    csrf: &str,
+    record_type: &str,
+    name: &str,
+    bytes: &str,
+) -> (StatusCode, HeaderMap, String) {
     let b = "XxBoundaryxX";
     let body = format!(
         "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"record_type\"\r\n\r\naccount\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"record_type\"\r\n\r\n{record_type}\r\n\
          --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{bytes}\r\n\
          --{b}--\r\n"
     );
@@ -784,21 +796,14 @@ fn a_contact_files_company_column_shows_as_the_accounts_name() {
     let cookie = session(&h);
     let (_, _, page) = get(&s, "/w/crm/imports/new", &cookie);
     let csrf = hidden(&page, "csrf");
-    let b = "XxBoundaryxX";
-    let body = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"record_type\"\r\n\r\ncontact\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\nContent-Type: text/csv\r\n\r\n\
-         First Name,Last Name,Email,Company\nAnn,Lee,ann@acme.example,Acme\n\r\n\
-         --{b}--\r\n"
+    let (status, h, _) = post_file_of(
+        &s,
+        &cookie,
+        &csrf,
+        "contact",
+        "c.csv",
+        "First Name,Last Name,Email,Company\nAnn,Lee,ann@acme.example,Acme\n",
     );
-    let req = Request::post("/w/crm/imports/new")
-        .header(header::COOKIE, &cookie)
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={b}"),
-        );
-    let (status, h, _) = send(&s, req.body(Body::from(body)).unwrap());
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, _, page) = get(&s, &location(&h), &cookie);
     assert!(

@@ -42,14 +42,45 @@ fn missing() -> Option<String> {
     None
 }
 
+/// Whether the browser tests cannot run here: they say why and skip, unless `CI` is set,
+/// where they fail.
+fn skipped() -> bool {
+    let Some(why) = missing() else {
+        return false;
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the browser test cannot run: {why}"
+    );
+    eprintln!("SKIPPED ui_browser: {why}");
+    true
+}
+
+/// Runs `ui-tests/run.mjs` against `intake serve` at `addr` in the workspace `shop`, with
+/// `mode` (the environment variable that picks what it checks) set to `value`; fails with
+/// what it printed unless it passed. Screenshots go to `INTAKE_UI_SCREENSHOTS`, or into `dir`.
+fn run_mjs(dir: &Path, addr: &str, password: &str, mode: &str, value: &std::ffi::OsStr) {
+    let shots = std::env::var_os("INTAKE_UI_SCREENSHOTS")
+        .map_or_else(|| dir.join("screenshots"), PathBuf::from);
+    let out = Command::new("node")
+        .arg(repo().join("ui-tests/run.mjs"))
+        .args([&format!("http://{addr}"), "shop", password])
+        .env(mode, value)
+        .env("INTAKE_UI_SCREENSHOTS", &shots)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{said}");
+    assert!(out.status.success(), "the browser test failed:\n{said}");
+}
+
 #[test]
 fn ui_browser_import_journey_roles_accessible() {
-    if let Some(why) = missing() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the browser test cannot run: {why}"
-        );
-        eprintln!("SKIPPED ui_browser: {why}");
+    if skipped() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -81,22 +112,13 @@ fn ui_browser_import_journey_roles_accessible() {
         "outsider": ["otto", add("otto", "")],
     });
 
-    let shots = std::env::var_os("INTAKE_UI_SCREENSHOTS")
-        .map_or_else(|| dir.path().join("screenshots"), PathBuf::from);
-    let out = Command::new("node")
-        .arg(repo().join("ui-tests/run.mjs"))
-        .args([&format!("http://{addr}"), "shop", &password])
-        .env("INTAKE_UI_USERS", users.to_string())
-        .env("INTAKE_UI_SCREENSHOTS", &shots)
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_mjs(
+        dir.path(),
+        &addr,
+        &password,
+        "INTAKE_UI_USERS",
+        std::ffi::OsStr::new(&users.to_string()),
     );
-    eprintln!("{said}");
-    assert!(out.status.success(), "the browser test failed:\n{said}");
 }
 
 /// The progress page in Chromium: a server whose worker holds a 10,000-row run after a batch
@@ -104,12 +126,7 @@ fn ui_browser_import_journey_roles_accessible() {
 /// by the page's script, and cancel; axe-core and screenshots as above.
 #[test]
 fn ui_browser_progress_is_live_and_cancellable() {
-    if let Some(why) = missing() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the browser test cannot run: {why}"
-        );
-        eprintln!("SKIPPED ui_browser: {why}");
+    if skipped() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -121,20 +138,11 @@ fn ui_browser_progress_is_live_and_cancellable() {
         &[("INTAKE_TEST_HOLD_AFTER_BATCH", hold.as_path())],
     );
     let (addr, password) = (server.addr.clone(), server.password.clone().unwrap());
-    let shots = std::env::var_os("INTAKE_UI_SCREENSHOTS")
-        .map_or_else(|| dir.path().join("screenshots"), PathBuf::from);
-    let out = Command::new("node")
-        .arg(repo().join("ui-tests/run.mjs"))
-        .args([&format!("http://{addr}"), "shop", &password])
-        .env("INTAKE_UI_PROGRESS_HOLD", &hold)
-        .env("INTAKE_UI_SCREENSHOTS", &shots)
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_mjs(
+        dir.path(),
+        &addr,
+        &password,
+        "INTAKE_UI_PROGRESS_HOLD",
+        hold.as_os_str(),
     );
-    eprintln!("{said}");
-    assert!(out.status.success(), "the browser test failed:\n{said}");
 }

@@ -394,6 +394,19 @@ pub struct MappingView {
     pub file: FileFacts,
 }
 
+/// How a column was matched, as the API names it: `exact`, `normalised`, `alias`, `fuzzy`,
+/// `manual` or `unmatched`.
+fn how_name(how: intake_core::mapping::MatchKind) -> String {
+    serde_json::to_value(how)
+        .ok()
+        .and_then(|v| match v {
+            serde_json::Value::String(s) => Some(s),
+            serde_json::Value::Object(m) => m.keys().next().cloned(),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 fn mapping_view(
     schema: &intake_core::schema::Schema,
     rt: &RecordType,
@@ -421,14 +434,7 @@ fn mapping_view(
                 Target::Action => ("action", None),
                 Target::Ignored => ("ignored", None),
             };
-            let how = serde_json::to_value(c.how)
-                .ok()
-                .and_then(|v| match v {
-                    serde_json::Value::String(s) => Some(s),
-                    serde_json::Value::Object(m) => m.keys().next().cloned(),
-                    _ => None,
-                })
-                .unwrap_or_default();
+            let how = how_name(c.how);
             ColumnView {
                 index: c.column.index,
                 header: c.column.header.clone(),
@@ -463,16 +469,8 @@ fn mapping_view(
             view.target = "inline".into();
             view.field = Some(format!("{}.{}", link.name, f.name));
             view.confidence = 1.0;
-            if view.how == "fuzzy" || view.how == "unmatched" {
-                view.how = if f.aliases.iter().any(|a| {
-                    intake_core::mapping::normalise(a)
-                        == intake_core::mapping::normalise(&view.header)
-                }) {
-                    "alias".into()
-                } else {
-                    "exact".into()
-                };
-            }
+            // How the column matched the linked type's field, not how it resembled ours.
+            view.how = how_name(c.how);
         }
     }
     input

@@ -561,8 +561,7 @@ pub fn import_page(
                                 let mut f = String::new();
                                 for (k, val) in [("column", &q.column), ("code", &q.code)] {
                                     if let Some(val) = val.as_deref().filter(|x| !x.is_empty()) {
-                                        let e: String = url::form_urlencoded::byte_serialize(val.as_bytes()).collect();
-                                        f.push_str(&format!("&{k}={e}"));
+                                        f.push_str(&format!("&{k}={}", query(val)));
                                     }
                                 }
                                 f

@@ -21,7 +21,7 @@ use crate::api::imports::{
     mapping_of, revert_import, run_validation, save_mapping, set_options, store_upload,
     submit_import, view,
 };
-use crate::api::{ApiError, Ctx, access, blocking};
+use crate::api::{ApiError, Caller, Ctx, access, blocking};
 use crate::auth::same;
 use crate::control::Role;
 use crate::model::{
@@ -193,24 +193,46 @@ pub async fn create(
     Ok(Redirect::to(&import_path(&ws_name, &created.id)).into_response())
 }
 
-/// After a step: the import's page saying what was done (`done`, at `anchor`), or, when the
-/// step was refused, the page again with the reason, and `tried` options as chosen.
-async fn after(
+/// Why a step was refused: the error, and the options as chosen when they were the cause.
+struct Refused {
+    error: ApiError,
+    tried: Option<Box<ImportOptions>>,
+}
+
+impl From<ApiError> for Refused {
+    fn from(error: ApiError) -> Self {
+        Refused { error, tried: None }
+    }
+}
+
+/// What a step answers: what was done (a `?done=` key of the import page), or why not.
+type Outcome = Result<&'static str, Refused>;
+
+/// One step of an import's page: checks the form's CSRF token, runs `run` off the async
+/// threads with the caller, the workspace and the import, then shows the outcome: the
+/// import's page saying what was done (at `anchor`), or, when the step was refused, the page
+/// again with the reason (and the options as chosen), with the API's status.
+async fn step(
     ctx: Ctx,
     visitor: Visitor,
     (ws_name, id): (String, String),
-    result: Result<&'static str, ApiError>,
+    token: &str,
     anchor: &str,
-    tried: Option<ImportOptions>,
+    run: impl FnOnce(&Ctx, &Caller, &str, &str) -> Outcome + Send + 'static,
 ) -> Result<Response, UiError> {
-    match result {
+    check_csrf(&visitor, token)?;
+    let (c, caller, ws, i) = (ctx.clone(), visitor.caller(), ws_name.clone(), id.clone());
+    let outcome = blocking(move || Ok(run(&c, &caller, &ws, &i)))
+        .await
+        .unwrap_or_else(|e| Err(e.into()));
+    match outcome {
         Ok(done) => Ok(Redirect::to(&format!(
             "{}?done={done}#{anchor}",
             import_path(&ws_name, &id)
         ))
         .into_response()),
-        Err(e) => {
-            let (status, message) = (e.status(), e.message().to_string());
+        Err(Refused { error, tried }) => {
+            let (status, message) = (error.status(), error.message().to_string());
             let markup = blocking(move || {
                 import_page(
                     &ctx,
@@ -219,7 +241,7 @@ async fn after(
                     &id,
                     &ShowQuery::default(),
                     Some(Notice::Refused(message)),
-                    tried.as_ref(),
+                    tried.as_deref(),
                 )
             })
             .await?;
@@ -233,33 +255,43 @@ async fn after(
 pub async fn mapping(
     State(ctx): State<Ctx>,
     visitor: Visitor,
-    Path((ws_name, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, UiError> {
-    check_csrf(&visitor, value(&pairs, "csrf").unwrap_or_default())?;
-    let (ws, i) = (ws_name.clone(), id.clone());
-    let (ctx2, visitor2) = (ctx.clone(), visitor.clone());
-    let result = blocking(move || {
-        let caller = visitor.caller();
-        let now = mapping_of(&ctx.app, &caller, &ws, &i)?;
-        let mut input = now.mapping.clone();
-        for c in &now.columns {
-            let (Some(h), Some(f)) = (
-                value(&pairs, &format!("h{}", c.index)),
-                value(&pairs, &format!("f{}", c.index)),
-            ) else {
-                continue;
-            };
-            let chosen = (!f.is_empty()).then(|| f.to_string());
-            if h == c.header && chosen != c.field {
-                input.columns.insert(c.header.clone(), chosen);
+    let token = value(&pairs, "csrf").unwrap_or_default().to_string();
+    step(
+        ctx,
+        visitor,
+        ids,
+        &token,
+        "main",
+        move |ctx, caller, ws, i| {
+            let now = mapping_of(&ctx.app, caller, ws, i)?;
+            let mut input = now.mapping.clone();
+            for c in &now.columns {
+                let (Some(h), Some(f)) = (
+                    value(&pairs, &format!("h{}", c.index)),
+                    value(&pairs, &format!("f{}", c.index)),
+                ) else {
+                    continue;
+                };
+                let chosen = (!f.is_empty()).then(|| f.to_string());
+                if h == c.header && chosen != c.field {
+                    input.columns.insert(c.header.clone(), chosen);
+                }
             }
-        }
-        let mv = save_mapping(&ctx.app, &caller, &ws, &i, &input)?;
-        check_again(&ctx.app, &caller, &ws, &i, mv.complete, "mapping")
-    })
-    .await;
-    after(ctx2, visitor2, (ws_name, id), result, "main", None).await
+            let mv = save_mapping(&ctx.app, caller, ws, i, &input)?;
+            Ok(check_again(
+                &ctx.app,
+                caller,
+                ws,
+                i,
+                mv.complete,
+                "mapping",
+            )?)
+        },
+    )
+    .await
 }
 
 /// `POST /w/{ws}/imports/{id}/values`: `csrf`, `column`, then per value `v{i}` (as written)
@@ -267,37 +299,40 @@ pub async fn mapping(
 pub async fn values(
     State(ctx): State<Ctx>,
     visitor: Visitor,
-    Path((ws_name, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, UiError> {
-    check_csrf(&visitor, value(&pairs, "csrf").unwrap_or_default())?;
-    let (ws, i) = (ws_name.clone(), id.clone());
-    let (ctx2, visitor2) = (ctx.clone(), visitor.clone());
-    let result = blocking(move || {
-        let caller = visitor.caller();
-        let column = value(&pairs, "column").unwrap_or_default().to_string();
-        let mut input = mapping_of(&ctx.app, &caller, &ws, &i)?.mapping;
-        let chosen = input.values.entry(column).or_default();
-        for n in 0.. {
-            let Some(v) = value(&pairs, &format!("v{n}")) else {
-                break;
-            };
-            match value(&pairs, &format!("o{n}")).unwrap_or_default() {
-                "" => {}
-                CREATE => {
-                    chosen.insert(v.to_string(), ValueChoice::Create);
-                }
-                o => {
-                    chosen.insert(v.to_string(), ValueChoice::Option(o.to_string()));
+    let token = value(&pairs, "csrf").unwrap_or_default().to_string();
+    step(
+        ctx,
+        visitor,
+        ids,
+        &token,
+        "main",
+        move |ctx, caller, ws, i| {
+            let column = value(&pairs, "column").unwrap_or_default().to_string();
+            let mut input = mapping_of(&ctx.app, caller, ws, i)?.mapping;
+            let chosen = input.values.entry(column).or_default();
+            for n in 0.. {
+                let Some(v) = value(&pairs, &format!("v{n}")) else {
+                    break;
+                };
+                match value(&pairs, &format!("o{n}")).unwrap_or_default() {
+                    "" => {}
+                    CREATE => {
+                        chosen.insert(v.to_string(), ValueChoice::Create);
+                    }
+                    o => {
+                        chosen.insert(v.to_string(), ValueChoice::Option(o.to_string()));
+                    }
                 }
             }
-        }
-        input.values.retain(|_, v| !v.is_empty());
-        let mv = save_mapping(&ctx.app, &caller, &ws, &i, &input)?;
-        check_again(&ctx.app, &caller, &ws, &i, mv.complete, "values")
-    })
-    .await;
-    after(ctx2, visitor2, (ws_name, id), result, "main", None).await
+            input.values.retain(|_, v| !v.is_empty());
+            let mv = save_mapping(&ctx.app, caller, ws, i, &input)?;
+            Ok(check_again(&ctx.app, caller, ws, i, mv.complete, "values")?)
+        },
+    )
+    .await
 }
 
 /// After a change to the mapping, values or options: the file is checked again at once when
@@ -305,7 +340,7 @@ pub async fn values(
 /// Answers what to say: `step` alone, or `step_checked`.
 fn check_again(
     app: &crate::state::App,
-    caller: &crate::api::Caller,
+    caller: &Caller,
     ws: &str,
     id: &str,
     complete: bool,
@@ -332,66 +367,88 @@ pub struct TokenForm {
 pub async fn validate(
     State(ctx): State<Ctx>,
     visitor: Visitor,
-    Path((ws_name, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, UiError> {
-    check_csrf(&visitor, &form.csrf)?;
-    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
-    let result =
-        blocking(move || run_validation(&c.app, &v.caller(), &ws, &i).map(|_| "validated")).await;
-    after(ctx, visitor, (ws_name, id), result, "validation-h", None).await
+    step(
+        ctx,
+        visitor,
+        ids,
+        &form.csrf,
+        "validation-h",
+        |ctx, caller, ws, i| {
+            run_validation(&ctx.app, caller, ws, i)?;
+            Ok("validated")
+        },
+    )
+    .await
 }
 
 /// `POST /w/{ws}/imports/{id}/submit`.
 pub async fn submit(
     State(ctx): State<Ctx>,
     visitor: Visitor,
-    Path((ws_name, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, UiError> {
-    check_csrf(&visitor, &form.csrf)?;
-    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
-    let result = blocking(move || {
-        submit_import(&c, &v.caller(), &ws, &i, None).map(|i| match i.status {
-            Status::WaitingForApproval => "submitted_waiting",
-            _ => "submitted",
-        })
-    })
-    .await;
-    after(ctx, visitor, (ws_name, id), result, "main", None).await
+    step(
+        ctx,
+        visitor,
+        ids,
+        &form.csrf,
+        "main",
+        |ctx, caller, ws, i| {
+            Ok(match submit_import(ctx, caller, ws, i, None)?.status {
+                Status::WaitingForApproval => "submitted_waiting",
+                _ => "submitted",
+            })
+        },
+    )
+    .await
 }
 
 /// `POST /w/{ws}/imports/{id}/approve` (managers).
 pub async fn approve(
     State(ctx): State<Ctx>,
     visitor: Visitor,
-    Path((ws_name, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, UiError> {
-    check_csrf(&visitor, &form.csrf)?;
-    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
-    let result =
-        blocking(move || approve_import(&c, &v.caller(), &ws, &i).map(|_| "approved")).await;
-    after(ctx, visitor, (ws_name, id), result, "main", None).await
+    step(
+        ctx,
+        visitor,
+        ids,
+        &form.csrf,
+        "main",
+        |ctx, caller, ws, i| {
+            approve_import(ctx, caller, ws, i)?;
+            Ok("approved")
+        },
+    )
+    .await
 }
 
 /// `POST /w/{ws}/imports/{id}/cancel` (its uploader or a manager).
 pub async fn cancel(
     State(ctx): State<Ctx>,
     visitor: Visitor,
-    Path((ws_name, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, UiError> {
-    check_csrf(&visitor, &form.csrf)?;
-    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
-    let result = blocking(move || {
-        cancel_import(&c.app, &v.caller(), &ws, &i).map(|i| match i.status {
-            Status::Cancelled => "cancelled",
-            _ => "cancel_asked",
-        })
-    })
-    .await;
-    after(ctx, visitor, (ws_name, id), result, "main", None).await
+    step(
+        ctx,
+        visitor,
+        ids,
+        &form.csrf,
+        "main",
+        |ctx, caller, ws, i| {
+            Ok(match cancel_import(&ctx.app, caller, ws, i)?.status {
+                Status::Cancelled => "cancelled",
+                _ => "cancel_asked",
+            })
+        },
+    )
+    .await
 }
 
 /// `GET /w/{ws}/imports/{id}/revert` (managers): what reverting will do, and the button.
@@ -451,14 +508,21 @@ pub async fn revert_page(
 pub async fn revert(
     State(ctx): State<Ctx>,
     visitor: Visitor,
-    Path((ws_name, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, UiError> {
-    check_csrf(&visitor, &form.csrf)?;
-    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
-    let result =
-        blocking(move || revert_import(&c.app, &v.caller(), &ws, &i).map(|_| "reverted")).await;
-    after(ctx, visitor, (ws_name, id), result, "main", None).await
+    step(
+        ctx,
+        visitor,
+        ids,
+        &form.csrf,
+        "main",
+        |ctx, caller, ws, i| {
+            revert_import(&ctx.app, caller, ws, i)?;
+            Ok("reverted")
+        },
+    )
+    .await
 }
 
 /// The options a form asks for, over the import's current ones (which keep what the form
@@ -514,32 +578,29 @@ fn options_from(now: &ImportOptions, pairs: &Pairs) -> ImportOptions {
 pub async fn options(
     State(ctx): State<Ctx>,
     visitor: Visitor,
-    Path((ws_name, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response, UiError> {
-    check_csrf(&visitor, value(&pairs, "csrf").unwrap_or_default())?;
-    let (ws, i, c, v) = (ws_name.clone(), id.clone(), ctx.clone(), visitor.clone());
-    let result = blocking(move || {
-        let now = view(&c.app, &load(&c.app, &ws, &i)?).options;
-        let chosen = options_from(&now, &pairs);
-        let caller = v.caller();
-        Ok(
-            match set_options(&c.app, &caller, &ws, &i, chosen.clone()) {
-                Ok(now) => {
-                    let complete = now.status == Status::Ready;
-                    Ok(check_again(&c.app, &caller, &ws, &i, complete, "options")?)
-                }
-                Err(e) => Err((e, chosen)),
-            },
-        )
-    })
-    .await;
-    let (result, tried) = match result {
-        Ok(Ok(done)) => (Ok(done), None),
-        Ok(Err((e, chosen))) => (Err(e), Some(chosen)),
-        Err(e) => (Err(e), None),
-    };
-    after(ctx, visitor, (ws_name, id), result, "main", tried).await
+    let token = value(&pairs, "csrf").unwrap_or_default().to_string();
+    step(
+        ctx,
+        visitor,
+        ids,
+        &token,
+        "main",
+        move |ctx, caller, ws, i| {
+            let now = view(&ctx.app, &load(&ctx.app, ws, i)?).options;
+            let chosen = options_from(&now, &pairs);
+            let set =
+                set_options(&ctx.app, caller, ws, i, chosen.clone()).map_err(|error| Refused {
+                    error,
+                    tried: Some(Box::new(chosen)),
+                })?;
+            let complete = set.status == Status::Ready;
+            Ok(check_again(&ctx.app, caller, ws, i, complete, "options")?)
+        },
+    )
+    .await
 }
 
 /// Encodings offered besides detection: the usual ones of spreadsheets saved as text.

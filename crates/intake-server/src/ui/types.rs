@@ -7,7 +7,7 @@ use maud::html;
 
 use super::layout::{Frame, Section, frame, scroll, seg, ws_path};
 use super::{UiError, Visitor, render};
-use crate::api::{ApiError, Ctx, access};
+use crate::api::{Ctx, access};
 use crate::control::Role;
 
 /// The API's template download for a type.
@@ -87,10 +87,7 @@ pub async fn describe(
 ) -> Result<Response, UiError> {
     render(move || {
         let (ws, _) = access(&ctx.app, &visitor.caller(), &ws_name, Role::Viewer)?;
-        let rt = ws
-            .schema
-            .record_type(&ty)
-            .ok_or_else(|| ApiError::not_found(&format!("record type `{ty}`")))?;
+        let rt = crate::api::records::record_type(&ws, &ty)?;
         let columns = describe_type(&ws.schema, rt);
         let f = Frame {
             title: &rt.label,

@@ -26,9 +26,9 @@
 //! engine checks and plans the next. Creates go in by binary `COPY ... FROM STDIN`, one
 //! statement for a run of batches of the same type; each batch of updates goes in by binary
 //! `COPY` into a temporary staging table (dropped at the commit), then one statement,
-//! `UPDATE ... FROM` the staging table, with its changeset rows inserted by a data-modifying
-//! `WITH` (values the server must read as text go as unnested arrays instead); lookups are
-//! one query per batch (`= ANY($1)`). Imports of one workspace take turns (an exclusive lock on
+//! `UPDATE ... FROM` the staging table, with the batch's change set inserted by a
+//! data-modifying `WITH` (values the server must read as text go as unnested arrays instead);
+//! lookups are one query per batch (`= ANY($1)`). Imports of one workspace take turns (an exclusive lock on
 //! `_intake_imports`, waited for at most [`LOCK_TIMEOUT`]), as on SQLite: lookups never miss
 //! what another import is writing, and import ids follow one another without gaps. Readers
 //! are never blocked and never see an import before it commits.
@@ -38,6 +38,13 @@
 //! after the import's lookups), the batch is rolled back to the savepoint and written again
 //! one record at a time, each in its own savepoint, and the refused records are reported by
 //! [`ImportTransaction::rejected`]. Only a batch with a refused record pays for that.
+//!
+//! What an import changed is kept a batch at a time: a row of `_intake_change_sets` holds one
+//! batch's updates (or deletions, or deactivations) of one type, its UUIDs as a `uuid[]` and
+//! the values before and after as two JSON arrays in the same order, in `text` columns that
+//! the server compresses (lz4 where it has it) and does not parse when they are written. So
+//! the history costs an update a few dozen bytes of log, not a row and two index entries of
+//! its own. The view `_intake_changes` shows them a record at a time, for reading.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write as _;
@@ -50,7 +57,7 @@ use intake_core::schema::{Field, FieldType, RecordType, Schema};
 use intake_core::stored::{Stored, StoredKind, kind_of};
 use intake_store::{
     Change, Counts, ImportRecord, ImportStatus, ImportTransaction, Migration, NewImport, NewRecord,
-    ReadSession, RecordUpdate, RefusedWrite, Rejected, RevertConflict, RevertCounts, Store,
+    ReadSession, RecordUpdate, RefusedWrite, Rejected, RevertConflict, RevertCounts, Stamp, Store,
     StoreError,
 };
 use postgres::types::ToSql;
@@ -643,18 +650,57 @@ CREATE TABLE IF NOT EXISTS _intake_imports (
 );
 ALTER TABLE _intake_imports ADD COLUMN IF NOT EXISTS job text;
 CREATE UNIQUE INDEX IF NOT EXISTS _intake_imports_job ON _intake_imports (job);
-CREATE TABLE IF NOT EXISTS _intake_changes (
-  id bigserial PRIMARY KEY,
-  import_id bigint NOT NULL,
-  record_type text NOT NULL,
-  uuid uuid NOT NULL,
-  action text NOT NULL,
-  before jsonb,
-  after jsonb
-);
-CREATE INDEX IF NOT EXISTS _intake_changes_import_uuid ON _intake_changes(import_id, uuid);
-DROP INDEX IF EXISTS _intake_changes_import;
-DROP INDEX IF EXISTS _intake_changes_uuid;
+-- What imports changed, a set of records per row: one batch's updates, deletions or
+-- deactivations of one type, with their UUIDs in order and the values before and after as
+-- JSON arrays in the same order (text: compressed, and not parsed when written).
+DO $$ BEGIN
+  IF to_regclass('_intake_change_sets') IS NULL THEN
+    BEGIN
+      CREATE TABLE _intake_change_sets (
+        id bigserial PRIMARY KEY,
+        import_id bigint NOT NULL,
+        record_type text NOT NULL,
+        action text NOT NULL,
+        uuids uuid[] NOT NULL,
+        before text COMPRESSION lz4 NOT NULL,
+        after text COMPRESSION lz4
+      );
+    EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+      -- A server built without lz4 compresses with its default.
+      CREATE TABLE _intake_change_sets (
+        id bigserial PRIMARY KEY,
+        import_id bigint NOT NULL,
+        record_type text NOT NULL,
+        action text NOT NULL,
+        uuids uuid[] NOT NULL,
+        before text NOT NULL,
+        after text
+      );
+    END;
+    CREATE INDEX _intake_change_sets_import ON _intake_change_sets(import_id);
+  END IF;
+  -- Earlier versions kept a row per record in a table `_intake_changes`: its rows move into
+  -- sets, one per import, type and action, in their order.
+  IF EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relname = '_intake_changes'
+               AND c.relkind = 'r') THEN
+    INSERT INTO _intake_change_sets (import_id, record_type, action, uuids, before, after)
+      SELECT import_id, record_type, action, array_agg(uuid ORDER BY id),
+        jsonb_agg(before ORDER BY id)::text,
+        jsonb_agg(COALESCE(after, '{}'::jsonb) ORDER BY id)::text
+      FROM _intake_changes GROUP BY import_id, record_type, action ORDER BY min(id);
+    DROP TABLE _intake_changes;
+  END IF;
+  -- The changes a record at a time, for reading.
+  IF to_regclass('_intake_changes') IS NULL THEN
+    CREATE VIEW _intake_changes AS
+      SELECT s.id AS set_id, c.ord, s.import_id, s.record_type, c.uuid, s.action,
+        c.before, c.after
+      FROM _intake_change_sets s
+      CROSS JOIN LATERAL ROWS FROM (unnest(s.uuids), jsonb_array_elements(s.before::jsonb),
+        jsonb_array_elements(s.after::jsonb)) WITH ORDINALITY AS c(uuid, before, after, ord);
+  END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS _intake_options (
   list text NOT NULL,
   code text NOT NULL,
@@ -1088,7 +1134,7 @@ impl Store for PostgresStore {
         let rows = client
             .query(
                 "SELECT record_type, uuid, action, before::text, after::text FROM _intake_changes
-                 WHERE import_id = $1 ORDER BY id LIMIT $2",
+                 WHERE import_id = $1 ORDER BY set_id, ord LIMIT $2",
                 &[&id, &limit_i],
             )
             .map_err(backend)?;
@@ -1157,16 +1203,20 @@ impl Store for PostgresStore {
             let rows = tx
                 .query(
                     &format!(
-                        "SELECT c.record_type, c.uuid, c.import_id FROM _intake_changes c
+                        "SELECT s.record_type, c.uuid, s.import_id, s.id, c.ord FROM _intake_change_sets s
+                         JOIN _intake_imports i ON i.id = s.import_id
+                         CROSS JOIN LATERAL unnest(s.uuids) WITH ORDINALITY AS c(uuid, ord)
+                         WHERE s.import_id > $1 AND i.status = 'completed' AND s.record_type = $2::text
+                           AND c.uuid IN (
+                             SELECT uuid FROM {t} WHERE created_by_import = $1
+                             UNION SELECT unnest(uuids) FROM _intake_change_sets WHERE import_id = $1)
+                         UNION
+                         -- a record this import created that a later import deleted
+                         SELECT c.record_type, c.uuid, c.import_id, c.set_id, c.ord FROM _intake_changes c
                          JOIN _intake_imports i ON i.id = c.import_id
                          WHERE c.import_id > $1 AND i.status = 'completed' AND c.record_type = $2::text
-                           AND (c.uuid IN (
-                             SELECT uuid FROM {t} WHERE created_by_import = $1
-                             UNION SELECT uuid FROM _intake_changes WHERE import_id = $1)
-                             -- a record this import created that a later import deleted
-                             OR (c.action = 'delete'
-                                 AND (c.before->>'created_by_import')::bigint = $1))
-                         ORDER BY c.import_id, c.id"
+                           AND c.action = 'delete' AND (c.before->>'created_by_import')::bigint = $1
+                         ORDER BY 3, 4, 5"
                     ),
                     &[&id, &rt.name],
                 )
@@ -1205,7 +1255,7 @@ impl Store for PostgresStore {
             let changes = tx
                 .query(
                     "SELECT uuid, action, before::text FROM _intake_changes
-                     WHERE import_id = $1 AND record_type = $2::text ORDER BY id DESC",
+                     WHERE import_id = $1 AND record_type = $2::text ORDER BY set_id DESC, ord DESC",
                     &[&id, &rt.name],
                 )
                 .map_err(backend)?;
@@ -1975,7 +2025,7 @@ fn copy_job(rt: &RecordType, records: &[NewRecord], id: i64, now: &str) -> Job {
     }
 }
 
-/// The writes of a batch of updates and their changeset rows: a binary `COPY` into a
+/// The writes of a batch of updates and their change set: a binary `COPY` into a
 /// temporary staging table and one statement ([`staged_update_job`]), or, when a value is not
 /// in its stored form, one statement over unnested text arrays ([`unnest_update_job`]).
 fn update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &str) -> Job {
@@ -1995,81 +2045,150 @@ fn updated_fields(rt: &RecordType, updates: &[RecordUpdate]) -> Vec<usize> {
     used
 }
 
-/// An update's changeset values before, with the record's `updated_at` and
-/// `updated_by_import` when the update carries them.
-fn before_json(rt: &RecordType, u: &RecordUpdate) -> serde_json::Value {
-    let mut before = fields_json(rt, u.before.iter().map(|(f, v)| (*f, v)));
-    if let (Some(stamp), serde_json::Value::Object(m)) = (&u.stamp, &mut before) {
-        m.insert("updated_at".into(), stamp.updated_at.clone().into());
-        m.insert("updated_by_import".into(), stamp.updated_by_import.into());
+/// Writes a changeset object, `{"field": value, ...}`, of the given fields and, when given,
+/// the record's `updated_at` and `updated_by_import` (straight to JSON text: an import writes
+/// one per record).
+fn write_values<'a>(
+    out: &mut Vec<u8>,
+    rt: &RecordType,
+    values: impl Iterator<Item = (usize, &'a Stored)>,
+    stamp: Option<&Stamp>,
+) {
+    // Writing JSON into a Vec fails only on a value serde cannot represent, which `Stored`
+    // has none of; such a value would be written as null.
+    fn put(out: &mut Vec<u8>, value: &impl serde::Serialize) {
+        let mark = out.len();
+        if serde_json::to_writer(&mut *out, value).is_err() {
+            out.truncate(mark);
+            out.extend_from_slice(b"null");
+        }
     }
-    before
+    out.push(b'{');
+    let mut first = true;
+    let mut key = |out: &mut Vec<u8>, name: &str| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        put(out, &name);
+        out.push(b':');
+    };
+    for (f, v) in values {
+        if let Some(field) = rt.fields.get(f) {
+            key(out, field.name.as_str());
+            put(out, v);
+        }
+    }
+    if let Some(stamp) = stamp {
+        key(out, "updated_at");
+        put(out, &stamp.updated_at);
+        key(out, "updated_by_import");
+        put(out, &stamp.updated_by_import);
+    }
+    out.push(b'}');
 }
 
-/// SQL of a changeset row's `before`, from the staged or unnested `before` (`expr`): the
-/// record's `updated_at` and `updated_by_import` come with it when every update of the batch
-/// carries them, and are read from the record table (`t`, joined on the UUID) otherwise.
-/// Returns (`before` expression, whether `t` must be joined).
-fn stamped_before(updates: &[RecordUpdate], expr: &str) -> (String, bool) {
-    if updates.iter().all(|u| u.stamp.is_some()) {
-        (expr.to_string(), false)
-    } else {
-        (
-            format!(
-                "jsonb_build_object('updated_at', t.updated_at,
-                   'updated_by_import', t.updated_by_import) || {expr}"
-            ),
-            true,
-        )
+/// The values before and after of a batch of updates, as two JSON arrays in its order.
+fn update_values(rt: &RecordType, updates: &[RecordUpdate]) -> (String, String) {
+    let mut before = Vec::with_capacity(updates.len() * 128);
+    let mut after = Vec::with_capacity(updates.len() * 128);
+    for (list, i) in [(&mut before, 0), (&mut after, 1)] {
+        list.push(b'[');
+        for (n, u) in updates.iter().enumerate() {
+            if n > 0 {
+                list.push(b',');
+            }
+            if i == 0 {
+                write_values(
+                    list,
+                    rt,
+                    u.before.iter().map(|(f, v)| (*f, v)),
+                    u.stamp.as_ref(),
+                );
+            } else {
+                write_values(list, rt, u.set.iter().map(|(f, v)| (*f, v)), None);
+            }
+        }
+        list.push(b']');
     }
+    // JSON text written from strings is UTF-8.
+    let text = |v: Vec<u8>| {
+        String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    };
+    (text(before), text(after))
+}
+
+/// The change set of a batch of updates (`$1` the import, `$2` the type), written by the
+/// `WITH` clause named `changes` of the statement that updates the records, and the
+/// parameters it adds from `$first` on. The values before go as one JSON array of text when
+/// every update carries the record's `updated_at` and `updated_by_import`; otherwise they are
+/// read from the record table in the statement's snapshot, before the update.
+fn change_set_sql(
+    rt: &RecordType,
+    updates: &[RecordUpdate],
+    first: usize,
+) -> (String, Vec<Box<dyn ToSql + Send + Sync>>) {
+    let uuids: Vec<Uuid> = updates.iter().map(|u| u.uuid).collect();
+    let (before, after) = update_values(rt, updates);
+    let (u, b, a) = (first, first + 1, first + 2);
+    let sql = if updates.iter().all(|u| u.stamp.is_some()) {
+        format!(
+            "changes AS (
+               INSERT INTO _intake_change_sets (import_id, record_type, action, uuids, before, after)
+               VALUES ($1, $2::text, 'update', ${u}::uuid[], ${b}::text, ${a}::text)
+             )"
+        )
+    } else {
+        format!(
+            "changes AS (
+               INSERT INTO _intake_change_sets (import_id, record_type, action, uuids, before, after)
+               SELECT $1, $2::text, 'update', array_agg(c.uuid ORDER BY c.ord),
+                 jsonb_agg(jsonb_build_object('updated_at', t.updated_at,
+                   'updated_by_import', t.updated_by_import) || c.before ORDER BY c.ord)::text,
+                 ${a}::text
+               FROM ROWS FROM (unnest(${u}::uuid[]), jsonb_array_elements(${b}::text::jsonb))
+                 WITH ORDINALITY AS c(uuid, before, ord)
+               JOIN {} t ON t.uuid = c.uuid
+               HAVING count(*) > 0
+             )",
+            ident(&rt.name)
+        )
+    };
+    (
+        sql,
+        vec![Box::new(uuids), Box::new(before), Box::new(after)],
+    )
+}
+
+/// JSON values as the text of one JSON array.
+fn json_array(values: impl Iterator<Item = serde_json::Value>) -> String {
+    serde_json::Value::Array(values.collect()).to_string()
 }
 
 /// A batch of updates as a binary `COPY` into a temporary staging table (made once per
-/// transaction, emptied for each batch), then one statement that inserts their changeset
-/// rows and updates the records from it. The server reads no text, and the changeset rows
-/// take the values before as sent. `None` when a value is not in its stored form (or the type
-/// has too many fields for a staging table).
+/// transaction, emptied for each batch), then one statement that inserts their change set
+/// and updates the records from it. The server reads no text. `None` when a value is not in
+/// its stored form (or the type has too many fields for a staging table).
 fn staged_update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &str) -> Option<Job> {
-    // PostgreSQL's limit is 1600 columns: two per field and four more.
+    // PostgreSQL's limit is 1600 columns: two per field and one more.
     if rt.fields.len() > 790 {
         return None;
     }
     let used = updated_fields(rt, updates);
-    let mut columns = vec![
-        "ord int4".to_string(),
-        "uuid uuid".into(),
-        "before jsonb".into(),
-        "after jsonb".into(),
-    ];
+    let mut columns = vec!["uuid uuid".to_string()];
     for (f, field) in rt.fields.iter().enumerate() {
         columns.push(format!("s{f} boolean"));
         columns.push(format!("c{f} {}", pg_type(field)));
     }
-    let mut sent = vec![
-        "ord".to_string(),
-        "uuid".into(),
-        "before".into(),
-        "after".into(),
-    ];
+    let mut sent = vec!["uuid".to_string()];
     for &f in &used {
         sent.push(format!("s{f}"));
         sent.push(format!("c{f}"));
     }
     let width = i16::try_from(sent.len()).ok()?;
     let mut data = Vec::with_capacity(updates.len() * 256);
-    let mut json = Vec::with_capacity(256);
-    for (ord, u) in updates.iter().enumerate() {
+    for u in updates {
         data.extend_from_slice(&width.to_be_bytes());
-        bin_bytes(&mut data, &i32::try_from(ord).ok()?.to_be_bytes())?;
         bin_bytes(&mut data, u.uuid.as_bytes())?;
-        let after = fields_json(rt, u.set.iter().map(|(f, v)| (*f, v)));
-        for value in [before_json(rt, u), after] {
-            // jsonb's binary form: a version byte, then the JSON text.
-            json.clear();
-            json.push(1);
-            serde_json::to_writer(&mut json, &value).ok()?;
-            bin_bytes(&mut data, &json)?;
-        }
         for &f in &used {
             match u.set.iter().find(|(sf, _)| *sf == f) {
                 Some((_, v)) => {
@@ -2097,17 +2216,13 @@ fn staged_update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &s
         .collect();
     sets.push("updated_at = CAST($3::text AS timestamptz)".into());
     sets.push("updated_by_import = $1".into());
-    let (before, join) = stamped_before(updates, "s.before");
-    let from = if join {
-        format!("{stage} s JOIN {t} t ON t.uuid = s.uuid")
-    } else {
-        format!("{stage} s")
-    };
-    let params: Vec<Box<dyn ToSql + Send + Sync>> = vec![
+    let mut params: Vec<Box<dyn ToSql + Send + Sync>> = vec![
         Box::new(id),
         Box::new(rt.name.clone()),
         Box::new(now.to_string()),
     ];
+    let (changes, more) = change_set_sql(rt, updates, params.len() + 1);
+    params.extend(more);
     Some(Job::Steps(vec![
         Job::Batch(format!(
             "CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ({}) ON COMMIT DROP; TRUNCATE {stage}",
@@ -2124,11 +2239,7 @@ fn staged_update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &s
         },
         Job::Execute {
             sql: format!(
-                "WITH changes AS (
-                   INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
-                   SELECT $1, $2::text, s.uuid, 'update', {before}, s.after
-                   FROM {from} ORDER BY s.ord
-                 )
+                "WITH {changes}
                  UPDATE {t} AS t SET {} FROM {stage} s WHERE t.uuid = s.uuid",
                 sets.join(", ")
             ),
@@ -2137,36 +2248,21 @@ fn staged_update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &s
     ]))
 }
 
-/// The statement writing a batch of updates and their changeset rows from unnested text
+/// The statement writing a batch of updates and their change set from unnested text
 /// arrays, each value read by the server as its column's type.
 fn unnest_update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &str) -> Job {
     let used = updated_fields(rt, updates);
-    // One array per column, unnested side by side: the batch's rows in one statement,
-    // its changeset rows (with the values before, read in the same snapshot when the
-    // updates do not carry them) in a data-modifying WITH.
+    // One array per column, unnested side by side: the batch's rows in one statement, its
+    // change set in a data-modifying WITH.
     let uuids: Vec<Uuid> = updates.iter().map(|u| u.uuid).collect();
-    let before: Vec<String> = updates
-        .iter()
-        .map(|u| before_json(rt, u).to_string())
-        .collect();
-    let after: Vec<String> = updates
-        .iter()
-        .map(|u| fields_json(rt, u.set.iter().map(|(f, v)| (*f, v))).to_string())
-        .collect();
     let mut params: Vec<Box<dyn ToSql + Send + Sync>> = vec![
         Box::new(id),
         Box::new(rt.name.clone()),
         Box::new(now.to_string()),
         Box::new(uuids),
-        Box::new(before),
-        Box::new(after),
     ];
-    let mut arrays = vec![
-        "$4::uuid[]".to_string(),
-        "$5::text[]".into(),
-        "$6::text[]".into(),
-    ];
-    let mut names = vec!["uuid".to_string(), "before".into(), "after".into()];
+    let mut arrays = vec!["$4::uuid[]".to_string()];
+    let mut names = vec!["uuid".to_string()];
     let mut sets = Vec::with_capacity(used.len() + 2);
     for &f in &used {
         let (mut given, mut values) = (Vec::with_capacity(updates.len()), Vec::new());
@@ -2192,20 +2288,12 @@ fn unnest_update_job(rt: &RecordType, updates: &[RecordUpdate], id: i64, now: &s
     sets.push("updated_at = CAST($3::text AS timestamptz)".into());
     sets.push("updated_by_import = $1".into());
     let t = ident(&rt.name);
-    let (before, join) = stamped_before(updates, "CAST(u.before AS jsonb)");
-    let from = if join {
-        format!("u JOIN {t} t ON t.uuid = u.uuid")
-    } else {
-        "u".to_string()
-    };
+    let (changes, more) = change_set_sql(rt, updates, params.len() + 1);
+    params.extend(more);
     let sql = format!(
         "WITH u AS MATERIALIZED (
-           SELECT * FROM unnest({}) WITH ORDINALITY AS u({}, ord)
-         ), changes AS (
-           INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
-           SELECT $1, $2::text, u.uuid, 'update', {before}, CAST(u.after AS jsonb)
-           FROM {from} ORDER BY u.ord
-         )
+           SELECT * FROM unnest({}) AS u({})
+         ), {changes}
          UPDATE {t} AS t SET {} FROM u WHERE t.uuid = u.uuid",
         arrays.join(", "),
         names.join(", "),
@@ -2333,27 +2421,33 @@ impl ImportTransaction for PgImport {
             return Ok(());
         }
         let t = ident(&rt.name);
-        for r in records {
-            let fields = fields_json(rt, r.values.iter().enumerate()).to_string();
-            self.client()?
-                .execute(
-                    &format!(
-                        "INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
-                         SELECT $1, $2::text, uuid, 'delete',
-                           jsonb_build_object('uuid', uuid, 'created_at', created_at,
-                             'created_by_import', created_by_import, 'updated_at', updated_at,
-                             'updated_by_import', updated_by_import,
-                             'deactivated_at', deactivated_at) || CAST($3::text AS jsonb),
-                           '{{}}'::jsonb
-                         FROM {t} WHERE uuid = $4"
-                    ),
-                    &[&id, &rt.name, &fields, &r.uuid],
-                )
-                .map_err(backend)?;
-            self.client()?
-                .execute(&format!("DELETE FROM {t} WHERE uuid = $1"), &[&r.uuid])
-                .map_err(backend)?;
-        }
+        let uuids: Vec<Uuid> = records.iter().map(|r| r.uuid).collect();
+        let fields = json_array(
+            records
+                .iter()
+                .map(|r| fields_json(rt, r.values.iter().enumerate())),
+        );
+        // The records whole, their system columns read as they are, in one change set.
+        self.client()?
+            .execute(
+                &format!(
+                    "INSERT INTO _intake_change_sets (import_id, record_type, action, uuids, before)
+                     SELECT $1, $2::text, 'delete', array_agg(t.uuid ORDER BY c.ord),
+                       jsonb_agg(jsonb_build_object('uuid', t.uuid, 'created_at', t.created_at,
+                         'created_by_import', t.created_by_import, 'updated_at', t.updated_at,
+                         'updated_by_import', t.updated_by_import,
+                         'deactivated_at', t.deactivated_at) || c.fields ORDER BY c.ord)::text
+                     FROM ROWS FROM (unnest($3::uuid[]), jsonb_array_elements($4::text::jsonb))
+                       WITH ORDINALITY AS c(uuid, fields, ord)
+                     JOIN {t} t ON t.uuid = c.uuid
+                     HAVING count(*) > 0"
+                ),
+                &[&id, &rt.name, &uuids, &fields],
+            )
+            .map_err(backend)?;
+        self.client()?
+            .execute(&format!("DELETE FROM {t} WHERE uuid = ANY($1)"), &[&uuids])
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -2366,13 +2460,15 @@ impl ImportTransaction for PgImport {
         self.client()?
             .execute(
                 &format!(
-                    "INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
-                     SELECT $1, $2::text, t.uuid, 'deactivate',
-                       jsonb_build_object('updated_at', t.updated_at,
-                         'updated_by_import', t.updated_by_import, 'deactivated_at', t.deactivated_at),
-                       jsonb_build_object('deactivated_at', $3::text)
+                    "INSERT INTO _intake_change_sets (import_id, record_type, action, uuids, before, after)
+                     SELECT $1, $2::text, 'deactivate', array_agg(t.uuid ORDER BY u.ord),
+                       jsonb_agg(jsonb_build_object('updated_at', t.updated_at,
+                         'updated_by_import', t.updated_by_import,
+                         'deactivated_at', t.deactivated_at) ORDER BY u.ord)::text,
+                       jsonb_agg(jsonb_build_object('deactivated_at', $3::text))::text
                      FROM unnest($4::uuid[]) WITH ORDINALITY AS u(uuid, ord)
-                     JOIN {t} t ON t.uuid = u.uuid ORDER BY u.ord"
+                     JOIN {t} t ON t.uuid = u.uuid
+                     HAVING count(*) > 0"
                 ),
                 &[&id, &rt.name, &now, &uuids],
             )
@@ -2403,25 +2499,44 @@ impl ImportTransaction for PgImport {
         if removed > 0 {
             return Ok(());
         }
-        let changes = self
+        // Where the record is in this import's change sets, last first (taking a record out
+        // of a set moves only those after it).
+        let places = self
             .client()?
             .query(
-                "SELECT id, action, before::text FROM _intake_changes
-                 WHERE import_id = $1 AND uuid = $2 ORDER BY id DESC",
-                &[&id, &uuid],
+                "SELECT s.id, c.ord::int4, s.action FROM _intake_change_sets s
+                 CROSS JOIN LATERAL unnest(s.uuids) WITH ORDINALITY AS c(uuid, ord)
+                 WHERE s.import_id = $1 AND s.record_type = $2::text AND c.uuid = $3
+                 ORDER BY s.id DESC, c.ord DESC",
+                &[&id, &rt.name, &uuid],
             )
             .map_err(backend)?;
-        for row in &changes {
-            let id: i64 = row.try_get(0).map_err(backend)?;
-            let action: String = row.try_get(1).map_err(backend)?;
-            let before = parse_values(row.try_get(2).map_err(backend)?);
+        for row in &places {
+            let set: i64 = row.try_get(0).map_err(backend)?;
+            let ord: i32 = row.try_get(1).map_err(backend)?;
+            let action: String = row.try_get(2).map_err(backend)?;
+            let before = self
+                .client()?
+                .query_one(
+                    "SELECT (before::jsonb -> ($2::int4 - 1))::text FROM _intake_change_sets
+                     WHERE id = $1",
+                    &[&set, &ord],
+                )
+                .map_err(backend)?;
+            let before = parse_values(before.try_get(0).map_err(backend)?);
             if action == "delete" {
                 reinsert(self.client()?, rt, &before)?;
             } else {
                 restore(self.client()?, rt, uuid, &before)?;
             }
             self.client()?
-                .execute("DELETE FROM _intake_changes WHERE id = $1", &[&id])
+                .execute(
+                    "UPDATE _intake_change_sets SET uuids = uuids[:$2::int4 - 1] || uuids[$2::int4 + 1:],
+                       before = (before::jsonb - ($2::int4 - 1))::text,
+                       after = (after::jsonb - ($2::int4 - 1))::text
+                     WHERE id = $1",
+                    &[&set, &ord],
+                )
                 .map_err(backend)?;
         }
         Ok(())

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use intake_postgres::PostgresStore;
-use intake_store::{Counts, NewImport, NewRecord, Store, StoreError, contract};
+use intake_store::{Counts, NewImport, NewRecord, RecordUpdate, Store, StoreError, contract};
 use intake_testkit::postgres::{TestDatabase, postgres_or_skip};
 
 fn fresh(test: &str) -> Option<(TestDatabase, PostgresStore)> {
@@ -32,6 +32,7 @@ contract_tests!(
     a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written_postgres => a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written,
     revert_restores_and_refuses_after_later_changes_postgres => revert_restores_and_refuses_after_later_changes,
     updates_with_their_stamps_revert_to_them_postgres => updates_with_their_stamps_revert_to_them,
+    changes_are_listed_undone_and_reverted_postgres => changes_are_listed_undone_and_reverted,
     failed_imports_are_recorded_postgres => failed_imports_are_recorded,
     lossy_migrations_are_refused_postgres => lossy_migrations_are_refused,
     uncommitted_writes_are_invisible_postgres => uncommitted_writes_are_invisible,
@@ -143,4 +144,75 @@ fn f4_unique_value_taken_at_write_time_postgres() {
     }
     let mut r = store.read().unwrap();
     assert_eq!(r.count(rt).unwrap(), 1, "only the other writer's record");
+}
+
+/// Workspaces made by earlier versions kept a row per changed record in a table
+/// `_intake_changes`: opening one moves those rows into change sets, and the changes they
+/// record are listed and reverted as before.
+#[test]
+fn changes_kept_by_earlier_versions_are_moved_postgres() {
+    let Some((db, store)) = fresh("changes_kept_by_earlier_versions_are_moved_postgres") else {
+        return;
+    };
+    let schema = contract::schema();
+    store.migrate(&schema).unwrap();
+    let rt = schema.record_type("person").unwrap();
+    let people = vec![person("a@example.com"), person("b@example.com")];
+    let mut tx = store.begin_import(&schema, &new_import()).unwrap();
+    tx.insert(rt, &people, "2026-01-01T00:00:00Z").unwrap();
+    tx.commit(&Counts::default(), "2026-01-01T00:00:01Z")
+        .unwrap();
+    let mut tx = store.begin_import(&schema, &new_import()).unwrap();
+    let updates: Vec<RecordUpdate> = people
+        .iter()
+        .zip(5..)
+        .map(|(p, age)| RecordUpdate {
+            uuid: p.uuid,
+            set: vec![(1, intake_core::stored::Stored::Integer(age))],
+            before: vec![(1, intake_core::stored::Stored::Integer(1))],
+            stamp: None,
+        })
+        .collect();
+    tx.update(rt, &updates, "2026-01-02T00:00:00Z").unwrap();
+    let second = tx
+        .commit(&Counts::default(), "2026-01-02T00:00:01Z")
+        .unwrap();
+    let listed = store.changes(&schema, second, 10).unwrap();
+    assert_eq!(listed.len(), 2);
+
+    // The same changes as an earlier version kept them.
+    let mut client = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    client
+        .batch_execute(
+            "SET search_path TO contract;
+             ALTER VIEW _intake_changes RENAME TO changes_now;
+             CREATE TABLE _intake_changes (id bigserial PRIMARY KEY, import_id bigint NOT NULL,
+               record_type text NOT NULL, uuid uuid NOT NULL, action text NOT NULL,
+               before jsonb, after jsonb);
+             INSERT INTO _intake_changes (import_id, record_type, uuid, action, before, after)
+               SELECT import_id, record_type, uuid, action, before, after FROM changes_now
+               ORDER BY set_id, ord;
+             DROP VIEW changes_now;
+             TRUNCATE _intake_change_sets;",
+        )
+        .unwrap();
+    drop(store);
+    let store = PostgresStore::open(db.url(), "contract").unwrap();
+    let kind: String = client
+        .query_one(
+            "SELECT relkind::text FROM pg_class WHERE oid = 'contract._intake_changes'::regclass",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(kind, "v", "the table became the view");
+    assert_eq!(store.changes(&schema, second, 10).unwrap(), listed);
+    let counts = store
+        .revert(&schema, second, "2026-01-03T00:00:00Z")
+        .unwrap();
+    assert_eq!(counts.restored, 2);
+    let uuids: Vec<uuid::Uuid> = people.iter().map(|p| p.uuid).collect();
+    for p in store.read().unwrap().by_uuid(rt, &uuids).unwrap() {
+        assert_eq!(p.values[1], intake_core::stored::Stored::Integer(1));
+    }
 }

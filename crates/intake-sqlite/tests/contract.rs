@@ -29,6 +29,7 @@ contract_tests!(
     a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written,
     revert_restores_and_refuses_after_later_changes,
     updates_with_their_stamps_revert_to_them,
+    changes_are_listed_undone_and_reverted,
     failed_imports_are_recorded,
     lossy_migrations_are_refused,
     uncommitted_writes_are_invisible,

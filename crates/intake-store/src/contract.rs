@@ -420,6 +420,112 @@ pub fn updates_with_their_stamps_revert_to_them(store: &dyn Store) {
     }
 }
 
+/// What an import changed is listed a record at a time, in the order it was written, with
+/// the values before and after; a record's changes undone before the commit are put back and
+/// not listed; the revert puts back the rest.
+pub fn changes_are_listed_undone_and_reverted(store: &dyn Store) {
+    let schema = schema();
+    ok(store.migrate(&schema), "migrate");
+    let Some(rt) = schema.record_type("person") else {
+        panic!("no person type")
+    };
+    let people: Vec<NewRecord> = (0..5)
+        .map(|i| person(&format!("p{i}@example.com"), 20 + i))
+        .collect();
+    let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
+    ok(tx.insert(rt, &people, "2026-01-01T00:00:00Z"), "insert");
+    let first = ok(
+        tx.commit(&Counts::default(), "2026-01-01T00:00:01Z"),
+        "commit",
+    );
+    let uuids: Vec<Uuid> = people.iter().map(|p| p.uuid).collect();
+    let stored = ok(ok(store.read(), "read").by_uuid(rt, &uuids), "by_uuid");
+    let find = |u: Uuid| match stored.iter().find(|s| s.uuid == u) {
+        Some(s) => s.clone(),
+        None => panic!("record {u} was not created"),
+    };
+
+    let mut tx = ok(store.begin_import(&schema, &import("person")), "begin");
+    let updates: Vec<RecordUpdate> = [0usize, 1, 2]
+        .iter()
+        .map(|&i| RecordUpdate {
+            uuid: uuids[i],
+            set: vec![(1, Stored::Integer(50 + i as i64))],
+            before: vec![(1, Stored::Integer(20 + i as i64))],
+            stamp: None,
+        })
+        .collect();
+    ok(tx.update(rt, &updates, "2026-01-02T00:00:00Z"), "update");
+    ok(
+        tx.deactivate(rt, &[uuids[3]], "2026-01-02T00:00:00Z"),
+        "deactivate",
+    );
+    ok(tx.delete(rt, &[find(uuids[4])]), "delete");
+    // A later row contradicted the one that updated the second person.
+    ok(tx.undo(rt, uuids[1]), "undo");
+    let second = ok(
+        tx.commit(&Counts::default(), "2026-01-02T00:00:01Z"),
+        "commit",
+    );
+
+    let changes = ok(store.changes(&schema, second, 100), "changes");
+    let listed: Vec<(Uuid, &str)> = changes
+        .iter()
+        .map(|c| (c.uuid, c.action.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (uuids[0], "updated"),
+            (uuids[2], "updated"),
+            (uuids[3], "deactivated"),
+            (uuids[4], "deleted"),
+        ],
+        "the changes, in order, without the undone one"
+    );
+    let age = |c: &crate::Change| {
+        c.fields
+            .iter()
+            .find(|(f, _, _)| f == "age")
+            .map(|(_, b, a)| (b.clone(), a.clone()))
+    };
+    assert_eq!(
+        age(&changes[1]),
+        Some((Stored::Integer(22), Stored::Integer(52)))
+    );
+    assert_eq!(
+        age(&changes[3]).map(|(before, _)| before),
+        Some(Stored::Integer(24)),
+        "a deletion keeps the record's values"
+    );
+    assert_eq!(ok(store.changes(&schema, second, 2), "changes").len(), 2);
+    let mut r = ok(store.read(), "read");
+    let undone = ok(r.by_uuid(rt, &[uuids[1]]), "by_uuid");
+    assert_eq!(
+        undone
+            .first()
+            .map(|u| (u.values[1].clone(), u.updated_by_import)),
+        Some((Stored::Integer(21), Some(first))),
+        "the undone update is put back, stamps and all"
+    );
+
+    let c = ok(
+        store.revert(&schema, second, "2026-01-03T00:00:00Z"),
+        "revert",
+    );
+    assert_eq!(
+        (c.restored, c.reactivated, c.undeleted, c.removed),
+        (2, 1, 1, 0)
+    );
+    let back = ok(r.by_uuid(rt, &uuids), "by_uuid");
+    assert_eq!(back.len(), 5);
+    for b in back {
+        let before = find(b.uuid);
+        assert_eq!(b.values, before.values, "record {} is back", b.uuid);
+        assert_eq!(b.updated_by_import, Some(first));
+    }
+}
+
 /// A failed import is recorded, with its counts and message.
 pub fn failed_imports_are_recorded(store: &dyn Store) {
     let schema = schema();
@@ -641,6 +747,7 @@ pub fn run_all(fresh: &dyn Fn() -> Box<dyn Store>) {
     a_rejected_record_in_a_partial_batch_is_reported_and_the_rest_written(fresh().as_ref());
     revert_restores_and_refuses_after_later_changes(fresh().as_ref());
     updates_with_their_stamps_revert_to_them(fresh().as_ref());
+    changes_are_listed_undone_and_reverted(fresh().as_ref());
     failed_imports_are_recorded(fresh().as_ref());
     lossy_migrations_are_refused(fresh().as_ref());
     uncommitted_writes_are_invisible(fresh().as_ref());

@@ -655,27 +655,21 @@ CREATE UNIQUE INDEX IF NOT EXISTS _intake_imports_job ON _intake_imports (job);
 -- JSON arrays in the same order (text: compressed, and not parsed when written).
 DO $$ BEGIN
   IF to_regclass('_intake_change_sets') IS NULL THEN
+    CREATE TABLE _intake_change_sets (
+      id bigserial PRIMARY KEY,
+      import_id bigint NOT NULL,
+      record_type text NOT NULL,
+      action text NOT NULL,
+      uuids uuid[] NOT NULL,
+      before text NOT NULL,
+      after text
+    );
     BEGIN
-      CREATE TABLE _intake_change_sets (
-        id bigserial PRIMARY KEY,
-        import_id bigint NOT NULL,
-        record_type text NOT NULL,
-        action text NOT NULL,
-        uuids uuid[] NOT NULL,
-        before text COMPRESSION lz4 NOT NULL,
-        after text COMPRESSION lz4
-      );
+      ALTER TABLE _intake_change_sets ALTER COLUMN before SET COMPRESSION lz4,
+        ALTER COLUMN after SET COMPRESSION lz4;
     EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
       -- A server built without lz4 compresses with its default.
-      CREATE TABLE _intake_change_sets (
-        id bigserial PRIMARY KEY,
-        import_id bigint NOT NULL,
-        record_type text NOT NULL,
-        action text NOT NULL,
-        uuids uuid[] NOT NULL,
-        before text NOT NULL,
-        after text
-      );
+      NULL;
     END;
     CREATE INDEX _intake_change_sets_import ON _intake_change_sets(import_id);
   END IF;

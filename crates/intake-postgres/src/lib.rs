@@ -1396,20 +1396,6 @@ fn parse_values(json: Option<String>) -> BTreeMap<String, Stored> {
         .unwrap_or_default()
 }
 
-/// Values of a record's fields as changeset JSON.
-fn fields_json<'a>(
-    rt: &RecordType,
-    values: impl Iterator<Item = (usize, &'a Stored)>,
-) -> serde_json::Value {
-    let m: serde_json::Map<String, serde_json::Value> = values
-        .filter_map(|(f, v)| {
-            let name = rt.fields.get(f)?.name.to_string();
-            Some((name, serde_json::to_value(v).unwrap_or_default()))
-        })
-        .collect();
-    serde_json::Value::Object(m)
-}
-
 const IMPORT_SELECT: &str =
     "SELECT id, record_type, file_name, options::text, status, rows, created, updated,
     unchanged, deleted, deactivated, skipped, failed, started_at, finished_at, reverted_at, message,
@@ -2081,34 +2067,20 @@ fn write_values<'a>(
     out.push(b'}');
 }
 
-/// The values before and after of a batch of updates, as two JSON arrays in its order.
-fn update_values(rt: &RecordType, updates: &[RecordUpdate]) -> (String, String) {
-    let mut before = Vec::with_capacity(updates.len() * 128);
-    let mut after = Vec::with_capacity(updates.len() * 128);
-    for (list, i) in [(&mut before, 0), (&mut after, 1)] {
-        list.push(b'[');
-        for (n, u) in updates.iter().enumerate() {
-            if n > 0 {
-                list.push(b',');
-            }
-            if i == 0 {
-                write_values(
-                    list,
-                    rt,
-                    u.before.iter().map(|(f, v)| (*f, v)),
-                    u.stamp.as_ref(),
-                );
-            } else {
-                write_values(list, rt, u.set.iter().map(|(f, v)| (*f, v)), None);
-            }
+/// The text of a JSON array of changeset objects, one per item, each written by `each`
+/// (with [`write_values`]).
+fn values_array<T>(items: &[T], mut each: impl FnMut(&mut Vec<u8>, &T)) -> String {
+    let mut out = Vec::with_capacity(items.len() * 128 + 2);
+    out.push(b'[');
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
         }
-        list.push(b']');
+        each(&mut out, item);
     }
+    out.push(b']');
     // JSON text written from strings is UTF-8.
-    let text = |v: Vec<u8>| {
-        String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-    };
-    (text(before), text(after))
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The change set of a batch of updates (`$1` the import, `$2` the type), written by the
@@ -2122,7 +2094,13 @@ fn change_set_sql(
     first: usize,
 ) -> (String, Vec<Box<dyn ToSql + Send + Sync>>) {
     let uuids: Vec<Uuid> = updates.iter().map(|u| u.uuid).collect();
-    let (before, after) = update_values(rt, updates);
+    let before = values_array(updates, |out, u| {
+        let values = u.before.iter().map(|(f, v)| (*f, v));
+        write_values(out, rt, values, u.stamp.as_ref());
+    });
+    let after = values_array(updates, |out, u| {
+        write_values(out, rt, u.set.iter().map(|(f, v)| (*f, v)), None);
+    });
     let (u, b, a) = (first, first + 1, first + 2);
     let sql = if updates.iter().all(|u| u.stamp.is_some()) {
         format!(
@@ -2151,11 +2129,6 @@ fn change_set_sql(
         sql,
         vec![Box::new(uuids), Box::new(before), Box::new(after)],
     )
-}
-
-/// JSON values as the text of one JSON array.
-fn json_array(values: impl Iterator<Item = serde_json::Value>) -> String {
-    serde_json::Value::Array(values.collect()).to_string()
 }
 
 /// A batch of updates as a binary `COPY` into a temporary staging table (made once per
@@ -2416,11 +2389,9 @@ impl ImportTransaction for PgImport {
         }
         let t = ident(&rt.name);
         let uuids: Vec<Uuid> = records.iter().map(|r| r.uuid).collect();
-        let fields = json_array(
-            records
-                .iter()
-                .map(|r| fields_json(rt, r.values.iter().enumerate())),
-        );
+        let fields = values_array(records, |out, r| {
+            write_values(out, rt, r.values.iter().enumerate(), None);
+        });
         // The records whole, their system columns read as they are, in one change set.
         self.client()?
             .execute(
@@ -2498,7 +2469,9 @@ impl ImportTransaction for PgImport {
         let places = self
             .client()?
             .query(
-                "SELECT s.id, c.ord::int4, s.action FROM _intake_change_sets s
+                "SELECT s.id, c.ord::int4, s.action,
+                   (s.before::jsonb -> (c.ord::int4 - 1))::text
+                 FROM _intake_change_sets s
                  CROSS JOIN LATERAL unnest(s.uuids) WITH ORDINALITY AS c(uuid, ord)
                  WHERE s.import_id = $1 AND s.record_type = $2::text AND c.uuid = $3
                  ORDER BY s.id DESC, c.ord DESC",
@@ -2509,15 +2482,7 @@ impl ImportTransaction for PgImport {
             let set: i64 = row.try_get(0).map_err(backend)?;
             let ord: i32 = row.try_get(1).map_err(backend)?;
             let action: String = row.try_get(2).map_err(backend)?;
-            let before = self
-                .client()?
-                .query_one(
-                    "SELECT (before::jsonb -> ($2::int4 - 1))::text FROM _intake_change_sets
-                     WHERE id = $1",
-                    &[&set, &ord],
-                )
-                .map_err(backend)?;
-            let before = parse_values(before.try_get(0).map_err(backend)?);
+            let before = parse_values(row.try_get(3).map_err(backend)?);
             if action == "delete" {
                 reinsert(self.client()?, rt, &before)?;
             } else {

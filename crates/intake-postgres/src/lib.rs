@@ -14,7 +14,7 @@
 //!   "updated_by_import" bigint,            -- the import that last wrote it
 //!   "deactivated_at" timestamptz,          -- set by the `deactivate` action
 //!   "first_name" text, "email" text CHECK (...), "employees" bigint, ...  -- one per field
-//! );
+//! ) WITH (fillfactor = 50);                -- room for updates beside the rows: FILLFACTOR
 //! ```
 //!
 //! Field types map to `text`, `bigint`, `numeric(p,s)`, `date`, `timestamptz`, `boolean`,
@@ -66,6 +66,15 @@ use uuid::Uuid;
 
 /// How long an import waits for another import of the same workspace to finish.
 pub const LOCK_TIMEOUT: &str = "10s";
+
+/// How full `COPY` fills a record table's pages (percent). Half of each page is left free,
+/// so that an update sheet rewriting every record finds room for each new version beside
+/// the old one: the update is then a heap-only tuple (HOT) update, which writes no index
+/// entry at all. A non-HOT update writes one per unique index; and its new versions fill new
+/// pages, so the table reaches this size at its first full update either way, with its
+/// indexes doubled besides. Tables made by earlier versions keep their setting
+/// (`ALTER TABLE ... SET (fillfactor = 50)` changes it for pages written afterwards).
+pub const FILLFACTOR: u8 = 50;
 
 /// The system columns every record table has, before the field columns.
 const SYSTEM_COLUMNS: &[&str] = &[
@@ -665,8 +674,8 @@ DO $$ BEGIN
       after text
     );
     BEGIN
-      ALTER TABLE _intake_change_sets ALTER COLUMN before SET COMPRESSION lz4,
-        ALTER COLUMN after SET COMPRESSION lz4;
+      ALTER TABLE _intake_change_sets ALTER COLUMN uuids SET COMPRESSION lz4,
+        ALTER COLUMN before SET COMPRESSION lz4, ALTER COLUMN after SET COMPRESSION lz4;
     EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
       -- A server built without lz4 compresses with its default.
       NULL;
@@ -852,7 +861,10 @@ impl Store for PostgresStore {
                     }
                     cols.push(col);
                 }
-                applied.push(format!("CREATE TABLE {t} ({})", cols.join(", ")));
+                applied.push(format!(
+                    "CREATE TABLE {t} ({}) WITH (fillfactor = {FILLFACTOR})",
+                    cols.join(", ")
+                ));
             } else {
                 let existing: BTreeSet<String> = tx
                     .query(

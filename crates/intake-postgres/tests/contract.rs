@@ -216,3 +216,67 @@ fn changes_kept_by_earlier_versions_are_moved_postgres() {
         assert_eq!(p.values[1], intake_core::stored::Stored::Integer(1));
     }
 }
+
+/// Record tables leave room on each page: an import updating every record writes each new
+/// version beside the old one (a heap-only update, with no new index entries), so every
+/// record stays on its page.
+#[test]
+fn updating_every_record_keeps_each_on_its_page_postgres() {
+    let Some((db, store)) = fresh("updating_every_record_keeps_each_on_its_page_postgres") else {
+        return;
+    };
+    let schema = contract::schema();
+    store.migrate(&schema).unwrap();
+    let rt = schema.record_type("person").unwrap();
+    let people: Vec<NewRecord> = (0..2000)
+        .map(|i| person(&format!("p{i}@example.com")))
+        .collect();
+    let mut tx = store.begin_import(&schema, &new_import()).unwrap();
+    tx.insert(rt, &people, "2026-01-01T00:00:00Z").unwrap();
+    tx.commit(&Counts::default(), "2026-01-01T00:00:01Z")
+        .unwrap();
+
+    let mut client = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    let options: Vec<String> = client
+        .query_one(
+            "SELECT reloptions FROM pg_class WHERE oid = 'contract.person'::regclass",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(options, ["fillfactor=50"]);
+    let pages = |client: &mut postgres::Client| -> Vec<(uuid::Uuid, String)> {
+        client
+            .query(
+                "SELECT uuid, split_part(ctid::text, ',', 1) FROM contract.person ORDER BY uuid",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    };
+    let before = pages(&mut client);
+    let distinct: std::collections::BTreeSet<&String> = before.iter().map(|(_, p)| p).collect();
+    assert!(distinct.len() > 1, "the records span several pages");
+
+    let mut tx = store.begin_import(&schema, &new_import()).unwrap();
+    let updates: Vec<RecordUpdate> = people
+        .iter()
+        .map(|p| RecordUpdate {
+            uuid: p.uuid,
+            set: vec![(1, intake_core::stored::Stored::Integer(2))],
+            before: vec![(1, intake_core::stored::Stored::Integer(1))],
+            stamp: None,
+        })
+        .collect();
+    tx.update(rt, &updates, "2026-01-02T00:00:00Z").unwrap();
+    tx.commit(&Counts::default(), "2026-01-02T00:00:01Z")
+        .unwrap();
+    assert_eq!(pages(&mut client), before);
+    let updated: i64 = client
+        .query_one("SELECT count(*) FROM contract.person WHERE age = 2", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(updated, 2000);
+}

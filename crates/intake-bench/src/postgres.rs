@@ -13,7 +13,8 @@
 //!   no values before.
 //!
 //! The server is `INTAKE_BENCH_POSTGRES_URL` (default [`DEFAULT_URL`]); each case works in its
-//! own schema, dropped and made again (untimed) before each run.
+//! own schema, dropped and made again (untimed) before each run, then a `CHECKPOINT`, so that
+//! each timed run starts with the server's buffers written out.
 
 use std::path::{Path, PathBuf};
 

@@ -1996,8 +1996,6 @@ fn finish(
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
     let has_problems = !pass.report.problems.is_empty();
-    // The cells of each failing row that have a problem, for an XLSX response file.
-    let mut marks: FxHashMap<u64, Vec<(usize, String)>> = FxHashMap::default();
     let abort = request.on_error == OnError::Abort && has_problems;
     let mut counts = pass.counts;
     let tx = pass.tx.take();
@@ -2036,36 +2034,38 @@ fn finish(
         (id, false)
     };
 
-    let failed_rows: FxHashMap<u64, String> = {
-        let mut m: FxHashMap<u64, String> = FxHashMap::default();
-        for p in &pass.report.problems {
-            if let Some(c) = &p.column {
-                marks
-                    .entry(p.row.get())
-                    .or_default()
-                    .push((c.index, p.message.clone()));
-            }
-            let e = m.entry(p.row.get()).or_default();
-            if !e.is_empty() {
-                e.push_str("; ");
-            }
-            if let Some(c) = &p.column {
-                e.push_str(&format!("{}: ", c.header.trim()));
-            }
-            e.push_str(&p.message);
-        }
-        m
-    };
-    let undone: FxHashSet<Uuid> = pass.undo.iter().chain(&pass.refused).copied().collect();
-    let written: FxHashMap<u64, Uuid> = pass
-        .written
-        .iter()
-        .filter(|(_, u)| !undone.contains(u))
-        .copied()
-        .collect();
     let mut response_rows = 0;
     let mut success_rows = 0;
     if outputs.response.is_some() || outputs.success.is_some() {
+        let undone: FxHashSet<Uuid> = pass.undo.iter().chain(&pass.refused).copied().collect();
+        let written: FxHashMap<u64, Uuid> = pass
+            .written
+            .iter()
+            .filter(|(_, u)| !undone.contains(u))
+            .copied()
+            .collect();
+        // The cells of each failing row that have a problem, for an XLSX response file.
+        let mut marks: FxHashMap<u64, Vec<(usize, String)>> = FxHashMap::default();
+        let failed_rows: FxHashMap<u64, String> = {
+            let mut m: FxHashMap<u64, String> = FxHashMap::default();
+            for p in &pass.report.problems {
+                if let Some(c) = &p.column {
+                    marks
+                        .entry(p.row.get())
+                        .or_default()
+                        .push((c.index, p.message.clone()));
+                }
+                let e = m.entry(p.row.get()).or_default();
+                if !e.is_empty() {
+                    e.push_str("; ");
+                }
+                if let Some(c) = &p.column {
+                    e.push_str(&format!("{}: ", c.header.trim()));
+                }
+                e.push_str(&p.message);
+            }
+            m
+        };
         let uuid_index = pass.mapping.uuid_column();
         let (r, s) = write_outputs(
             input,

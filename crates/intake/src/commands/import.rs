@@ -11,7 +11,6 @@ use intake_engine::{
     FailMode, FailPoint, ImportOutcome, ImportRequest, NoProgress, OnError, OutputFile, Outputs,
     Progress,
 };
-use serde_json::json;
 
 use crate::args::{Global, ImportArgs};
 use crate::progress::{CountedFile, ProgressLine};
@@ -155,25 +154,44 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Option<std::io::BufWriter<
 
 fn print_json(o: &ImportOutcome) -> anyhow::Result<()> {
     let c = &o.counts;
-    let doc = json!({
-        "import": o.import_id,
-        "committed": o.committed,
-        "rows": c.rows,
-        "created": c.created,
-        "updated": c.updated,
-        "unchanged": c.unchanged,
-        "deleted": c.deleted,
-        "deactivated": c.deactivated,
-        "skipped": c.skipped,
-        "failed": c.failed,
-        "linked_created": o.linked_created,
-        "shared_updated": o.shared_updated,
-        "problems": o.report.problems.iter().map(super::validate::problem_json).collect::<Vec<_>>(),
-        "warnings": o.report.warnings,
-    });
-    let mut out = std::io::stdout().lock();
+    /// `--json`: the problems are written one at a time, the rest is small.
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        import: i64,
+        committed: bool,
+        rows: u64,
+        created: u64,
+        updated: u64,
+        unchanged: u64,
+        deleted: u64,
+        deactivated: u64,
+        skipped: u64,
+        failed: u64,
+        linked_created: &'a std::collections::BTreeMap<String, u64>,
+        shared_updated: u64,
+        problems: super::validate::ProblemsJson<'a>,
+        warnings: &'a [intake_core::report::Warning],
+    }
+    let doc = Doc {
+        import: o.import_id,
+        committed: o.committed,
+        rows: c.rows,
+        created: c.created,
+        updated: c.updated,
+        unchanged: c.unchanged,
+        deleted: c.deleted,
+        deactivated: c.deactivated,
+        skipped: c.skipped,
+        failed: c.failed,
+        linked_created: &o.linked_created,
+        shared_updated: o.shared_updated,
+        problems: super::validate::ProblemsJson(&o.report.problems),
+        warnings: &o.report.warnings,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, &doc)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 

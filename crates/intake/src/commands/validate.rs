@@ -148,42 +148,86 @@ fn with_hint(e: EngineError) -> anyhow::Error {
     }
 }
 
-pub fn problem_json(p: &Problem) -> serde_json::Value {
-    json!({
-        "row": p.row,
-        "column": p.column.as_ref().map(|c| c.header.as_str()),
-        "field": p.field,
-        "value": p.value,
-        "code": p.code,
-        "message": p.message,
-    })
+/// A problem as `--json` and JSON reports give it.
+#[derive(serde::Serialize)]
+struct ProblemJson<'a> {
+    row: intake_core::RowNumber,
+    column: Option<&'a str>,
+    field: Option<&'a str>,
+    value: &'a str,
+    code: intake_core::report::ProblemCode,
+    message: &'a str,
+}
+
+/// A report's problems as a JSON array, written one problem at a time: a million problems
+/// are not first copied into a JSON tree.
+pub struct ProblemsJson<'a>(pub &'a [Problem]);
+
+impl serde::Serialize for ProblemsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|p| ProblemJson {
+            row: p.row,
+            column: p.column.as_ref().map(|c| c.header.as_str()),
+            field: p.field.as_deref(),
+            value: &p.value,
+            code: p.code,
+            message: &p.message,
+        }))
+    }
 }
 
 fn print_json(c: &Checked) -> anyhow::Result<()> {
     let v = &c.file;
     let r = &v.report;
-    let doc = json!({
-        "rows": r.rows,
-        "created": c.counts.created,
-        "updated": c.counts.updated,
-        "unchanged": c.counts.unchanged,
-        "deleted": c.counts.deleted,
-        "failed": r.failed_rows,
-        "problems": r.problems.iter().map(problem_json).collect::<Vec<_>>(),
-        "warnings": r.warnings.iter().map(|w| json!({
-            "row": w.row,
-            "column": w.column.as_ref().map(|c| c.header.as_str()),
-            "code": w.code,
-            "message": w.message,
-        })).collect::<Vec<_>>(),
-        "judgements": r.judgements,
-        "unknown_values": c.unknown.iter().map(|u| json!({
-            "column": u.column.header,
-            "field": u.field,
-            "values": u.values,
-            "truncated": u.truncated,
-        })).collect::<Vec<_>>(),
-        "detected": match (&v.detected, &v.workbook) {
+    /// `--json`: the problems are written one at a time, the rest is small.
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        rows: u64,
+        created: u64,
+        updated: u64,
+        unchanged: u64,
+        deleted: u64,
+        failed: u64,
+        problems: ProblemsJson<'a>,
+        warnings: serde_json::Value,
+        judgements: &'a [intake_core::report::Judgement],
+        unknown_values: serde_json::Value,
+        detected: serde_json::Value,
+    }
+    let doc = Doc {
+        rows: r.rows,
+        created: c.counts.created,
+        updated: c.counts.updated,
+        unchanged: c.counts.unchanged,
+        deleted: c.counts.deleted,
+        failed: r.failed_rows,
+        problems: ProblemsJson(&r.problems),
+        warnings: r
+            .warnings
+            .iter()
+            .map(|w| {
+                json!({
+                    "row": w.row,
+                    "column": w.column.as_ref().map(|c| c.header.as_str()),
+                    "code": w.code,
+                    "message": w.message,
+                })
+            })
+            .collect(),
+        judgements: &r.judgements,
+        unknown_values: c
+            .unknown
+            .iter()
+            .map(|u| {
+                json!({
+                    "column": u.column.header,
+                    "field": u.field,
+                    "values": u.values,
+                    "truncated": u.truncated,
+                })
+            })
+            .collect(),
+        detected: match (&v.detected, &v.workbook) {
             (Some(d), _) => json!({
                 "format": "csv",
                 "encoding": d.encoding.name().to_ascii_lowercase(),
@@ -196,10 +240,11 @@ fn print_json(c: &Checked) -> anyhow::Result<()> {
                 "header_row": v.header_row,
             }),
         },
-    });
-    let mut out = std::io::stdout().lock();
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, &doc)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -345,13 +390,22 @@ fn write_report(path: &Path, r: &ValidationReport) -> anyhow::Result<()> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     {
-        let doc = json!({
-            "rows": r.rows,
-            "failed": r.failed_rows,
-            "problems": r.problems.iter().map(problem_json).collect::<Vec<_>>(),
-            "warnings": r.warnings,
-            "judgements": r.judgements,
-        });
+        /// The report as JSON: the problems are written one at a time.
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            rows: u64,
+            failed: u64,
+            problems: ProblemsJson<'a>,
+            warnings: &'a [intake_core::report::Warning],
+            judgements: &'a [intake_core::report::Judgement],
+        }
+        let doc = Doc {
+            rows: r.rows,
+            failed: r.failed_rows,
+            problems: ProblemsJson(&r.problems),
+            warnings: &r.warnings,
+            judgements: &r.judgements,
+        };
         serde_json::to_writer_pretty(&mut w, &doc)?;
         writeln!(w)?;
     } else {

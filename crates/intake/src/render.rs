@@ -2,6 +2,17 @@
 
 use std::fmt::Write as _;
 
+/// Prints a document as pretty JSON on stdout, written as it is serialized (a report of a
+/// million problems is not first copied into a JSON tree or a string).
+pub fn print_json(doc: &impl serde::Serialize) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, doc)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Prints an error and its causes to stderr; lines starting with `hint:` are kept as given.
 pub fn print_error(e: &anyhow::Error) {
     // A closed pipe (`intake ... | head`) is not a failure worth a message.

@@ -153,46 +153,27 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Option<std::io::BufWriter<
 }
 
 fn print_json(o: &ImportOutcome) -> anyhow::Result<()> {
-    let c = &o.counts;
     /// `--json`: the problems are written one at a time, the rest is small.
     #[derive(serde::Serialize)]
     struct Doc<'a> {
         import: i64,
         committed: bool,
-        rows: u64,
-        created: u64,
-        updated: u64,
-        unchanged: u64,
-        deleted: u64,
-        deactivated: u64,
-        skipped: u64,
-        failed: u64,
+        #[serde(flatten)]
+        counts: &'a intake_store::Counts,
         linked_created: &'a std::collections::BTreeMap<String, u64>,
         shared_updated: u64,
         problems: super::validate::ProblemsJson<'a>,
         warnings: &'a [intake_core::report::Warning],
     }
-    let doc = Doc {
+    crate::render::print_json(&Doc {
         import: o.import_id,
         committed: o.committed,
-        rows: c.rows,
-        created: c.created,
-        updated: c.updated,
-        unchanged: c.unchanged,
-        deleted: c.deleted,
-        deactivated: c.deactivated,
-        skipped: c.skipped,
-        failed: c.failed,
+        counts: &o.counts,
         linked_created: &o.linked_created,
         shared_updated: o.shared_updated,
         problems: super::validate::ProblemsJson(&o.report.problems),
         warnings: &o.report.warnings,
-    };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, &doc)?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
+    })
 }
 
 /// `sites.csv` -> `sites.response.csv` and `sites.xlsx` -> `sites.response.xlsx`, next to it.

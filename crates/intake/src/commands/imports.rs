@@ -1,14 +1,12 @@
 //! `intake imports [list | show ID | revert ID]`: the record of every import, and undo.
 
-use std::io::Write;
-
 use anyhow::anyhow;
 use intake_core::plan::shown;
 use intake_store::{ImportRecord, Store, StoreError};
 use serde_json::json;
 
 use crate::args::{Global, ImportsAction, ImportsArgs};
-use crate::render::{cell, count, plural, table};
+use crate::render::{cell, count, plural, print_json, table};
 use crate::{Outcome, workspace};
 
 pub fn run(global: &Global, args: &ImportsArgs) -> anyhow::Result<Outcome> {
@@ -18,7 +16,7 @@ pub fn run(global: &Global, args: &ImportsArgs) -> anyhow::Result<Outcome> {
         ImportsAction::List => {
             let imports = store.imports()?;
             if args.json {
-                print(&json!(imports))?;
+                print_json(&json!(imports))?;
             } else if imports.is_empty() {
                 eprintln!("no imports yet\nhint: `intake import TYPE FILE` imports a file");
             } else {
@@ -47,7 +45,7 @@ pub fn run(global: &Global, args: &ImportsArgs) -> anyhow::Result<Outcome> {
             let import = store.import(*id)?;
             let changes = store.changes(&ws.schema, *id, *limit)?;
             if args.json {
-                print(&json!({"import": import, "changes": changes}))?;
+                print_json(&json!({"import": import, "changes": changes}))?;
             } else {
                 let c = &import.counts;
                 println!(
@@ -108,7 +106,7 @@ pub fn run(global: &Global, args: &ImportsArgs) -> anyhow::Result<Outcome> {
             match store.revert(&ws.schema, *id, &now) {
                 Ok(c) => {
                     if args.json {
-                        print(&json!({"import": id, "reverted": c}))?;
+                        print_json(&json!({"import": id, "reverted": c}))?;
                     } else {
                         println!(
                             "import {id} reverted: {} removed, {} restored, {} put back, {} reactivated",
@@ -157,11 +155,4 @@ fn summary_row(i: &ImportRecord) -> Vec<String> {
         count(c.deleted),
         count(c.failed),
     ]
-}
-
-fn print(v: &serde_json::Value) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)?;
-    Ok(())
 }

@@ -241,11 +241,7 @@ fn print_json(c: &Checked) -> anyhow::Result<()> {
             }),
         },
     };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, &doc)?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
+    crate::render::print_json(&doc)
 }
 
 fn print_human(args: &ValidateArgs, c: &Checked) {

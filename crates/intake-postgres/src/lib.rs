@@ -67,7 +67,7 @@ use uuid::Uuid;
 /// How long an import waits for another import of the same workspace to finish.
 pub const LOCK_TIMEOUT: &str = "10s";
 
-/// How full `COPY` fills a record table's pages (percent). Half of each page is left free,
+/// How full inserts fill a record table's pages (percent). Half of each page is left free,
 /// so that an update sheet rewriting every record finds room for each new version beside
 /// the old one: the update is then a heap-only tuple (HOT) update, which writes no index
 /// entry at all. A non-HOT update writes one per unique index; and its new versions fill new

@@ -62,6 +62,20 @@ fn person(email: &str) -> NewRecord {
     }
 }
 
+/// Updates setting each person's age (from 1) to `age(i)`, without stamps.
+fn age_updates(people: &[NewRecord], age: impl Fn(usize) -> i64) -> Vec<RecordUpdate> {
+    people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| RecordUpdate {
+            uuid: p.uuid,
+            set: vec![(1, intake_core::stored::Stored::Integer(age(i)))],
+            before: vec![(1, intake_core::stored::Stored::Integer(1))],
+            stamp: None,
+        })
+        .collect()
+}
+
 /// F3: the connection is lost mid-import (the server ends it): the next write fails with
 /// the cause, nothing of the import is kept, and the store works afterwards.
 #[test]
@@ -163,16 +177,7 @@ fn changes_kept_by_earlier_versions_are_moved_postgres() {
     tx.commit(&Counts::default(), "2026-01-01T00:00:01Z")
         .unwrap();
     let mut tx = store.begin_import(&schema, &new_import()).unwrap();
-    let updates: Vec<RecordUpdate> = people
-        .iter()
-        .zip(5..)
-        .map(|(p, age)| RecordUpdate {
-            uuid: p.uuid,
-            set: vec![(1, intake_core::stored::Stored::Integer(age))],
-            before: vec![(1, intake_core::stored::Stored::Integer(1))],
-            stamp: None,
-        })
-        .collect();
+    let updates = age_updates(&people, |i| 5 + i as i64);
     tx.update(rt, &updates, "2026-01-02T00:00:00Z").unwrap();
     let second = tx
         .commit(&Counts::default(), "2026-01-02T00:00:01Z")
@@ -181,7 +186,7 @@ fn changes_kept_by_earlier_versions_are_moved_postgres() {
     assert_eq!(listed.len(), 2);
 
     // The same changes as an earlier version kept them.
-    let mut client = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    let mut client = db.connect();
     client
         .batch_execute(
             "SET search_path TO contract;
@@ -236,7 +241,7 @@ fn updating_every_record_keeps_each_on_its_page_postgres() {
     tx.commit(&Counts::default(), "2026-01-01T00:00:01Z")
         .unwrap();
 
-    let mut client = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    let mut client = db.connect();
     let options: Vec<String> = client
         .query_one(
             "SELECT reloptions FROM pg_class WHERE oid = 'contract.person'::regclass",
@@ -261,16 +266,8 @@ fn updating_every_record_keeps_each_on_its_page_postgres() {
     assert!(distinct.len() > 1, "the records span several pages");
 
     let mut tx = store.begin_import(&schema, &new_import()).unwrap();
-    let updates: Vec<RecordUpdate> = people
-        .iter()
-        .map(|p| RecordUpdate {
-            uuid: p.uuid,
-            set: vec![(1, intake_core::stored::Stored::Integer(2))],
-            before: vec![(1, intake_core::stored::Stored::Integer(1))],
-            stamp: None,
-        })
-        .collect();
-    tx.update(rt, &updates, "2026-01-02T00:00:00Z").unwrap();
+    tx.update(rt, &age_updates(&people, |_| 2), "2026-01-02T00:00:00Z")
+        .unwrap();
     tx.commit(&Counts::default(), "2026-01-02T00:00:01Z")
         .unwrap();
     assert_eq!(pages(&mut client), before);
